@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	if dir := crashChildDir(); dir != "" {
+		runCrashChild(dir) // never returns: the child is killed
+	}
+	goleak.VerifyTestMain(m)
+}
+
+const hour = int64(time.Hour / time.Millisecond)
+
+type sample struct {
+	T int64
+	V float64
+}
+
+func openTest(t testing.TB, dir string, opts TSDBOptions) *TSDB {
+	t.Helper()
+	opts.Dir = dir
+	db, err := OpenTSDB(opts)
+	if err != nil {
+		t.Fatalf("OpenTSDB: %v", err)
+	}
+	return db
+}
+
+func newSeries(name string, kv ...string) *Series {
+	return &Series{Labels: labels.FromStrings(append([]string{"__name__", name}, kv...)...)}
+}
+
+// appendCommit appends samples to s in one transaction and fails the test on
+// any error.
+func appendCommit(t testing.TB, sink Sink, s *Series, samples ...sample) {
+	t.Helper()
+	app := sink.Appender()
+	for _, smp := range samples {
+		if err := app.Append(s, smp.T, smp.V); err != nil {
+			t.Fatalf("Append(%d, %g): %v", smp.T, smp.V, err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+}
+
+// query returns every stored sample of the series with the given labels.
+func query(t testing.TB, db *TSDB, ls labels.Labels) []sample {
+	t.Helper()
+	q, err := db.Storage().Querier(math.MinInt64, math.MaxInt64)
+	if err != nil {
+		t.Fatalf("Querier: %v", err)
+	}
+	defer q.Close()
+	var ms []*labels.Matcher
+	ls.Range(func(l labels.Label) {
+		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, l.Name, l.Value))
+	})
+	set := q.Select(context.Background(), false, nil, ms...)
+	var out []sample
+	for set.Next() {
+		it := set.At().Iterator(nil)
+		for it.Next() == chunkenc.ValFloat {
+			ts, v := it.At()
+			out = append(out, sample{ts, v})
+		}
+		if err := it.Err(); err != nil {
+			t.Fatalf("iterate: %v", err)
+		}
+	}
+	if err := set.Err(); err != nil {
+		t.Fatalf("select: %v", err)
+	}
+	return out
+}
+
+func equalSamples(a, b []sample) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].T != b[i].T || math.Float64bits(a[i].V) != math.Float64bits(b[i].V) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestTSDBAppendCommitQuery(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	db := openTest(t, t.TempDir(), TSDBOptions{Registerer: reg, Slot: 2})
+	defer db.Close()
+	s := newSeries("cpu_seconds_total", "host", "a")
+	s.Meta = metadata.Metadata{Type: "counter", Help: "CPU time.", Unit: "seconds"}
+	want := []sample{{1000, 1}, {2000, 2}, {3000, math.Inf(1)}, {4000, math.NaN()}}
+	appendCommit(t, db, s, want[:2]...)
+	appendCommit(t, db, s, want[2:]...)
+	if got := query(t, db, s.Labels); !equalSamples(got, want) {
+		t.Fatalf("query = %v, want %v", got, want)
+	}
+	if *s.Ref(2) == 0 || *s.Ref(0) != 0 {
+		t.Fatalf("refs = %d/%d, want only slot 2 set", *s.Ref(0), *s.Ref(2))
+	}
+	if got := db.Metadata("cpu_seconds_total")["cpu_seconds_total"]; got != s.Meta {
+		t.Fatalf("metadata = %+v, want %+v", got, s.Meta)
+	}
+	if got := testutil.ToFloat64(db.metrics.appended); got != 4 {
+		t.Fatalf("appended counter = %g, want 4", got)
+	}
+	if got := testutil.ToFloat64(db.metrics.refMisses); got != 1 {
+		t.Fatalf("ref misses = %g, want 1 (one resolution, then cached)", got)
+	}
+}
+
+func TestTSDBRollback(t *testing.T) {
+	db := openTest(t, t.TempDir(), TSDBOptions{})
+	defer db.Close()
+	s := newSeries("up")
+	app := db.Appender()
+	if err := app.Append(s, 1000, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, db, s.Labels); len(got) != 0 {
+		t.Fatalf("after rollback query = %v, want none", got)
+	}
+}
+
+// TestTSDBForeignRef proves that a ref cached by another TSDB instance in the
+// same slot is not trusted: the second DB has different series refs.
+func TestTSDBForeignRef(t *testing.T) {
+	a := openTest(t, t.TempDir(), TSDBOptions{})
+	defer a.Close()
+	b := openTest(t, t.TempDir(), TSDBOptions{})
+	defer b.Close()
+	other, s := newSeries("other"), newSeries("mine")
+	appendCommit(t, b, other, sample{1000, 7})
+	appendCommit(t, a, s, sample{1000, 1}) // s now caches a's ref 1
+	appendCommit(t, b, s, sample{2000, 2}) // b's ref 1 is "other"
+	if got := query(t, b, other.Labels); !equalSamples(got, []sample{{1000, 7}}) {
+		t.Fatalf("other = %v: the foreign ref was trusted", got)
+	}
+	if got := query(t, b, s.Labels); !equalSamples(got, []sample{{2000, 2}}) {
+		t.Fatalf("mine = %v", got)
+	}
+}
+
+func TestTSDBOutOfOrderAccepted(t *testing.T) {
+	db := openTest(t, t.TempDir(), TSDBOptions{})
+	defer db.Close()
+	s := newSeries("load1")
+	appendCommit(t, db, s, sample{10 * hour, 3})
+	// Buffered by an agent during a 5 h outage, sent after newer samples.
+	appendCommit(t, db, s, sample{5 * hour, 1}, sample{6 * hour, 2})
+	want := []sample{{5 * hour, 1}, {6 * hour, 2}, {10 * hour, 3}}
+	if got := query(t, db, s.Labels); !equalSamples(got, want) {
+		t.Fatalf("query = %v, want %v", got, want)
+	}
+}
+
+func TestTSDBRejections(t *testing.T) {
+	cases := []struct {
+		name   string
+		window time.Duration
+		t      int64
+		v      float64
+		reason string
+	}{
+		{"too old for the OOO window", time.Hour, 5 * hour, 1, reasonTooOld},
+		{"out of order without window", -1, 10*hour - 1, 1, reasonOutOfOrder},
+		{"out of bounds without window", -1, 5 * hour, 1, reasonOutOfBounds},
+		{"duplicate timestamp other value", time.Hour, 10 * hour, 2, reasonDuplicate},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTest(t, t.TempDir(), TSDBOptions{OutOfOrderWindow: tc.window})
+			defer db.Close()
+			s := newSeries("m")
+			appendCommit(t, db, s, sample{10 * hour, 1})
+			assertRejected(t, db, s, tc.t, tc.v, tc.reason)
+		})
+	}
+}
+
+func TestTSDBRejectsInvalidLabels(t *testing.T) {
+	db := openTest(t, t.TempDir(), TSDBOptions{})
+	defer db.Close()
+	assertRejected(t, db, &Series{}, 1000, 1, reasonInvalid)
+	dup := &Series{Labels: labels.New(labels.Label{Name: "a", Value: "1"}, labels.Label{Name: "a", Value: "2"})}
+	assertRejected(t, db, dup, 1000, 1, reasonInvalid)
+}
+
+// assertRejected appends (tt, v) to s, expects ErrRejected for reason, and
+// checks that the transaction still commits a good sample afterwards.
+func assertRejected(t *testing.T, db *TSDB, s *Series, tt int64, v float64, reason string) {
+	t.Helper()
+	before := testutil.ToFloat64(db.metrics.rejected.WithLabelValues(reason))
+	good := newSeries("good")
+	app := db.Appender()
+	err := app.Append(s, tt, v)
+	if !errors.Is(err, ErrRejected) {
+		t.Fatalf("Append = %v, want ErrRejected", err)
+	}
+	if got := testutil.ToFloat64(db.metrics.rejected.WithLabelValues(reason)); got != before+1 {
+		t.Fatalf("rejected{reason=%q} = %g, want %g (err %v)", reason, got, before+1, err)
+	}
+	if err := app.Append(good, 20*hour, 1); err != nil {
+		t.Fatalf("Append after rejection: %v", err)
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatalf("Commit after rejection: %v", err)
+	}
+	if got := query(t, db, good.Labels); len(got) != 1 {
+		t.Fatalf("good samples = %v, want 1", got)
+	}
+}
+
+func TestTSDBOpenErrors(t *testing.T) {
+	if _, err := OpenTSDB(TSDBOptions{}); err == nil {
+		t.Fatal("OpenTSDB without Dir succeeded")
+	}
+	if _, err := OpenTSDB(TSDBOptions{Dir: t.TempDir(), Slot: MaxSinks}); err == nil {
+		t.Fatal("OpenTSDB with slot MaxSinks succeeded")
+	}
+}
