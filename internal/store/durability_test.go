@@ -188,4 +188,11 @@ func TestTSDBDedupBeyondHeadChunk(t *testing.T) {
 	}
 	appendCommit(t, db, s, ooo...)
 	check("OOO resent after compaction")
+
+	// Another value for a compacted timestamp is not detected at append;
+	// the query still returns one sample per timestamp.
+	appendCommit(t, db, s, sample{ooo[0].T, 12345})
+	if got := query(t, db, s.Labels); len(got) != len(want) {
+		t.Fatalf("conflicting value: %d samples, want %d", len(got), len(want))
+	}
 }

@@ -1,12 +1,5 @@
-// Package store holds the sinks that hawk-server commits agent data to: the
-// embedded Prometheus TSDB (the default) and, later, remote write and a
-// fan-out of several sinks.
-//
-// The contract is the same for every sink. A session keeps one *Series per
-// entry of its connection's series dictionary, opens an Appender for each
-// batch, appends the batch's samples and calls Commit. Commit returns only
-// once the samples would survive the server process being killed; only then
-// does the session acknowledge the batch to the agent.
+// See doc.go for the package documentation.
+
 package store
 
 import (
