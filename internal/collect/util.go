@@ -1,0 +1,260 @@
+package collect
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strconv"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxFileSize bounds what readFile keeps in memory; procfs and sysfs files
+// the collectors read are far smaller.
+const maxFileSize = 16 << 20
+
+// fileReader reads whole small files into one reused buffer with plain
+// system calls, so that a steady-state read does not allocate (os.Open
+// allocates a File and tries to register it with the poller).
+type fileReader struct {
+	buf  []byte // grows to the largest file read and is kept
+	path []byte // NUL-terminated path of the current call
+}
+
+// open opens the concatenation of parts read-only.
+func (r *fileReader) open(parts []string) (int, error) {
+	r.path = r.path[:0]
+	for _, p := range parts {
+		r.path = append(r.path, p...)
+	}
+	r.path = append(r.path, 0)
+	for {
+		fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, atFDCWD,
+			uintptr(unsafe.Pointer(&r.path[0])), uintptr(unix.O_RDONLY|unix.O_CLOEXEC), 0, 0, 0)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return -1, &fs.PathError{Op: "open", Path: string(r.path[:len(r.path)-1]), Err: errno}
+		}
+		return int(fd), nil
+	}
+}
+
+// read returns the content of the file whose path is the concatenation of
+// parts. The slice is valid until the next call.
+func (r *fileReader) read(parts ...string) ([]byte, error) {
+	fd, err := r.open(parts)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	if cap(r.buf) == 0 {
+		r.buf = make([]byte, 0, 4096)
+	}
+	b := r.buf[:0]
+	for {
+		if len(b) == cap(b) {
+			if len(b) >= maxFileSize {
+				return nil, fmt.Errorf("read %s: larger than %d bytes", r.path[:len(r.path)-1], maxFileSize)
+			}
+			b = slices.Grow(b, len(b))
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			r.buf = b[:0]
+			return nil, &fs.PathError{Op: "read", Path: string(r.path[:len(r.path)-1]), Err: err}
+		}
+		if n <= 0 {
+			break
+		}
+		b = b[:len(b)+n]
+	}
+	r.buf = b[:0]
+	return b, nil
+}
+
+// readTrim reads path and trims surrounding white space.
+func (r *fileReader) readTrim(parts ...string) ([]byte, error) {
+	b, err := r.read(parts...)
+	return bytes.TrimSpace(b), err
+}
+
+// readUint reads a file holding one unsigned decimal number.
+func (r *fileReader) readUint(parts ...string) (uint64, error) {
+	b, err := r.readTrim(parts...)
+	if err != nil {
+		return 0, err
+	}
+	v, ok := parseUint(b)
+	if !ok {
+		return 0, fmt.Errorf("parse %s: bad number %q", r.path[:len(r.path)-1], snippet(b))
+	}
+	return v, nil
+}
+
+// readInt reads a file holding one signed decimal number.
+func (r *fileReader) readInt(parts ...string) (int64, error) {
+	b, err := r.readTrim(parts...)
+	if err != nil {
+		return 0, err
+	}
+	v, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("parse %s: %w", r.path[:len(r.path)-1], err)
+	}
+	return v, nil
+}
+
+// isMissing reports whether err means that a file or directory is absent.
+func isMissing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// noData turns a missing source into ErrNoData and leaves other errors.
+func noData(err error) error {
+	if isMissing(err) {
+		return fmt.Errorf("%w: %w", ErrNoData, err)
+	}
+	return err
+}
+
+// snippet cuts bad input to a few dozen bytes for error messages.
+func snippet(b []byte) string {
+	const max = 40
+	if len(b) > max {
+		return string(b[:max]) + "..."
+	}
+	return string(b)
+}
+
+// nextLine splits data at the first newline.
+func nextLine(data []byte) (line, rest []byte) {
+	i := bytes.IndexByte(data, '\n')
+	if i < 0 {
+		return data, nil
+	}
+	return data[:i], data[i+1:]
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// splitFields appends the white-space separated fields of line to dst[:0].
+func splitFields(dst [][]byte, line []byte) [][]byte {
+	dst = dst[:0]
+	i := 0
+	for i < len(line) {
+		for i < len(line) && isSpace(line[i]) {
+			i++
+		}
+		j := i
+		for j < len(line) && !isSpace(line[j]) {
+			j++
+		}
+		if j > i {
+			dst = append(dst, line[i:j])
+		}
+		i = j
+	}
+	return dst
+}
+
+// parseUint parses an unsigned decimal number without allocating.
+func parseUint(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (1<<64-1-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, true
+}
+
+// parseHex parses an unsigned hexadecimal number, with or without 0x.
+func parseHex(b []byte) (uint64, bool) {
+	b = bytes.TrimPrefix(b, []byte("0x"))
+	if len(b) == 0 || len(b) > 16 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint64(d)
+	}
+	return v, true
+}
+
+// parseFloat parses a decimal number; small inputs do not allocate.
+func parseFloat(b []byte) (float64, bool) {
+	if v, ok := parseUint(b); ok {
+		return float64(v), true
+	}
+	v, err := strconv.ParseFloat(string(b), 64)
+	return v, err == nil
+}
+
+// strcache interns label values built from file content so that repeated
+// collections do not allocate a new string for the same device name.
+type strcache map[string]string
+
+// maxCached bounds a strcache; past it the cache starts over (device names
+// churn on hosts that create and delete virtual interfaces).
+const maxCached = 4096
+
+func (c *strcache) get(b []byte) string {
+	if *c == nil {
+		*c = make(strcache)
+	}
+	if s, ok := (*c)[string(b)]; ok {
+		return s
+	}
+	if len(*c) >= maxCached {
+		clear(*c)
+	}
+	s := string(b)
+	(*c)[s] = s
+	return s
+}
+
+// listDir returns the sorted names in dir.
+func listDir(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// atFDCWD is AT_FDCWD as a system call argument.
+var atFDCWD = func() uintptr { fd := unix.AT_FDCWD; return uintptr(fd) }()
