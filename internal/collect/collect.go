@@ -146,8 +146,8 @@ type entry struct {
 type Set struct {
 	mu      sync.Mutex // held during Collect and Stats
 	logger  *slog.Logger
-	entries []entry  // enabled collectors, sorted by name
-	em      emitter  // reused label buffer and emit function
+	entries []entry // enabled collectors, sorted by name
+	em      emitter // reused label buffer and emit function
 }
 
 // New builds a Set from cfg. It fails on an unknown name in cfg.Enable or

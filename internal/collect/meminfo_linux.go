@@ -14,7 +14,7 @@ func init() {
 type meminfoCollector struct {
 	path  string
 	r     fileReader
-	f     [][]byte                 // reused field slice
+	f     [][]byte               // reused field slice
 	names map[string]meminfoName // key as in the file -> metric name and help
 }
 

@@ -36,10 +36,10 @@ type netdevCollector struct {
 	path   string
 	sysNet string
 	r      fileReader
-	f      [][]byte          // reused field slice
-	devs   strcache          // device names
-	skip   map[string]bool   // device -> excluded
-	seen   []string          // devices sent in this collection
+	f      [][]byte        // reused field slice
+	devs   strcache        // device names
+	skip   map[string]bool // device -> excluded
+	seen   []string        // devices sent in this collection
 }
 
 func newNetdev(cfg *Config, _ *slog.Logger) (collector, error) {

@@ -19,7 +19,7 @@ var netstatFields = regexp.MustCompile(`^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(
 type netstatCollector struct {
 	netstat, snmp, snmp6 string
 	r                    fileReader
-	hdr, val             [][]byte                // reused field slices
+	hdr, val             [][]byte               // reused field slices
 	names                map[string]netstatName // "Proto_Key" -> name, "" if filtered
 	key                  []byte                 // scratch for map keys
 }

@@ -15,8 +15,8 @@ func init() {
 type unameCollector struct {
 	dir    string
 	r      fileReader
-	labels [6]Label  // kept between collections; the fields rarely change
-	cache  strcache  // label values
+	labels [6]Label // kept between collections; the fields rarely change
+	cache  strcache // label values
 }
 
 func newUname(cfg *Config, _ *slog.Logger) (collector, error) {

@@ -17,7 +17,7 @@ var vmstatFields = regexp.MustCompile(`^(oom_kill|pgpg|pswp|pg.*fault).*`)
 type vmstatCollector struct {
 	path  string
 	r     fileReader
-	f     [][]byte               // reused field slice
+	f     [][]byte              // reused field slice
 	names map[string]vmstatName // every key seen -> metric name, "" if filtered out
 }
 
