@@ -1,0 +1,203 @@
+package api
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/metadata"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/util/annotations"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxSamples    = 50_000_000
+	DefaultTimeout       = 2 * time.Minute
+	DefaultLookbackDelta = 5 * time.Minute
+)
+
+// Fleet reports the agents the server knows; /api/v1/agents serializes
+// whatever Agents returns as JSON.
+type Fleet interface {
+	Agents() any
+}
+
+// MetadataSource returns metadata per metric family name, all of it when
+// metric is empty. *store.TSDB implements it.
+type MetadataSource interface {
+	Metadata(metric string) map[string]metadata.Metadata
+}
+
+// BuildInfo is the body of /api/v1/status/buildinfo.
+type BuildInfo struct {
+	Version   string `json:"version"`
+	Revision  string `json:"revision"`
+	Branch    string `json:"branch"`
+	BuildUser string `json:"buildUser"`
+	BuildDate string `json:"buildDate"`
+	GoVersion string `json:"goVersion"`
+}
+
+// Options configures New. Queryable is required; the rest have defaults.
+type Options struct {
+	// Queryable is the storage queries read, e.g. store.TSDB.Storage().
+	Queryable storage.Queryable
+	// Metadata feeds /api/v1/metadata; nil answers an empty object.
+	Metadata MetadataSource
+	// Fleet feeds /api/v1/agents; nil answers an empty list.
+	Fleet Fleet
+	// MaxSamples bounds the samples one query may load; 0 means
+	// DefaultMaxSamples.
+	MaxSamples int
+	// Timeout bounds one query; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// LookbackDelta is how far back an instant selector looks; 0 means
+	// DefaultLookbackDelta.
+	LookbackDelta time.Duration
+	// BuildInfo is served as is; an empty Version becomes "hawk".
+	BuildInfo BuildInfo
+	// Retention is reported in runtimeinfo, e.g. "15d".
+	Retention string
+	// Registerer receives the PromQL engine's metrics; nil means none.
+	Registerer prometheus.Registerer
+	// Logger receives encoding and write errors; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock for default query times; nil means time.Now.
+	Now func() time.Time
+}
+
+// API is the query API. Its handler is safe for concurrent use.
+type API struct {
+	opts   Options        // with defaults filled in
+	engine *promql.Engine // shared by all queries
+	parser parser.Parser  // for match[] selectors
+	start  time.Time      // reported as startTime in runtimeinfo
+	mux    *http.ServeMux // routes /api/v1/*
+}
+
+// New builds the API and its PromQL engine. It starts no goroutine.
+func New(opts Options) *API {
+	if opts.MaxSamples <= 0 {
+		opts.MaxSamples = DefaultMaxSamples
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.LookbackDelta <= 0 {
+		opts.LookbackDelta = DefaultLookbackDelta
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.BuildInfo.Version == "" {
+		opts.BuildInfo.Version = "hawk"
+	}
+	p := parser.NewParser(parser.Options{})
+	a := &API{
+		opts: opts,
+		engine: promql.NewEngine(promql.EngineOpts{
+			Logger:               opts.Logger,
+			Reg:                  opts.Registerer,
+			MaxSamples:           opts.MaxSamples,
+			Timeout:              opts.Timeout,
+			LookbackDelta:        opts.LookbackDelta,
+			EnableAtModifier:     true,
+			EnableNegativeOffset: true,
+			Parser:               p,
+		}),
+		parser: p,
+		start:  opts.Now(),
+		mux:    http.NewServeMux(),
+	}
+	a.routes()
+	return a
+}
+
+// Handler returns the handler of every /api/v1 endpoint.
+func (a *API) Handler() http.Handler { return a.mux }
+
+// Close releases the engine.
+func (a *API) Close() error { return a.engine.Close() }
+
+func (a *API) routes() {
+	for path, f := range map[string]apiFunc{
+		"/api/v1/query":               a.query,
+		"/api/v1/query_range":         a.queryRange,
+		"/api/v1/series":              a.series,
+		"/api/v1/labels":              a.labelNames,
+		"/api/v1/label/{name}/values": a.labelValues,
+		"/api/v1/metadata":            a.metadata,
+		"/api/v1/status/buildinfo":    a.buildInfo,
+		"/api/v1/status/runtimeinfo":  a.runtimeInfo,
+		"/api/v1/status/config":       a.config,
+		"/api/v1/status/flags":        a.flags,
+		"/api/v1/agents":              a.agents,
+	} {
+		h := a.wrap(f)
+		a.mux.Handle("GET "+path, h)
+		a.mux.Handle("POST "+path, h)
+	}
+}
+
+// apiFunc is one endpoint: it returns its data or an error, the query's
+// annotations, and a finalizer to run after the response is written (the
+// result may reference memory of the query or querier until then).
+type apiFunc func(r *http.Request) result
+
+type result struct {
+	data      any
+	err       *apiError
+	warnings  annotations.Annotations
+	finalizer func()
+}
+
+// response is Prometheus' response envelope.
+type response struct {
+	Status    string   `json:"status"`
+	Data      any      `json:"data,omitempty"`
+	ErrorType string   `json:"errorType,omitempty"`
+	Error     string   `json:"error,omitempty"`
+	Warnings  []string `json:"warnings,omitempty"`
+	Infos     []string `json:"infos,omitempty"`
+}
+
+func (a *API) wrap(f apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res := f(r)
+		if res.finalizer != nil {
+			defer res.finalizer()
+		}
+		if res.err != nil {
+			a.respondError(w, res.err, res.data)
+			return
+		}
+		warn, info := res.warnings.AsStrings(r.FormValue("query"), 10, 10)
+		a.write(w, http.StatusOK, &response{Status: "success", Data: res.data, Warnings: warn, Infos: info})
+	})
+}
+
+func (a *API) respondError(w http.ResponseWriter, e *apiError, data any) {
+	a.write(w, e.typ.code, &response{Status: "error", ErrorType: e.typ.name, Error: e.err.Error(), Data: data})
+}
+
+func (a *API) write(w http.ResponseWriter, code int, resp *response) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		a.opts.Logger.Error("api: encode response", "err", err)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	if _, err := w.Write(b); err != nil {
+		a.opts.Logger.Debug("api: write response", "err", err)
+	}
+}

@@ -1,0 +1,161 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// queryData is the data of a query response.
+type queryData struct {
+	ResultType parser.ValueType `json:"resultType"`
+	Result     parser.Value     `json:"result"`
+}
+
+func (a *API) query(r *http.Request) result {
+	limit, err := parseLimit(r.FormValue("limit"))
+	if err != nil {
+		return invalidParam(err, "limit")
+	}
+	ts, err := parseTimeParam(r, "time", a.opts.Now())
+	if err != nil {
+		return invalidParam(err, "time")
+	}
+	ctx, cancel, res, ok := a.queryContext(r)
+	if !ok {
+		return res
+	}
+	defer cancel()
+	opts, res, ok := a.queryOpts(r)
+	if !ok {
+		return res
+	}
+	qry, err := a.engine.NewInstantQuery(ctx, a.opts.Queryable, opts, r.FormValue("query"), ts)
+	if err != nil {
+		return result{err: constructionError(err)}
+	}
+	return a.exec(ctx, qry, limit)
+}
+
+func (a *API) queryRange(r *http.Request) result {
+	limit, err := parseLimit(r.FormValue("limit"))
+	if err != nil {
+		return invalidParam(err, "limit")
+	}
+	start, end, step, res, ok := parseRange(r)
+	if !ok {
+		return res
+	}
+	ctx, cancel, res, ok := a.queryContext(r)
+	if !ok {
+		return res
+	}
+	defer cancel()
+	opts, res, ok := a.queryOpts(r)
+	if !ok {
+		return res
+	}
+	qry, err := a.engine.NewRangeQuery(ctx, a.opts.Queryable, opts, r.FormValue("query"), start, end, step)
+	if err != nil {
+		return result{err: constructionError(err)}
+	}
+	return a.exec(ctx, qry, limit)
+}
+
+// parseRange parses start, end and step as Prometheus' query_range does.
+func parseRange(r *http.Request) (start, end time.Time, step time.Duration, res result, ok bool) {
+	start, err := parseTime(r.FormValue("start"))
+	if err != nil {
+		return start, end, 0, invalidParam(err, "start"), false
+	}
+	if end, err = parseTime(r.FormValue("end")); err != nil {
+		return start, end, 0, invalidParam(err, "end"), false
+	}
+	if end.Before(start) {
+		return start, end, 0, invalidParam(errors.New("end timestamp must not be before start time"), "end"), false
+	}
+	if step, err = parseDuration(r.FormValue("step")); err != nil {
+		return start, end, 0, invalidParam(err, "step"), false
+	}
+	if step <= 0 {
+		err := errors.New("zero or negative query resolution step widths are not accepted. Try a positive integer")
+		return start, end, 0, invalidParam(err, "step"), false
+	}
+	if end.Sub(start)/step > maxPoints {
+		err := errors.New("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
+		return start, end, 0, badData(err), false
+	}
+	return start, end, step, result{}, true
+}
+
+// queryContext applies the optional timeout parameter to the request's
+// context; the engine's own Timeout still applies.
+func (a *API) queryContext(r *http.Request) (context.Context, context.CancelFunc, result, bool) {
+	v := r.FormValue("timeout")
+	if v == "" {
+		ctx, cancel := context.WithCancel(r.Context())
+		return ctx, cancel, result{}, true
+	}
+	d, err := parseDuration(v)
+	if err != nil {
+		return nil, nil, invalidParam(err, "timeout"), false
+	}
+	if d <= 0 {
+		return nil, nil, badData(errors.New(`invalid parameter "timeout": timeout must be positive, got ` + d.String())), false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), d)
+	return ctx, cancel, result{}, true
+}
+
+// queryOpts reads lookback_delta; 0 leaves the engine's default.
+func (a *API) queryOpts(r *http.Request) (promql.QueryOpts, result, bool) {
+	var lookback time.Duration
+	if v := r.FormValue("lookback_delta"); v != "" {
+		d, err := parseDuration(v)
+		if err != nil {
+			return nil, badData(errors.New("error parsing lookback delta duration: " + err.Error())), false
+		}
+		lookback = d
+	}
+	return promql.NewPrometheusQueryOpts(false, lookback, nil), result{}, true
+}
+
+// exec runs qry and shapes its result. On success the query is closed by
+// the result's finalizer, after the response that references it is written.
+func (a *API) exec(ctx context.Context, qry promql.Query, limit int) result {
+	res := qry.Exec(ctx)
+	if res.Err != nil {
+		return result{err: queryError(res.Err), warnings: res.Warnings, finalizer: qry.Close}
+	}
+	warnings := res.Warnings
+	val := res.Value
+	switch v := val.(type) {
+	case promql.Matrix:
+		if v == nil {
+			v = promql.Matrix{}
+		}
+		if limit > 0 && len(v) > limit {
+			v = v[:limit]
+			warnings = warnings.Add(errors.New("results truncated due to limit"))
+		}
+		val = v
+	case promql.Vector:
+		if v == nil {
+			v = promql.Vector{}
+		}
+		if limit > 0 && len(v) > limit {
+			v = v[:limit]
+			warnings = warnings.Add(errors.New("results truncated due to limit"))
+		}
+		val = v
+	}
+	return result{
+		data:      &queryData{ResultType: val.Type(), Result: val},
+		warnings:  warnings,
+		finalizer: qry.Close,
+	}
+}
