@@ -1,0 +1,219 @@
+package wire
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// Encoder is the sending side of one connection's series dictionary. It
+// turns batches into BATCH frames, defining each series the first time the
+// connection carries it and sending only a small id and a value delta
+// afterwards. Not safe for concurrent use. After an error the Encoder no
+// longer matches what the peer holds: Reset it and end the connection.
+type Encoder struct {
+	ids  map[string]uint32 // series key → id on this connection
+	prev []float64         // last value sent of each id
+
+	remap []uint32 // Batch.Defs index → connection id, or noID
+	key   []byte   // scratch for series keys
+	tmp   []byte   // scratch: a definition (tmp[:split]) and a sample
+	split int
+
+	part   uint32 // number of the part being built
+	ndefs  int    // definitions in the part
+	defs   []byte // definitions of the part
+	groups []byte // closed groups of the part
+	ngroup int    // closed groups in the part
+	cur    []byte // samples of the open group
+	ncur   int    // samples in the open group
+	curT   int64  // timestamp of the open group
+	lastT  int64  // timestamp of the last closed group of the part
+	prevID int64  // id of the last sample of the open group, -1 at its start
+}
+
+const (
+	noID = math.MaxUint32
+	// partOverhead bounds the bytes of a part that are not definitions or
+	// samples: kind, flags, sequence, part number, the two counts, and
+	// the open group's timestamp and count.
+	partOverhead = 1 + 1 + binary.MaxVarintLen64 + 5 + 5 + 5 + binary.MaxVarintLen64 + 5
+)
+
+// NewEncoder returns an Encoder with an empty dictionary.
+func NewEncoder() *Encoder { return &Encoder{ids: make(map[string]uint32)} }
+
+// Reset forgets every series, for a new connection.
+func (e *Encoder) Reset() {
+	clear(e.ids)
+	e.prev = e.prev[:0]
+}
+
+// Len returns how many series the dictionary holds.
+func (e *Encoder) Len() int { return len(e.prev) }
+
+// AppendBatch appends b as BATCH frames with sequence seq to dst, splitting
+// it into parts of at most maxPayload bytes (MaxPayload when 0). b.Samples
+// refer to b.Defs by index.
+func (e *Encoder) AppendBatch(dst []byte, seq uint64, b *Batch, maxPayload int) ([]byte, error) {
+	if maxPayload <= 0 || maxPayload > MaxPayload {
+		maxPayload = MaxPayload
+	}
+	return e.encode(dst, seq, b, maxPayload, true)
+}
+
+// AppendRecord appends b to dst as one unframed BATCH payload with a
+// dictionary of its own and sequence 0: the connection-free form in which an
+// agent keeps a batch on disk. Dict.DecodeBatch with a fresh Dict reads it
+// back with sample ids equal to the order of first use of each definition.
+func AppendRecord(dst []byte, b *Batch) ([]byte, error) {
+	e := Encoder{ids: make(map[string]uint32, len(b.Defs))}
+	return e.encode(dst, 0, b, math.MaxInt, false)
+}
+
+func (e *Encoder) encode(dst []byte, seq uint64, b *Batch, limit int, framed bool) ([]byte, error) {
+	e.remap = e.remap[:0]
+	for i := range b.Defs {
+		e.key = appendKey(e.key[:0], &b.Defs[i])
+		id, ok := e.ids[string(e.key)]
+		if !ok {
+			id = noID
+		}
+		e.remap = append(e.remap, id)
+	}
+	e.startPart(0)
+	var err error
+	for _, s := range b.Samples {
+		if int(s.ID) >= len(b.Defs) {
+			return dst, fmt.Errorf("wire: sample refers to definition %d of %d", s.ID, len(b.Defs))
+		}
+		if e.ncur > 0 && s.T != e.curT {
+			e.closeGroup()
+		}
+		e.curT = s.T
+		id, def := e.remap[s.ID], (*SeriesDef)(nil)
+		if id == noID {
+			id, def = uint32(len(e.prev)), &b.Defs[s.ID]
+		}
+		e.prepare(id, def, s.V)
+		if e.size()+len(e.tmp) > limit && !e.empty() {
+			if dst, err = e.flush(dst, seq, false, framed); err != nil {
+				return dst, err
+			}
+			e.startPart(e.part + 1)
+			e.curT = s.T
+			e.prepare(id, def, s.V)
+		}
+		if e.size()+len(e.tmp) > limit {
+			return dst, fmt.Errorf("%w: a series definition of %d bytes", ErrFrameTooLarge, len(e.tmp))
+		}
+		e.commit(id, def, s.V)
+		if def != nil {
+			e.remap[s.ID] = id
+		}
+	}
+	e.closeGroup()
+	return e.flush(dst, seq, true, framed)
+}
+
+// prepare encodes into tmp a sample (and its definition when def is not
+// nil) as it would stand next in the open group.
+func (e *Encoder) prepare(id uint32, def *SeriesDef, v float64) {
+	e.tmp = e.tmp[:0]
+	if def != nil {
+		e.tmp = appendDef(e.tmp, def)
+	}
+	e.split = len(e.tmp)
+	prev := 0.0
+	if int(id) < len(e.prev) {
+		prev = e.prev[id]
+	}
+	e.tmp = appendValue(e.tmp, zigzag(int64(id)-e.prevID-1), prev, v)
+}
+
+// commit moves the prepared sample into the part and updates the
+// dictionary.
+func (e *Encoder) commit(id uint32, def *SeriesDef, v float64) {
+	if def != nil {
+		e.defs = append(e.defs, e.tmp[:e.split]...)
+		e.ndefs++
+		e.ids[string(appendKey(e.key[:0], def))] = id
+		e.prev = append(e.prev, 0)
+	}
+	e.cur = append(e.cur, e.tmp[e.split:]...)
+	e.ncur++
+	e.prev[id] = v
+	e.prevID = int64(id)
+}
+
+func (e *Encoder) startPart(n uint32) {
+	e.part = n
+	e.ndefs, e.ngroup, e.ncur = 0, 0, 0
+	e.defs, e.groups, e.cur = e.defs[:0], e.groups[:0], e.cur[:0]
+	e.prevID = -1
+}
+
+func (e *Encoder) empty() bool { return e.ndefs == 0 && e.ngroup == 0 && e.ncur == 0 }
+
+// size bounds the payload size of the part as it stands.
+func (e *Encoder) size() int { return partOverhead + len(e.defs) + len(e.groups) + len(e.cur) }
+
+// closeGroup moves the open group, if it has samples, to the closed ones.
+func (e *Encoder) closeGroup() {
+	if e.ncur == 0 {
+		return
+	}
+	dt := e.curT
+	if e.ngroup > 0 {
+		dt -= e.lastT
+	}
+	e.groups = binary.AppendVarint(e.groups, dt)
+	e.groups = binary.AppendUvarint(e.groups, uint64(e.ncur))
+	e.groups = append(e.groups, e.cur...)
+	e.ngroup++
+	e.lastT = e.curT
+	e.cur, e.ncur, e.prevID = e.cur[:0], 0, -1
+}
+
+// flush appends the part built so far to dst.
+func (e *Encoder) flush(dst []byte, seq uint64, final, framed bool) ([]byte, error) {
+	e.closeGroup()
+	start := 0
+	if framed {
+		dst, start = BeginFrame(dst)
+	}
+	flags := byte(0)
+	if final {
+		flags = flagFinal
+	}
+	dst = append(dst, byte(KindBatch), flags)
+	dst = binary.AppendUvarint(dst, seq)
+	dst = binary.AppendUvarint(dst, uint64(e.part))
+	dst = binary.AppendUvarint(dst, uint64(e.ndefs))
+	dst = append(dst, e.defs...)
+	dst = binary.AppendUvarint(dst, uint64(e.ngroup))
+	dst = append(dst, e.groups...)
+	if framed {
+		return EndFrame(dst, start)
+	}
+	return dst, nil
+}
+
+func appendDef(dst []byte, d *SeriesDef) []byte {
+	dst = append(dst, byte(d.Type))
+	dst = appendString(dst, d.Name)
+	dst = appendString(dst, d.Help)
+	return appendLabels(dst, d.Labels)
+}
+
+// appendKey appends the identity of a series, its name and labels, to dst.
+func appendKey(dst []byte, d *SeriesDef) []byte {
+	dst = append(dst, d.Name...)
+	for _, l := range d.Labels {
+		dst = append(dst, 0xFF)
+		dst = append(dst, l.Name...)
+		dst = append(dst, 0xFE)
+		dst = append(dst, l.Value...)
+	}
+	return dst
+}
