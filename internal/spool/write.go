@@ -1,0 +1,282 @@
+package spool
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Append assigns the next sequence number to payload and writes the record.
+// With Options.Sync it returns only once the record is on stable storage.
+// It may first drop the oldest segments to respect MaxBytes and MaxAge.
+// Append does not retain payload. After a write error every later Append
+// and Ack returns that error; reopen the spool to recover.
+func (s *Spool) Append(payload []byte) (uint64, error) {
+	n := int64(headerSize + len(payload))
+	if len(payload) > MaxPayload || n > s.opts.MaxBytes/4 {
+		return 0, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(payload))
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	if s.werr != nil {
+		return 0, s.werr
+	}
+	seq, err := s.appendLocked(payload, n)
+	if err != nil {
+		s.werr = err
+		return 0, err
+	}
+	return seq, nil
+}
+
+func (s *Spool) appendLocked(payload []byte, n int64) (uint64, error) {
+	now := s.opts.Now()
+	if a := s.active; a != nil && a.size > 0 && a.size+n > s.segSize {
+		if err := s.sealLocked(); err != nil {
+			return 0, err
+		}
+	}
+	if err := s.dropLocked(now, n); err != nil {
+		return 0, err
+	}
+	if s.active == nil {
+		if err := s.createLocked(); err != nil {
+			return 0, err
+		}
+	}
+	seq := s.next
+	if !s.opts.Sync && seq >= s.floor {
+		if err := s.writeMetaLocked(meta{acked: s.acked, floor: seq + leaseSize}); err != nil {
+			return 0, err
+		}
+	}
+	ms := now.UnixMilli()
+	s.wbuf = appendRecord(s.wbuf[:0], seq, ms, payload)
+	if _, err := s.wf.Write(s.wbuf); err != nil {
+		return 0, fmt.Errorf("spool: append: %w", err)
+	}
+	if s.opts.Sync {
+		if err := s.wf.Sync(); err != nil {
+			return 0, fmt.Errorf("spool: append: fsync: %w", err)
+		}
+	}
+	if cap(s.wbuf) > 4*windowSize {
+		s.wbuf = nil
+	}
+	s.mu.Lock()
+	a := s.active
+	a.size += n
+	a.count++
+	a.last, a.newest = seq, ms
+	s.bytes += n
+	s.next = seq + 1
+	close(s.notify)
+	s.notify = make(chan struct{})
+	s.mu.Unlock()
+	return seq, nil
+}
+
+// createLocked starts a new active segment named after the next seq.
+func (s *Spool) createLocked() error {
+	f, err := os.OpenFile(s.segPath(s.next), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return fmt.Errorf("spool: create segment: %w", err)
+	}
+	if s.opts.Sync {
+		if err := syncDir(s.dir); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("spool: create segment: %w", err)
+		}
+	}
+	s.wf = f
+	g := &segment{first: s.next}
+	s.mu.Lock()
+	s.segs = append(s.segs, g)
+	s.active = g
+	s.mu.Unlock()
+	return nil
+}
+
+// sealLocked closes the active segment; it stays in segs until dropped or
+// acknowledged. Without Sync it is fsynced here, which bounds what a
+// machine crash can lose to the active segment.
+func (s *Spool) sealLocked() error {
+	var err error
+	if !s.opts.Sync {
+		err = s.wf.Sync()
+	}
+	if cerr := s.wf.Close(); err == nil {
+		err = cerr
+	}
+	s.wf = nil
+	s.mu.Lock()
+	s.active = nil
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("spool: seal segment: %w", err)
+	}
+	return nil
+}
+
+// dropLocked deletes the oldest segments while they are older than MaxAge
+// or while the segments plus incoming bytes exceed MaxBytes, and deletes
+// sealed segments that are fully acknowledged. The caller holds wmu (or is
+// Open, before the Spool is shared).
+func (s *Spool) dropLocked(now time.Time, incoming int64) error {
+	cutoff := now.Add(-s.opts.MaxAge).UnixMilli()
+	for len(s.segs) > 0 {
+		g := s.segs[0]
+		s.mu.Lock()
+		acked := g.count == 0 || g.last <= s.acked
+		old := g.count > 0 && g.newest < cutoff
+		full := s.bytes+incoming > s.opts.MaxBytes
+		s.mu.Unlock()
+		if g == s.active && (acked || !old) {
+			return nil // an active segment is sealed only by size or age
+		}
+		if !acked && !old && !full {
+			return nil
+		}
+		if g == s.active {
+			if err := s.sealLocked(); err != nil {
+				return err
+			}
+		}
+		if err := s.removeLocked(g, old); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeLocked deletes the oldest segment g, counting its unacknowledged
+// records as dropped by age or size.
+func (s *Spool) removeLocked(g *segment, byAge bool) error {
+	if err := s.ensureFloorLocked(); err != nil {
+		return err
+	}
+	if err := os.Remove(s.segPath(g.first)); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("spool: remove segment: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := uint64(g.unackedLocked(s.acked)); n > 0 {
+		if byAge {
+			s.stats.DroppedAge += n
+		} else {
+			s.stats.DroppedSize += n
+		}
+		s.log.Warn("spool: dropped unacknowledged records", "segment", segName(g.first), "records", n, "by_age", byAge)
+	}
+	g.removed = true
+	s.segs = s.segs[1:]
+	s.bytes -= g.size
+	return nil
+}
+
+// Ack records that the server has stored every record with seq <= seq. It
+// is persisted before it returns, and segments holding only acknowledged
+// records are deleted. Acknowledging an already acknowledged seq is a
+// no-op; one never appended is ErrUnknownSeq.
+func (s *Spool) Ack(seq uint64) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if s.werr != nil {
+		return s.werr
+	}
+	if seq <= s.acked {
+		return nil
+	}
+	if seq >= s.next {
+		return fmt.Errorf("%w: ack %d, next %d", ErrUnknownSeq, seq, s.next)
+	}
+	err := s.writeMetaLocked(meta{acked: seq, floor: max(s.floor, s.next)})
+	if err == nil {
+		s.mu.Lock()
+		s.acked = seq
+		s.ackedA.Store(seq)
+		s.mu.Unlock()
+		err = s.dropLocked(s.opts.Now(), 0)
+	}
+	if err != nil {
+		s.werr = err
+	}
+	return err
+}
+
+// Close syncs and closes the spool and releases the directory. Cursors
+// return ErrClosed afterwards. Close is idempotent.
+func (s *Spool) Close() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.mu.Lock()
+	s.closed = true
+	close(s.notify)
+	s.mu.Unlock()
+	err := s.werr
+	if s.wf != nil {
+		if e := s.sealLocked(); err == nil {
+			err = e
+		}
+	}
+	if err == nil && !s.opts.Sync {
+		// Everything is durable now: give back the unused lease so a clean
+		// restart continues without a gap.
+		err = syncDir(s.dir)
+		if err == nil {
+			err = s.writeMetaLocked(meta{acked: s.acked, floor: s.next})
+		}
+	}
+	if e := s.lock.Close(); err == nil && e != nil {
+		err = fmt.Errorf("spool: release lock: %w", e)
+	}
+	return err
+}
+
+// writeFileAtomic replaces dir/name with data: temp file, fsync, rename,
+// fsync dir. A crash leaves either the old or the new content.
+func writeFileAtomic(dir, name string, data []byte) error {
+	tmp := filepath.Join(dir, name+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, name))
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	return err
+}
+
+// syncDir fsyncs a directory so that entries created or renamed in it
+// survive a machine crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
