@@ -36,7 +36,7 @@ const (
 func (c *cpuCollector) update(e *emitter) error {
 	b, err := c.r.read(c.path)
 	if err != nil {
-		return fmt.Errorf("cpu: %w", err)
+		return fmt.Errorf("cpu: %w", noData(err))
 	}
 	for len(b) > 0 {
 		var line []byte

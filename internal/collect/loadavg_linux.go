@@ -23,7 +23,7 @@ func newLoadavg(cfg *Config, _ *slog.Logger) (collector, error) {
 func (c *loadavgCollector) update(e *emitter) error {
 	b, err := c.r.read(c.path)
 	if err != nil {
-		return fmt.Errorf("loadavg: %w", err)
+		return fmt.Errorf("loadavg: %w", noData(err))
 	}
 	c.f = splitFields(c.f, b)
 	if len(c.f) < 3 {

@@ -38,7 +38,7 @@ func meminfoMetricName(key []byte, bytesUnit bool) string {
 func (c *meminfoCollector) update(e *emitter) error {
 	b, err := c.r.read(c.path)
 	if err != nil {
-		return fmt.Errorf("meminfo: %w", err)
+		return fmt.Errorf("meminfo: %w", noData(err))
 	}
 	for len(b) > 0 {
 		var line []byte

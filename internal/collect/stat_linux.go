@@ -23,7 +23,7 @@ func newStat(cfg *Config, _ *slog.Logger) (collector, error) {
 func (c *statCollector) update(e *emitter) error {
 	b, err := c.r.read(c.path)
 	if err != nil {
-		return fmt.Errorf("stat: %w", err)
+		return fmt.Errorf("stat: %w", noData(err))
 	}
 	for len(b) > 0 {
 		var line []byte
