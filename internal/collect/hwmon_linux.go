@@ -22,7 +22,7 @@ type hwmonCollector struct {
 
 type hwmonName struct {
 	name, help string
-	scale      float64
+	div        float64 // raw value / div = value in unit
 }
 
 func newHwmon(cfg *Config, _ *slog.Logger) (collector, error) {
@@ -31,16 +31,16 @@ func newHwmon(cfg *Config, _ *slog.Logger) (collector, error) {
 
 // hwmonUnits gives the unit suffix and scale of each sensor type.
 var hwmonUnits = map[string]struct {
-	unit  string
-	scale float64
+	unit string
+	div  float64
 }{
-	"temp":      {"celsius", 1e-3},
-	"in":        {"volts", 1e-3},
-	"curr":      {"amps", 1e-3},
-	"power":     {"watt", 1e-6},
-	"energy":    {"joule", 1e-6},
+	"temp":      {"celsius", 1e3},
+	"in":        {"volts", 1e3},
+	"curr":      {"amps", 1e3},
+	"power":     {"watt", 1e6},
+	"energy":    {"joule", 1e6},
 	"fan":       {"rpm", 1},
-	"humidity":  {"", 1e-3},
+	"humidity":  {"", 1e3},
 	"pwm":       {"", 1},
 	"intrusion": {"", 1},
 }
@@ -96,11 +96,11 @@ func (c *hwmonCollector) metric(typ, prop string) (hwmonName, bool) {
 		if u.unit != "" {
 			name += "_" + u.unit
 		}
-		scale := u.scale
+		div := u.div
 		if strings.HasSuffix(prop, "alarm") || prop == "enable" || prop == "fault" {
-			scale = 1
+			div = 1
 		}
-		n = hwmonName{name, "Hardware monitor for " + typ + " (" + prop + ")", scale}
+		n = hwmonName{name, "Hardware monitor for " + typ + " (" + prop + ")", div}
 	}
 	c.names[key] = n
 	return n, ok
@@ -156,7 +156,7 @@ func (c *hwmonCollector) sensors(e *emitter, dir string, chip Label) error {
 		if err != nil {
 			continue // write-only or failing sensor
 		}
-		e.gauge(m.name, m.help, float64(v)*m.scale, chip, Label{"sensor", sensor})
+		e.gauge(m.name, m.help, float64(v)/m.div, chip, Label{"sensor", sensor})
 	}
 	return nil
 }

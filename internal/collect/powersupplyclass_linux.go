@@ -21,26 +21,26 @@ func newPowerSupply(cfg *Config, _ *slog.Logger) (collector, error) {
 }
 
 // powerSupplyAttrs are the numeric attributes; the kernel gives µV, µA,
-// µW, µWh and µAh, hence the scale.
+// µW, µWh and µAh, and tenths of a degree, hence the divisor.
 var powerSupplyAttrs = [...]struct {
 	file, name string
-	scale      float64
+	div        float64
 }{
 	{"online", "online", 1},
 	{"present", "present", 1},
 	{"capacity", "capacity", 1},
 	{"cycle_count", "cyclecount", 1},
-	{"current_now", "current_ampere", 1e-6},
-	{"voltage_now", "voltage_volt", 1e-6},
-	{"voltage_min_design", "voltage_min_design", 1e-6},
-	{"power_now", "power_watt", 1e-6},
-	{"energy_now", "energy_watthour", 1e-6},
-	{"energy_full", "energy_full", 1e-6},
-	{"energy_full_design", "energy_full_design", 1e-6},
-	{"charge_now", "charge_ampere", 1e-6},
-	{"charge_full", "charge_full", 1e-6},
-	{"charge_full_design", "charge_full_design", 1e-6},
-	{"temp", "temp_celsius", 0.1},
+	{"current_now", "current_ampere", 1e6},
+	{"voltage_now", "voltage_volt", 1e6},
+	{"voltage_min_design", "voltage_min_design", 1e6},
+	{"power_now", "power_watt", 1e6},
+	{"energy_now", "energy_watthour", 1e6},
+	{"energy_full", "energy_full", 1e6},
+	{"energy_full_design", "energy_full_design", 1e6},
+	{"charge_now", "charge_ampere", 1e6},
+	{"charge_full", "charge_full", 1e6},
+	{"charge_full_design", "charge_full_design", 1e6},
+	{"temp", "temp_celsius", 10},
 }
 
 func (c *powerSupplyCollector) update(e *emitter) error {
@@ -55,7 +55,7 @@ func (c *powerSupplyCollector) update(e *emitter) error {
 			if err != nil {
 				continue
 			}
-			e.gauge("node_power_supply_"+a.name, a.file+" value of /sys/class/power_supply/<power_supply>.", float64(v)*a.scale, ps)
+			e.gauge("node_power_supply_"+a.name, a.file+" value of /sys/class/power_supply/<power_supply>.", float64(v)/a.div, ps)
 		}
 		typ, err := c.r.readTrim(c.dir, "/", n, "/type")
 		if err != nil {
