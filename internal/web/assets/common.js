@@ -81,12 +81,12 @@ const hawk = (() => {
     },
     bytes: {
       scale: iecScale,
-      tick: (v, s, step) => `${v.toFixed(decimals(step))} ${s.suffix}`,
+      tick: (v, s, step) => (v === 0 ? '0' : `${v.toFixed(decimals(step))} ${s.suffix}`),
       fmt: bytes,
     },
     'bytes/s': {
       scale: iecScale,
-      tick: (v, s, step) => `${v.toFixed(decimals(step))} ${s.suffix}/s`,
+      tick: (v, s, step) => (v === 0 ? '0' : `${v.toFixed(decimals(step))} ${s.suffix}/s`),
       fmt: (v) => bytes(v) + '/s',
     },
   };
