@@ -77,9 +77,13 @@ type Welcome struct {
 	ServerID          string        // names the server, for logs
 }
 
-// Heartbeat carries the agent's clock; its echo adds the server's.
+// Heartbeat carries the agent's clock; its echo adds the server's. From an
+// echo the agent measures round-trip time and clock offset, and reports the
+// latest measurements in its next heartbeat.
 type Heartbeat struct {
 	AgentTime  int64 // agent clock when sent, Unix ns
+	RTT        int64 // agent's last measured round trip, ns; 0 = none yet (heartbeat only)
+	Offset     int64 // agent clock minus server clock, ns, last measured (heartbeat only)
 	ServerRecv int64 // server clock when received, Unix ns (echo only)
 	ServerSend int64 // server clock when echoed, Unix ns (echo only)
 }
@@ -182,7 +186,9 @@ func DecodeWelcome(p []byte) (Welcome, error) {
 // HEARTBEAT_ECHO payload (echo true) to dst.
 func AppendHeartbeat(dst []byte, m *Heartbeat, echo bool) []byte {
 	if !echo {
-		return appendI64(append(dst, byte(KindHeartbeat)), m.AgentTime)
+		dst = appendI64(append(dst, byte(KindHeartbeat)), m.AgentTime)
+		dst = appendVarint(dst, m.RTT)
+		return appendVarint(dst, m.Offset)
 	}
 	dst = append(dst, byte(KindHeartbeatEcho))
 	dst = appendI64(dst, m.AgentTime)
@@ -201,7 +207,7 @@ func DecodeHeartbeat(p []byte) (Heartbeat, error) {
 	if err != nil {
 		return Heartbeat{}, err
 	}
-	m := Heartbeat{AgentTime: r.i64("agent time")}
+	m := Heartbeat{AgentTime: r.i64("agent time"), RTT: r.varint("rtt"), Offset: r.varint("offset")}
 	return m, r.err
 }
 

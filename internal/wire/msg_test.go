@@ -13,7 +13,7 @@ func TestMessagesRoundTrip(t *testing.T) {
 		Labels: []Label{{"dc", "fra"}, {"role", "db"}}, Token: "s3cret"}
 	welcome := Welcome{Version: 2, ServerTime: 1700000000123456789, HeartbeatInterval: 2 * time.Second,
 		LastSeq: 1 << 40, MaxBatchSamples: 100000, MaxSeries: 50000, Window: 64, ServerID: "srv-1"}
-	hb := Heartbeat{AgentTime: 1700000000000000001}
+	hb := Heartbeat{AgentTime: 1700000000000000001, RTT: 350000, Offset: -2100000}
 	echo := Heartbeat{AgentTime: -5, ServerRecv: 7, ServerSend: 9}
 	gone := GoAway{ReconnectAfter: 1500 * time.Millisecond, Reason: "upgrade"}
 	e := Error{Code: CodeAuth, Message: "bad token"}

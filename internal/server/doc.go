@@ -1,0 +1,18 @@
+// Package server is hawk's collector: it accepts agent connections on one
+// port, tells the legacy JSON encoding from v2 by the first byte of the
+// first frame, and serves each connection with one goroutine that reads,
+// decodes, commits and replies.
+//
+// A legacy connection gets the exact reply line for each packet. A v2
+// connection must open with HELLO; the server answers WELCOME with the
+// highest batch sequence it has stored for the agent. Batches are decoded
+// against the connection's series dictionary and held until complete; all
+// complete batches read in one go are appended to the sink in one
+// transaction, and once Commit returns the session sends one cumulative ACK.
+// A batch at or below the stored sequence is acknowledged without being
+// stored again.
+//
+// Shutdown stops accepting, lets each session commit and acknowledge what
+// it holds, sends GOAWAY and closes. The Fleet records every agent and
+// legacy peer; a loop writes its hawk_agent_* series into the sink.
+package server

@@ -1,0 +1,281 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hawk/internal/store"
+	"hawk/internal/wire"
+)
+
+// SequenceStore remembers the highest batch sequence committed per agent.
+// *store.Sequences implements it.
+type SequenceStore interface {
+	Last(agentID string) uint64
+	Advance(agentID string, seq uint64) error
+}
+
+// Authenticator checks a HELLO's credentials; a non-nil error refuses the
+// session with ERROR(CodeAuth) and the error's text.
+type Authenticator func(h *wire.Hello, remote net.Addr) error
+
+// Config configures a Server. Zero fields take the defaults noted.
+type Config struct {
+	Sink      store.Sink    // where samples go; required
+	Sequences SequenceStore // exactly-once bookkeeping; nil keeps it in memory only
+	Auth      Authenticator // nil accepts every HELLO
+	Logger    *slog.Logger
+	Registry  prometheus.Registerer // nil: metrics are not registered
+	ServerID  string
+
+	MaxConns          int           // open connections at most (default 100000)
+	HeartbeatInterval time.Duration // asked of v2 agents in WELCOME (default 2s)
+	MissedHeartbeats  int           // a peer silent this many intervals is offline (default 3)
+	HandshakeTimeout  time.Duration // from accept to HELLO (default 10s)
+	StallTimeout      time.Duration // an incomplete frame older than this is given up (default 2s)
+	MaxSeries         int           // series dictionary entries per connection (default 100000)
+	MaxBatchSamples   int           // samples in one batch (default 200000)
+	Window            int           // unacknowledged batches an agent may have in flight (default 64)
+	LivenessInterval  time.Duration // how often hawk_agent_* series are written (default 10s)
+	DisableLegacy     bool          // refuse legacy JSON packets
+
+	now func() time.Time // clock seam for tests
+}
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defInt := func(d *int, v int) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.HeartbeatInterval, 2*time.Second)
+	def(&c.HandshakeTimeout, 10*time.Second)
+	def(&c.StallTimeout, 2*time.Second)
+	def(&c.LivenessInterval, 10*time.Second)
+	defInt(&c.MaxConns, 100000)
+	defInt(&c.MissedHeartbeats, 3)
+	defInt(&c.MaxSeries, 100000)
+	defInt(&c.MaxBatchSamples, 200000)
+	defInt(&c.Window, 64)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.ServerID == "" {
+		c.ServerID = "hawk"
+	}
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("server: closed")
+
+// Server accepts agent connections and serves both payload encodings on
+// one port. Its methods are safe for concurrent use.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	m     *metrics
+	fleet *Fleet
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	sessions  map[*session]struct{}
+	draining  atomic.Bool
+	sessWG    sync.WaitGroup // one per session goroutine
+	loopWG    sync.WaitGroup // the liveness loop
+	stop      chan struct{}  // closed by Shutdown
+	stopOnce  sync.Once
+}
+
+// New returns a Server; call Serve to start it and Shutdown to stop it.
+func New(cfg Config) (*Server, error) {
+	if cfg.Sink == nil {
+		return nil, errors.New("server: no sink")
+	}
+	cfg.setDefaults()
+	if cfg.Sequences == nil {
+		cfg.Sequences = newMemSequences()
+	}
+	s := &Server{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		m:         newMetrics(),
+		listeners: make(map[net.Listener]struct{}),
+		sessions:  make(map[*session]struct{}),
+		stop:      make(chan struct{}),
+	}
+	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.now)
+	if cfg.Registry != nil {
+		if err := s.m.register(cfg.Registry); err != nil {
+			return nil, fmt.Errorf("server: register metrics: %w", err)
+		}
+	}
+	s.loopWG.Add(1)
+	go s.livenessLoop()
+	return s, nil
+}
+
+// Fleet returns the registry of agents and legacy peers.
+func (s *Server) Fleet() *Fleet { return s.fleet }
+
+// Serve accepts connections on ln until Shutdown, and returns
+// ErrServerClosed then. It closes ln when it returns.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.draining.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+		ln.Close()
+	}()
+	var backoff time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if s.draining.Load() {
+				return ErrServerClosed
+			}
+			if retryable(err) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.log.Warn("accept failed; retrying", "err", err, "after", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-s.stop:
+				}
+				continue
+			}
+			return fmt.Errorf("server: accept: %w", err)
+		}
+		backoff = 0
+		s.startSession(c)
+	}
+}
+
+// retryable reports whether an Accept error is one to wait out (out of
+// file descriptors or memory, a connection aborted before it was accepted)
+// rather than the end of the listener.
+func retryable(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ECONNABORTED, syscall.ENOBUFS, syscall.ENOMEM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) startSession(c net.Conn) {
+	s.mu.Lock()
+	if s.draining.Load() {
+		s.mu.Unlock()
+		c.Close()
+		return
+	}
+	if len(s.sessions) >= s.cfg.MaxConns {
+		s.mu.Unlock()
+		s.m.connsRefused.WithLabelValues("max_connections").Inc()
+		c.Close()
+		return
+	}
+	ss := newSession(s, c)
+	s.sessions[ss] = struct{}{}
+	s.sessWG.Add(1)
+	s.mu.Unlock()
+	s.m.connsOpen.Inc()
+	go ss.run()
+}
+
+func (s *Server) endSession(ss *session) {
+	s.mu.Lock()
+	delete(s.sessions, ss)
+	s.mu.Unlock()
+	s.m.connsOpen.Dec()
+	s.sessWG.Done()
+}
+
+// Shutdown stops accepting, tells every v2 agent to go away once what it
+// sent is committed and acknowledged, closes legacy connections after
+// answering what they sent, and waits for every session to end. If ctx
+// ends first, the remaining connections are closed at once and ctx's error
+// is returned. The sink is not closed: it belongs to the caller.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining.Store(true)
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	for ss := range s.sessions {
+		ss.drain()
+	}
+	s.mu.Unlock()
+	s.stopOnce.Do(func() { close(s.stop) })
+
+	done := make(chan struct{})
+	go func() {
+		s.sessWG.Wait()
+		s.loopWG.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		for ss := range s.sessions {
+			ss.conn.Close()
+		}
+		s.mu.Unlock()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// memSequences keeps sequences in memory, for servers with no data
+// directory of their own.
+type memSequences struct {
+	mu   sync.Mutex
+	last map[string]uint64
+}
+
+func newMemSequences() *memSequences { return &memSequences{last: make(map[string]uint64)} }
+
+func (m *memSequences) Last(id string) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last[id]
+}
+
+func (m *memSequences) Advance(id string, seq uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if seq > m.last[id] {
+		m.last[id] = seq
+	}
+	return nil
+}

@@ -1,0 +1,291 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hawk/internal/wire"
+)
+
+// protocol is what a connection turned out to speak.
+type protocol uint8
+
+const (
+	protoUnknown protocol = iota // no valid frame yet
+	protoLegacy                  // JSON packets, bare-line replies
+	protoV2                      // binary v2
+)
+
+// session serves one connection. One goroutine, run, owns everything in it
+// but the fields marked atomic; others reach it only through drain and kick.
+type session struct {
+	srv      *Server
+	conn     net.Conn
+	remote   string
+	accepted time.Time
+
+	dec   wire.Decoder
+	last  wire.DecoderStats // decoder counters already added to metrics
+	small [256]byte         // reads land here while nothing is pending, so an idle session holds no frame buffer
+	out   []byte            // replies not yet written; written once per read
+
+	proto protocol
+	peer  *Agent // fleet entry, once known
+	v2    *v2State
+
+	draining atomic.Bool   // Shutdown asked this session to end
+	kicked   atomic.Bool   // a newer session of the same agent asked this one to end
+	done     chan struct{} // closed when run returns
+	doneOnce sync.Once
+}
+
+func newSession(srv *Server, c net.Conn) *session {
+	return &session{srv: srv, conn: c, remote: c.RemoteAddr().String(), accepted: srv.cfg.now(), done: make(chan struct{})}
+}
+
+// drain asks the session to commit and acknowledge what it has, send GOAWAY
+// and end. Safe from any goroutine.
+func (ss *session) drain() {
+	ss.draining.Store(true)
+	ss.conn.SetReadDeadline(time.Now()) //nolint:errcheck // wakes the reader; an error means it is gone already
+}
+
+// kick asks the session to end because its agent connected again.
+func (ss *session) kick() {
+	ss.kicked.Store(true)
+	ss.conn.SetReadDeadline(time.Now()) //nolint:errcheck // as in drain
+}
+
+// errEnd ends a session quietly: the peer left, or was told why already.
+var errEnd = errors.New("session ended")
+
+func (ss *session) run() {
+	defer ss.finish()
+	for {
+		err := ss.read()
+		if err == nil {
+			err = ss.process()
+		}
+		if err == nil {
+			err = ss.commit()
+		}
+		if err == nil && (ss.draining.Load() || ss.kicked.Load()) {
+			err = ss.leave()
+		}
+		var pe *errProtocol
+		if errors.As(err, &pe) {
+			ss.srv.m.errors.WithLabelValues(fmt.Sprintf("protocol_%d", pe.code)).Inc()
+			ss.sendError(pe.code, pe.msg)
+		}
+		if ferr := ss.flush(); err == nil {
+			err = ferr
+		}
+		if err != nil {
+			if !errors.Is(err, errEnd) {
+				ss.srv.log.Debug("session ended", "remote", ss.remote, "err", err)
+			}
+			return
+		}
+	}
+}
+
+// read reads once from the connection, into the small buffer when nothing
+// is pending. A deadline that passes gives up a stalled frame, ends an idle
+// or never-introduced peer, or lets run see a drain request.
+func (ss *session) read() error {
+	deadline, handshake := ss.deadline()
+	if err := ss.conn.SetReadDeadline(deadline); err != nil {
+		return fmt.Errorf("%w: set deadline: %v", errEnd, err)
+	}
+	if ss.draining.Load() || ss.kicked.Load() {
+		return nil
+	}
+	var n int
+	var err error
+	if ss.dec.Pending() == 0 {
+		n, err = ss.conn.Read(ss.small[:])
+		ss.dec.Write(ss.small[:n])
+	} else {
+		n, err = ss.conn.Read(ss.dec.Space())
+		ss.dec.Commit(n)
+	}
+	ss.srv.m.bytesIn.Add(float64(n))
+	if ss.peer != nil && n > 0 {
+		ss.peer.seen(ss.srv.cfg.now())
+	}
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, os.ErrDeadlineExceeded):
+		// End of stream: what is buffered may still hold frames behind
+		// a partial one.
+		for ss.dec.Resync() {
+			if perr := ss.process(); perr != nil {
+				return perr
+			}
+		}
+		ss.commit() //nolint:errcheck // the peer is gone; store what it completed
+		return fmt.Errorf("%w: %v", errEnd, err)
+	case ss.draining.Load() || ss.kicked.Load():
+		return nil
+	case ss.dec.Pending() > 0 && ss.srv.cfg.now().Before(handshake):
+		ss.dec.Resync() // a frame that stopped half way: look inside it
+		return nil
+	}
+	ss.srv.m.errors.WithLabelValues("timeout").Inc()
+	return fmt.Errorf("%w: read timeout", errEnd)
+}
+
+// deadline returns the read deadline for the session's state, and the end
+// of its handshake (far off once the handshake is done).
+func (ss *session) deadline() (deadline, handshake time.Time) {
+	cfg := &ss.srv.cfg
+	now := cfg.now()
+	handshake = now.Add(time.Hour)
+	if ss.proto == protoUnknown || ss.v2 != nil && !ss.v2.welcomed {
+		handshake = ss.accepted.Add(cfg.HandshakeTimeout)
+	}
+	deadline = now.Add(cfg.HeartbeatInterval * time.Duration(cfg.MissedHeartbeats))
+	if ss.dec.Pending() > 0 {
+		deadline = now.Add(cfg.StallTimeout)
+	}
+	if handshake.Before(deadline) {
+		deadline = handshake
+	}
+	return deadline, handshake
+}
+
+// process handles every complete frame that is buffered.
+func (ss *session) process() error {
+	for p, ok := ss.dec.Next(); ok; p, ok = ss.dec.Next() {
+		if err := ss.handle(p); err != nil {
+			return err
+		}
+	}
+	st := ss.dec.Stats()
+	ss.srv.m.addDecoder(st, ss.last)
+	ss.last = st
+	return nil
+}
+
+// handle dispatches one frame payload.
+func (ss *session) handle(p []byte) error {
+	if ss.proto == protoUnknown {
+		if wire.IsLegacy(p) {
+			return ss.startLegacy(p)
+		}
+		ss.proto = protoV2
+		ss.srv.m.connsTotal.WithLabelValues("v2").Inc()
+		ss.v2 = newV2State(ss.srv.cfg.MaxSeries)
+	}
+	if ss.proto == protoLegacy {
+		return ss.handleLegacy(p)
+	}
+	return ss.handleV2(p)
+}
+
+func (ss *session) startLegacy(p []byte) error {
+	if ss.srv.cfg.DisableLegacy {
+		ss.srv.m.connsRefused.WithLabelValues("legacy_disabled").Inc()
+		return fmt.Errorf("%w: legacy protocol disabled", errEnd)
+	}
+	ss.proto = protoLegacy
+	ss.srv.m.connsTotal.WithLabelValues("legacy").Inc()
+	ss.peer = ss.srv.fleet.attachLegacy(ss.conn.RemoteAddr(), ss.srv.cfg.now())
+	return ss.handleLegacy(p)
+}
+
+// handleLegacy answers a legacy packet with its exact line; bad packets are
+// counted and get no answer.
+func (ss *session) handleLegacy(p []byte) error {
+	if !wire.IsLegacy(p) {
+		ss.srv.m.errors.WithLabelValues("legacy_non_json").Inc()
+		return nil
+	}
+	pkt, err := wire.DecodeLegacy(p)
+	switch {
+	case errors.Is(err, wire.ErrLegacyType):
+		ss.srv.m.errors.WithLabelValues("legacy_unknown_type").Inc()
+		return nil
+	case err != nil:
+		ss.srv.m.errors.WithLabelValues("legacy_malformed").Inc()
+		return nil
+	}
+	if pkt.Type == wire.LegacyHeartbeat {
+		ss.srv.m.legacy.WithLabelValues("heartbeat").Inc()
+	} else {
+		ss.srv.m.legacy.WithLabelValues("report").Inc()
+	}
+	ss.out = append(ss.out, pkt.Reply()...)
+	return nil
+}
+
+// flush writes the pending replies.
+func (ss *session) flush() error {
+	if len(ss.out) == 0 {
+		return nil
+	}
+	if err := ss.conn.SetWriteDeadline(ss.srv.cfg.now().Add(10 * time.Second)); err != nil {
+		return fmt.Errorf("%w: %v", errEnd, err)
+	}
+	_, err := ss.conn.Write(ss.out)
+	ss.out = ss.out[:0]
+	if cap(ss.out) > 64<<10 {
+		ss.out = nil // do not keep a large buffer for an idle connection
+	}
+	if err != nil {
+		return fmt.Errorf("%w: write: %v", errEnd, err)
+	}
+	return nil
+}
+
+// commit stores the complete batches read so far and acknowledges them.
+func (ss *session) commit() error {
+	if ss.v2 == nil {
+		return nil
+	}
+	return ss.commitV2()
+}
+
+// leave ends the session at the request of Shutdown or of a newer session.
+func (ss *session) leave() error {
+	if ss.v2 != nil && ss.v2.welcomed {
+		if ss.draining.Load() {
+			ss.sendGoAway()
+		} else {
+			ss.sendError(wire.CodeDuplicate, "agent connected again on another connection")
+		}
+	}
+	return errEnd
+}
+
+func (ss *session) finish() {
+	ss.dec.Release()
+	ss.conn.Close()
+	if ss.peer != nil {
+		ss.srv.fleet.detach(ss.peer, ss)
+	}
+	if ss.v2 != nil {
+		ss.srv.m.dictSeries.Sub(float64(len(ss.v2.series)))
+	}
+	if ss.proto == protoUnknown {
+		ss.srv.m.connsTotal.WithLabelValues("unknown").Inc()
+	}
+	ss.doneOnce.Do(func() { close(ss.done) })
+	ss.srv.endSession(ss)
+}
+
+// appendFrame appends to the replies a frame whose payload enc appends.
+func (ss *session) appendFrame(enc func([]byte) []byte) {
+	out, start := wire.BeginFrame(ss.out)
+	out, err := wire.EndFrame(enc(out), start)
+	if err != nil {
+		panic("server: reply larger than a frame") // replies are small by construction
+	}
+	ss.out = out
+}

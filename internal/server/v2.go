@@ -1,0 +1,335 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
+
+	"hawk/internal/store"
+	"hawk/internal/wire"
+)
+
+// v2State is a v2 session's protocol state.
+type v2State struct {
+	welcomed bool
+	hello    wire.Hello
+	dict     *wire.Dict
+	batch    wire.Batch   // decode target, reused
+	series   []seriesSlot // by dictionary id
+	lb       labels.ScratchBuilder
+
+	pending   []pendingSample // samples of complete batches, then of the open one
+	readyN    int             // pending[:readyN] belong to complete batches
+	readySeq  uint64          // highest complete batch, stored or duplicate
+	readyAt   time.Time       // when the oldest unacknowledged complete batch was read
+	ackedSeq  uint64          // highest sequence acknowledged
+	committed uint64          // highest sequence durably stored for this agent
+	seqSeen   uint64          // highest sequence begun on this connection
+	open      bool            // a batch has parts still to come
+	openPart  uint32          // last part read of the open batch
+	openStart int             // index in pending of the open batch's first sample
+	openDup   bool            // the open batch is at or below committed
+}
+
+// seriesSlot is a dictionary entry: the series, or why it is refused.
+type seriesSlot struct {
+	s   store.Series
+	bad string // reason the definition was refused; its samples are dropped
+}
+
+type pendingSample struct {
+	id uint32
+	t  int64
+	v  float64
+}
+
+func newV2State(maxSeries int) *v2State { return &v2State{dict: wire.NewDict(maxSeries)} }
+
+// errProtocol ends a v2 session with ERROR(code).
+type errProtocol struct {
+	code wire.ErrorCode
+	msg  string
+}
+
+func (e *errProtocol) Error() string { return fmt.Sprintf("protocol error %d: %s", e.code, e.msg) }
+
+func protoErr(code wire.ErrorCode, format string, args ...any) error {
+	return &errProtocol{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+func (ss *session) handleV2(p []byte) error {
+	v := ss.v2
+	if wire.IsLegacy(p) {
+		return protoErr(wire.CodeProtocol, "legacy packet on a v2 connection")
+	}
+	k, err := wire.PeekKind(p)
+	if err != nil {
+		return protoErr(wire.CodeProtocol, "%v", err)
+	}
+	if !v.welcomed && k != wire.KindHello {
+		return protoErr(wire.CodeProtocol, "%v before HELLO", k)
+	}
+	switch k {
+	case wire.KindHello:
+		if v.welcomed {
+			return protoErr(wire.CodeProtocol, "second HELLO")
+		}
+		return ss.hello(p)
+	case wire.KindHeartbeat:
+		return ss.heartbeat(p)
+	case wire.KindBatch:
+		return ss.batch(p)
+	case wire.KindError:
+		m, _ := wire.DecodeError(p)
+		ss.srv.log.Info("agent sent error", "agent", v.hello.AgentID, "code", m.Code, "message", m.Message)
+		return errEnd
+	}
+	return protoErr(wire.CodeProtocol, "unexpected %v from an agent", k)
+}
+
+func (ss *session) hello(p []byte) error {
+	v, cfg := ss.v2, &ss.srv.cfg
+	h, err := wire.DecodeHello(p)
+	if err != nil {
+		return protoErr(wire.CodeProtocol, "%v", err)
+	}
+	if h.Version < wire.ProtocolVersion {
+		return protoErr(wire.CodeVersion, "protocol %d not supported; this server speaks %d", h.Version, wire.ProtocolVersion)
+	}
+	if h.AgentID == "" || len(h.AgentID) > 128 || !utf8.ValidString(h.AgentID) {
+		return protoErr(wire.CodeProtocol, "agent id %q is empty, too long or not UTF-8", snippet(h.AgentID))
+	}
+	if cfg.Auth != nil {
+		if err := cfg.Auth(&h, ss.conn.RemoteAddr()); err != nil {
+			return protoErr(wire.CodeAuth, "%v", err)
+		}
+	}
+	h.Token = "" // keep no credentials in memory
+	v.hello = h
+	peer, prev := ss.srv.fleet.attach(&h, ss, cfg.now())
+	ss.peer = peer
+	if prev != nil { // the agent reconnected before its old connection ended
+		prev.kick()
+		select {
+		case <-prev.done:
+		case <-time.After(cfg.HandshakeTimeout):
+			return protoErr(wire.CodeDuplicate, "previous connection of this agent did not end")
+		}
+	}
+	v.committed = cfg.Sequences.Last(h.AgentID)
+	v.ackedSeq, v.seqSeen = v.committed, 0
+	v.welcomed = true
+	ss.appendFrame(func(b []byte) []byte {
+		return wire.AppendWelcome(b, &wire.Welcome{
+			Version:           wire.ProtocolVersion,
+			ServerTime:        cfg.now().UnixNano(),
+			HeartbeatInterval: cfg.HeartbeatInterval,
+			LastSeq:           v.committed,
+			MaxBatchSamples:   uint32(cfg.MaxBatchSamples),
+			MaxSeries:         uint32(cfg.MaxSeries),
+			Window:            uint32(cfg.Window),
+			ServerID:          cfg.ServerID,
+		})
+	})
+	ss.srv.log.Debug("agent connected", "agent", h.AgentID, "host", h.Hostname, "remote", ss.remote, "last_seq", v.committed)
+	return nil
+}
+
+func (ss *session) heartbeat(p []byte) error {
+	hb, err := wire.DecodeHeartbeat(p)
+	if err != nil {
+		return protoErr(wire.CodeProtocol, "%v", err)
+	}
+	now := ss.srv.cfg.now().UnixNano()
+	offset := hb.Offset
+	if hb.RTT == 0 { // no measurement yet: the one-way estimate
+		offset = hb.AgentTime - now
+	}
+	ss.peer.clock(offset, hb.RTT)
+	hb.ServerRecv, hb.ServerSend = now, ss.srv.cfg.now().UnixNano()
+	ss.appendFrame(func(b []byte) []byte { return wire.AppendHeartbeat(b, &hb, true) })
+	return nil
+}
+
+// batch takes one BATCH frame: definitions join the dictionary, samples
+// wait in pending until the batch is complete and committed.
+func (ss *session) batch(p []byte) error {
+	v := ss.v2
+	b := &v.batch
+	if err := v.dict.DecodeBatch(p, b); err != nil {
+		if errors.Is(err, wire.ErrDictFull) {
+			return protoErr(wire.CodeLimit, "%v", err)
+		}
+		return protoErr(wire.CodeProtocol, "%v", err)
+	}
+	if err := v.sequence(b); err != nil {
+		return err
+	}
+	for i := range b.Defs {
+		v.series = append(v.series, v.define(&b.Defs[i]))
+	}
+	ss.srv.m.dictSeries.Add(float64(len(b.Defs)))
+	if !v.openDup {
+		for _, s := range b.Samples {
+			v.pending = append(v.pending, pendingSample{id: s.ID, t: s.T, v: s.V})
+		}
+		if len(v.pending)-v.openStart > ss.srv.cfg.MaxBatchSamples {
+			return protoErr(wire.CodeLimit, "batch %d has more than %d samples", b.Seq, ss.srv.cfg.MaxBatchSamples)
+		}
+	} else {
+		ss.srv.m.samplesDup.Add(float64(len(b.Samples)))
+	}
+	if b.Final {
+		v.open = false
+		v.readySeq, v.readyN = b.Seq, len(v.pending)
+		if v.readyAt.IsZero() {
+			v.readyAt = ss.srv.cfg.now()
+		}
+		if v.openDup {
+			ss.srv.m.batchDup.Inc()
+		}
+	}
+	return nil
+}
+
+// sequence checks that b continues the connection's batches: a new batch
+// has a higher sequence than any before it, a part follows its predecessor.
+func (v *v2State) sequence(b *wire.Batch) error {
+	if v.open {
+		if b.Seq != v.seqSeen || b.Part != v.openPart+1 {
+			return protoErr(wire.CodeProtocol, "batch %d part %d while batch %d part %d is open",
+				b.Seq, b.Part, v.seqSeen, v.openPart+1)
+		}
+		v.openPart = b.Part
+		return nil
+	}
+	if b.Part != 0 || b.Seq <= v.seqSeen {
+		return protoErr(wire.CodeProtocol, "batch %d part %d after batch %d", b.Seq, b.Part, v.seqSeen)
+	}
+	v.seqSeen, v.openPart, v.open = b.Seq, 0, true
+	v.openStart = len(v.pending)
+	v.openDup = b.Seq <= v.committed
+	return nil
+}
+
+// define turns a series definition into a dictionary entry. A definition
+// that breaks the data model is kept, marked bad, so that the dictionary
+// stays in step with the agent while that series' samples are dropped.
+func (v *v2State) define(d *wire.SeriesDef) seriesSlot {
+	if d.Name == "" || !utf8.ValidString(d.Name) {
+		return seriesSlot{bad: "invalid metric name"}
+	}
+	v.lb.Reset()
+	v.lb.Add(labels.MetricName, d.Name)
+	for _, l := range d.Labels {
+		if l.Name == "" || l.Name == labels.MetricName || !utf8.ValidString(l.Name) || !utf8.ValidString(l.Value) {
+			return seriesSlot{bad: "invalid label"}
+		}
+		if l.Value != "" {
+			v.lb.Add(l.Name, l.Value)
+		}
+	}
+	v.lb.Sort()
+	ls := v.lb.Labels()
+	if _, dup := ls.HasDuplicateLabelNames(); dup {
+		return seriesSlot{bad: "duplicate label name"}
+	}
+	return seriesSlot{s: store.Series{Labels: ls, Meta: metadata.Metadata{Type: metricType(d.Type), Help: d.Help}}}
+}
+
+func metricType(t wire.MetricType) model.MetricType {
+	switch t {
+	case wire.TypeCounter:
+		return model.MetricTypeCounter
+	case wire.TypeGauge:
+		return model.MetricTypeGauge
+	}
+	return model.MetricTypeUnknown
+}
+
+// commitV2 stores the complete batches in pending and acknowledges them.
+func (ss *session) commitV2() error {
+	v, m := ss.v2, ss.srv.m
+	if v == nil || v.readySeq <= v.ackedSeq {
+		return nil
+	}
+	if v.readyN > 0 {
+		start := ss.srv.cfg.now()
+		stored, rejected, dropped, err := ss.store(v.pending[:v.readyN])
+		if err != nil {
+			m.batchFailed.Inc()
+			ss.srv.log.Warn("commit failed", "agent", v.hello.AgentID, "err", err)
+			return protoErr(wire.CodeStorage, "storage failed: %v", err)
+		}
+		m.commitSeconds.Observe(ss.srv.cfg.now().Sub(start).Seconds())
+		m.samplesStored.Add(float64(stored))
+		m.samplesRejected.Add(float64(rejected))
+		if dropped > 0 {
+			m.errors.WithLabelValues("invalid_series").Add(float64(dropped))
+		}
+		m.batchStored.Inc()
+		ss.peer.samples.Add(uint64(stored))
+		if err := ss.srv.cfg.Sequences.Advance(v.hello.AgentID, v.readySeq); err != nil {
+			ss.srv.log.Warn("sequence not persisted", "agent", v.hello.AgentID, "err", err)
+		}
+		n := copy(v.pending, v.pending[v.readyN:])
+		v.pending = v.pending[:n]
+		v.openStart -= v.readyN
+		v.readyN = 0
+	}
+	v.committed = max(v.committed, v.readySeq)
+	v.ackedSeq = v.readySeq
+	ss.appendFrame(func(b []byte) []byte { return wire.AppendAck(b, wire.Ack{Seq: v.ackedSeq}) })
+	m.ackSeconds.Observe(ss.srv.cfg.now().Sub(v.readyAt).Seconds())
+	v.readyAt = time.Time{}
+	return nil
+}
+
+// store appends samples to the sink in one transaction and commits it.
+func (ss *session) store(ps []pendingSample) (stored, rejected, dropped int, err error) {
+	v := ss.v2
+	app := ss.srv.cfg.Sink.Appender()
+	for _, p := range ps {
+		slot := &v.series[p.id]
+		if slot.bad != "" {
+			dropped++
+			continue
+		}
+		if err := app.Append(&slot.s, p.t, p.v); err != nil {
+			if errors.Is(err, store.ErrRejected) {
+				rejected++
+				continue
+			}
+			app.Rollback() //nolint:errcheck // the append error is the one to report
+			return 0, 0, 0, err
+		}
+		stored++
+	}
+	if err := app.Commit(); err != nil {
+		return 0, 0, 0, err
+	}
+	return stored, rejected, dropped, nil
+}
+
+func (ss *session) sendError(code wire.ErrorCode, msg string) {
+	ss.appendFrame(func(b []byte) []byte { return wire.AppendError(b, &wire.Error{Code: code, Message: msg}) })
+}
+
+func (ss *session) sendGoAway() {
+	ss.appendFrame(func(b []byte) []byte {
+		return wire.AppendGoAway(b, &wire.GoAway{ReconnectAfter: 100 * time.Millisecond, Reason: "server draining"})
+	})
+}
+
+// snippet cuts a string from a peer to a length fit for a message.
+func snippet(s string) string {
+	if len(s) > 40 {
+		return s[:40]
+	}
+	return s
+}
