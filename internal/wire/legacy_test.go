@@ -51,7 +51,7 @@ func TestLegacyBad(t *testing.T) {
 		{`{"PacketType":300}`, ErrLegacyMalformed},
 		{`{"PacketType":7,"PacketContent":"e30="}`, ErrLegacyType},
 		{`{"PacketType":0,"PacketContent":"not base64!"}`, ErrLegacyMalformed},
-		{`{"PacketType":0,"PacketContent":"eyJ2ZXJzaW9uIjo="}`, ErrLegacyMalformed},           // {"version":
+		{`{"PacketType":0,"PacketContent":"eyJ2ZXJzaW9uIjo="}`, ErrLegacyMalformed},             // {"version":
 		{`{"PacketType":1,"PacketContent":"eyJ0aW1lc3RhbXAiOiJub3cifQ=="}`, ErrLegacyMalformed}, // {"timestamp":"now"}
 		{`{"PacketType":0}`, ErrLegacyMalformed},
 	}
