@@ -20,7 +20,7 @@ const (
 	// header claiming more as corrupt, so the limit is frozen.
 	MaxPayload = 8 << 20
 
-	segSuffix  = ".seg"        // segment file suffix; names are %020d of the first seq. Frozen.
+	segSuffix  = ".seg" // segment file suffix; names are %020d of the first seq. Frozen.
 	segNameLen = 20 + len(segSuffix)
 	metaName   = "META"        // acknowledged/floor state. Frozen.
 	metaMagic  = "HAWKSPM1"    // first 8 bytes of META. Frozen.

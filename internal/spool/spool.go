@@ -217,7 +217,30 @@ func (s *Spool) recover() error {
 			return err
 		}
 	}
+	if err := s.removeEmpty(); err != nil {
+		return err
+	}
 	return s.dropLocked(s.opts.Now(), 0)
+}
+
+// removeEmpty deletes segments without a valid record, wherever they are:
+// typically the newest, when a process died between creating it and
+// writing its first record. Its name would collide with the next segment.
+func (s *Spool) removeEmpty() error {
+	kept := s.segs[:0]
+	for _, g := range s.segs {
+		if g.count > 0 {
+			kept = append(kept, g)
+			continue
+		}
+		if err := os.Remove(s.segPath(g.first)); err != nil {
+			return fmt.Errorf("spool: remove empty segment: %w", err)
+		}
+		s.bytes -= g.size
+	}
+	clear(s.segs[len(kept):])
+	s.segs = kept
+	return nil
 }
 
 // readMeta reads META; a missing file is a fresh spool, a damaged one is
