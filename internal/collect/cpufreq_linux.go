@@ -45,6 +45,9 @@ func (c *cpufreqCollector) update(e *emitter) error {
 		if _, ok := parseUint([]byte(num)); !ok {
 			continue
 		}
+		if !c.r.exists(c.dir, "/", n, "/cpufreq") {
+			continue // one open instead of seven failing ones
+		}
 		cpu := Label{"cpu", num}
 		for _, f := range cpufreqFiles {
 			khz, err := c.r.readUint(c.dir, "/", n, "/cpufreq/", f.file)

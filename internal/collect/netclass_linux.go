@@ -13,15 +13,35 @@ func init() {
 // netclassCollector reads the attributes of each interface in
 // /sys/class/net. Attributes the kernel refuses to show (carrier of a down
 // interface gives EINVAL) are left out, as node_exporter does.
+//
+// Each attribute is a file, and in a VM every open is costly, so the
+// attributes that only change when the interface is re-created or renamed
+// (static ones) are read when a device appears and then every
+// netclassStaticRefresh collections.
 type netclassCollector struct {
-	dir   string
-	r     fileReader
-	cache strcache // label values
-	info  [6]Label // reused labels of node_network_info
+	dir    string
+	r      fileReader
+	cache  strcache                   // label values
+	info   [6]Label                   // reused labels of node_network_info
+	static map[string]*netclassStatic // device -> cached static attributes
+	live   map[string]bool            // devices seen in this collection
 }
 
+// netclassStatic holds the rarely changing attributes of one device.
+type netclassStatic struct {
+	age            int // collections since the values were read
+	address, bcast string
+	ifalias        string
+	values         [len(netclassAttrs)]float64 // static numeric attributes
+	present        [len(netclassAttrs)]bool    // whether each was readable
+}
+
+// netclassStaticRefresh is how many collections the static attributes are
+// reused for.
+const netclassStaticRefresh = 20
+
 func newNetclass(cfg *Config, _ *slog.Logger) (collector, error) {
-	return &netclassCollector{dir: cfg.sys("class", "net")}, nil
+	return &netclassCollector{dir: cfg.sys("class", "net"), static: map[string]*netclassStatic{}, live: map[string]bool{}}, nil
 }
 
 // netclassAttrs are the numeric attributes, in node_exporter's naming.
@@ -30,24 +50,25 @@ var netclassAttrs = [...]struct {
 	t                ValueType
 	hex              bool
 	scale            float64
+	static           bool // changes only when the device is re-created
 }{
-	{"addr_assign_type", "node_network_address_assign_type", "Network device property: address_assign_type", Gauge, false, 1},
-	{"carrier", "node_network_carrier", "Network device property: carrier", Gauge, false, 1},
-	{"carrier_changes", "node_network_carrier_changes_total", "Network device property: carrier_changes_total", Counter, false, 1},
-	{"carrier_up_count", "node_network_carrier_up_changes_total", "Network device property: carrier_up_changes_total", Counter, false, 1},
-	{"carrier_down_count", "node_network_carrier_down_changes_total", "Network device property: carrier_down_changes_total", Counter, false, 1},
-	{"dev_id", "node_network_device_id", "Network device property: device_id", Gauge, true, 1},
-	{"dormant", "node_network_dormant", "Network device property: dormant", Gauge, false, 1},
-	{"flags", "node_network_flags", "Network device property: flags", Gauge, true, 1},
-	{"ifindex", "node_network_iface_id", "Network device property: iface_id", Gauge, false, 1},
-	{"iflink", "node_network_iface_link", "Network device property: iface_link", Gauge, false, 1},
-	{"link_mode", "node_network_iface_link_mode", "Network device property: iface_link_mode", Gauge, false, 1},
-	{"mtu", "node_network_mtu_bytes", "Network device property: mtu_bytes", Gauge, false, 1},
-	{"name_assign_type", "node_network_name_assign_type", "Network device property: name_assign_type", Gauge, false, 1},
-	{"netdev_group", "node_network_net_dev_group", "Network device property: net_dev_group", Gauge, false, 1},
-	{"speed", "node_network_speed_bytes", "Network device property: speed_bytes", Gauge, false, 1e6 / 8}, // Mbit/s
-	{"tx_queue_len", "node_network_transmit_queue_length", "Network device property: transmit_queue_length", Gauge, false, 1},
-	{"type", "node_network_protocol_type", "Network device property: protocol_type", Gauge, false, 1},
+	{"addr_assign_type", "node_network_address_assign_type", "Network device property: address_assign_type", Gauge, false, 1, true},
+	{"carrier", "node_network_carrier", "Network device property: carrier", Gauge, false, 1, false},
+	{"carrier_changes", "node_network_carrier_changes_total", "Network device property: carrier_changes_total", Counter, false, 1, false},
+	{"carrier_up_count", "node_network_carrier_up_changes_total", "Network device property: carrier_up_changes_total", Counter, false, 1, false},
+	{"carrier_down_count", "node_network_carrier_down_changes_total", "Network device property: carrier_down_changes_total", Counter, false, 1, false},
+	{"dev_id", "node_network_device_id", "Network device property: device_id", Gauge, true, 1, true},
+	{"dormant", "node_network_dormant", "Network device property: dormant", Gauge, false, 1, false},
+	{"flags", "node_network_flags", "Network device property: flags", Gauge, true, 1, false},
+	{"ifindex", "node_network_iface_id", "Network device property: iface_id", Gauge, false, 1, true},
+	{"iflink", "node_network_iface_link", "Network device property: iface_link", Gauge, false, 1, true},
+	{"link_mode", "node_network_iface_link_mode", "Network device property: iface_link_mode", Gauge, false, 1, false},
+	{"mtu", "node_network_mtu_bytes", "Network device property: mtu_bytes", Gauge, false, 1, false},
+	{"name_assign_type", "node_network_name_assign_type", "Network device property: name_assign_type", Gauge, false, 1, true},
+	{"netdev_group", "node_network_net_dev_group", "Network device property: net_dev_group", Gauge, false, 1, false},
+	{"speed", "node_network_speed_bytes", "Network device property: speed_bytes", Gauge, false, 1e6 / 8, false}, // Mbit/s
+	{"tx_queue_len", "node_network_transmit_queue_length", "Network device property: transmit_queue_length", Gauge, false, 1, false},
+	{"type", "node_network_protocol_type", "Network device property: protocol_type", Gauge, false, 1, true},
 }
 
 func (c *netclassCollector) update(e *emitter) error {
@@ -55,12 +76,73 @@ func (c *netclassCollector) update(e *emitter) error {
 	if err != nil {
 		return fmt.Errorf("netclass: %w", noData(err))
 	}
+	clear(c.live)
 	for _, dev := range devs {
+		c.live[dev] = true
 		if err := c.device(e, dev); err != nil {
 			return err
 		}
 	}
+	for dev := range c.static {
+		if !c.live[dev] {
+			delete(c.static, dev)
+		}
+	}
 	return nil
+}
+
+// staticAttrs returns the cached static attributes of dev, reading them
+// when they are missing or old.
+func (c *netclassCollector) staticAttrs(dev string) (*netclassStatic, error) {
+	st := c.static[dev]
+	if st != nil && st.age < netclassStaticRefresh {
+		st.age++
+		return st, nil
+	}
+	st = &netclassStatic{
+		address: c.text(dev, "address"),
+		bcast:   c.text(dev, "broadcast"),
+		ifalias: c.text(dev, "ifalias"),
+	}
+	for i, a := range netclassAttrs {
+		if !a.static {
+			continue
+		}
+		v, ok, err := c.number(dev, i)
+		if err != nil {
+			return nil, err
+		}
+		st.values[i], st.present[i] = v, ok
+	}
+	c.static[dev] = st
+	return st, nil
+}
+
+// number reads the numeric attribute netclassAttrs[i] of dev; ok is false
+// when the kernel does not show it.
+func (c *netclassCollector) number(dev string, i int) (v float64, ok bool, err error) {
+	a := &netclassAttrs[i]
+	b, err := c.r.readTrim(c.dir, "/", dev, "/", a.file)
+	if err != nil || len(b) == 0 {
+		return 0, false, nil
+	}
+	if a.hex {
+		x, ok := parseHex(b)
+		if !ok {
+			return 0, false, fmt.Errorf("netclass: bad %s of %s: %q", a.file, dev, snippet(b))
+		}
+		return float64(x) * a.scale, true, nil
+	}
+	neg := bytes.HasPrefix(b, []byte("-"))
+	x, ok := parseUint(bytes.TrimPrefix(b, []byte("-")))
+	if !ok {
+		return 0, false, fmt.Errorf("netclass: bad %s of %s: %q", a.file, dev, snippet(b))
+	}
+	v = float64(x)
+	if neg {
+		v = -v
+	}
+	return v * a.scale, true, nil
 }
 
 // text reads a string attribute; an unreadable one is "".
@@ -84,39 +166,30 @@ func (c *netclassCollector) device(e *emitter, dev string) error {
 		up = 1
 	}
 	e.gauge("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", up, devLabel)
+	st, err := c.staticAttrs(dev)
+	if err != nil {
+		return err
+	}
 	c.info = [6]Label{
-		{"address", c.text(dev, "address")},
-		{"broadcast", c.text(dev, "broadcast")},
+		{"address", st.address},
+		{"broadcast", st.bcast},
 		devLabel,
 		{"duplex", c.text(dev, "duplex")},
-		{"ifalias", c.text(dev, "ifalias")},
+		{"ifalias", st.ifalias},
 		{"operstate", operstate},
 	}
 	e.gauge("node_network_info", "Non-numeric data from /sys/class/net/<iface>, value is always 1.", 1, c.info[:]...)
-	for _, a := range netclassAttrs {
-		b, err := c.r.readTrim(c.dir, "/", dev, "/", a.file)
-		if err != nil || len(b) == 0 {
-			continue
-		}
-		var v float64
-		if a.hex {
-			x, ok := parseHex(b)
-			if !ok {
-				return fmt.Errorf("netclass: bad %s of %s: %q", a.file, dev, snippet(b))
-			}
-			v = float64(x)
-		} else {
-			neg := bytes.HasPrefix(b, []byte("-"))
-			x, ok := parseUint(bytes.TrimPrefix(b, []byte("-")))
-			if !ok {
-				return fmt.Errorf("netclass: bad %s of %s: %q", a.file, dev, snippet(b))
-			}
-			v = float64(x)
-			if neg {
-				v = -v
+	for i, a := range netclassAttrs {
+		v, ok := st.values[i], st.present[i]
+		if !a.static {
+			var err error
+			if v, ok, err = c.number(dev, i); err != nil {
+				return err
 			}
 		}
-		e.send(a.name, a.help, a.t, v*a.scale, []Label{devLabel})
+		if ok {
+			e.send(a.name, a.help, a.t, v, []Label{devLabel})
+		}
 	}
 	return nil
 }

@@ -45,6 +45,17 @@ func (r *fileReader) open(parts []string) (int, error) {
 	}
 }
 
+// exists reports whether the file or directory named by the concatenation
+// of parts can be opened.
+func (r *fileReader) exists(parts ...string) bool {
+	fd, err := r.open(parts)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
+}
+
 // read returns the content of the file whose path is the concatenation of
 // parts. The slice is valid until the next call.
 func (r *fileReader) read(parts ...string) ([]byte, error) {
