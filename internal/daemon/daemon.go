@@ -1,0 +1,177 @@
+// Package daemon assembles hawk-server: the embedded TSDB, the collector
+// that agents connect to, and the HTTP side (query API, UI, /metrics). The
+// main package only parses flags and handles signals.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"hawk/internal/api"
+	"hawk/internal/server"
+	"hawk/internal/store"
+	"hawk/internal/web"
+)
+
+// Version is hawk's version, set at build time with -ldflags.
+var Version = "0.1.0-dev"
+
+// Listeners are sockets handed to Start, e.g. inherited across an upgrade;
+// a nil one is opened from the configured address.
+type Listeners struct {
+	Agents net.Listener
+	HTTP   net.Listener
+}
+
+// Daemon is a running hawk-server.
+type Daemon struct {
+	cfg    Config
+	log    *slog.Logger
+	db     *store.TSDB
+	seqs   *store.Sequences
+	srv    *server.Server
+	api    *api.API
+	http   *http.Server
+	agents net.Listener
+	web    net.Listener
+	errc   chan error // Serve errors of the two listeners
+}
+
+// Start opens the storage and starts serving agents and HTTP.
+func Start(cfg Config, ls Listeners, log *slog.Logger) (d *Daemon, err error) {
+	d = &Daemon{cfg: cfg, log: log, errc: make(chan error, 2)}
+	defer func() {
+		if err != nil {
+			d.abort()
+		}
+	}()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if d.db, err = store.OpenTSDB(store.TSDBOptions{
+		Dir: cfg.Data, Retention: time.Duration(cfg.Retention), OutOfOrderWindow: time.Duration(cfg.OutOfOrderWindow),
+		Registerer: reg, Logger: log.With("component", "tsdb"),
+	}); err != nil {
+		return nil, err
+	}
+	if d.seqs, err = store.OpenSequences(filepath.Join(cfg.Data, "hawk-sequences")); err != nil {
+		return nil, err
+	}
+	if d.srv, err = server.New(server.Config{
+		Sink: d.db, Sequences: d.seqs, Logger: log.With("component", "server"), Registry: reg,
+		ServerID: cfg.ServerID, MaxConns: cfg.MaxConns, HeartbeatInterval: time.Duration(cfg.HeartbeatInterval),
+		MissedHeartbeats: cfg.MissedHeartbeats, MaxSeries: cfg.MaxSeries, MaxBatchSamples: cfg.MaxBatchSamples,
+		LivenessInterval: time.Duration(cfg.LivenessInterval), DisableLegacy: !cfg.Legacy,
+	}); err != nil {
+		return nil, err
+	}
+	d.api = api.New(api.Options{
+		Queryable: d.db.Storage(), Metadata: d.db, Fleet: fleet{d.srv.Fleet()},
+		MaxSamples: cfg.QueryMaxSamples, Timeout: time.Duration(cfg.QueryTimeout),
+		BuildInfo: buildInfo(), Retention: cfg.Retention.String(), Registerer: reg,
+		Logger: log.With("component", "api"),
+	})
+	if d.agents, err = listen(ls.Agents, cfg.Listen); err != nil {
+		return nil, err
+	}
+	if d.web, err = listen(ls.HTTP, cfg.HTTP); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", d.api.Handler())
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/", web.Handler())
+	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() { d.errc <- d.srv.Serve(d.agents) }()
+	go func() { d.errc <- d.http.Serve(d.web) }()
+	log.Info("hawk-server started", "version", Version, "agents", d.agents.Addr().String(),
+		"http", d.web.Addr().String(), "data", cfg.Data)
+	return d, nil
+}
+
+// AgentAddr and HTTPAddr return the addresses being served.
+func (d *Daemon) AgentAddr() net.Addr { return d.agents.Addr() }
+
+// HTTPAddr returns the address of the query API and UI.
+func (d *Daemon) HTTPAddr() net.Addr { return d.web.Addr() }
+
+// Err returns a channel that yields the first error that stops a listener.
+func (d *Daemon) Err() <-chan error { return d.errc }
+
+// Shutdown drains agents (GOAWAY once what they sent is committed), stops
+// HTTP and closes the storage.
+func (d *Daemon) Shutdown(ctx context.Context) error {
+	start := time.Now()
+	err := d.srv.Shutdown(ctx)
+	hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = errors.Join(err, d.http.Shutdown(hctx), d.closeAll())
+	d.log.Info("hawk-server stopped", "drain", time.Since(start).Round(time.Millisecond), "err", err)
+	return err
+}
+
+func (d *Daemon) closeAll() error {
+	var errs []error
+	if d.api != nil {
+		errs = append(errs, d.api.Close())
+	}
+	if d.seqs != nil {
+		errs = append(errs, d.seqs.Close())
+	}
+	if d.db != nil {
+		errs = append(errs, d.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// abort undoes a Start that failed half way.
+func (d *Daemon) abort() {
+	if d.srv != nil {
+		d.srv.Shutdown(context.Background()) //nolint:errcheck // nothing was served yet
+	}
+	for _, l := range []net.Listener{d.agents, d.web} {
+		if l != nil {
+			l.Close()
+		}
+	}
+	d.closeAll() //nolint:errcheck // the Start error is the one to report
+}
+
+func listen(l net.Listener, addr string) (net.Listener, error) {
+	if l != nil {
+		return l, nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return l, nil
+}
+
+// fleet adapts the server's fleet to the API.
+type fleet struct{ f *server.Fleet }
+
+func (f fleet) Agents() any { return f.f.Agents() }
+
+func buildInfo() api.BuildInfo {
+	bi := api.BuildInfo{Version: Version, Branch: "main"}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		bi.GoVersion = info.GoVersion
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				bi.Revision = s.Value
+			}
+		}
+	}
+	return bi
+}
