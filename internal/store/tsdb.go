@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
@@ -183,7 +183,7 @@ func (a *tsdbAppender) resolved(s *Series, slot *uint64, got storage.SeriesRef) 
 	a.sink.metrics.refMisses.Inc()
 	*slot = uint64(got)&refMask | a.sink.tag
 	if !s.Meta.IsEmpty() {
-		a.sink.meta.set(s.Labels.Get(labels.MetricName), s.Meta)
+		a.sink.meta.set(s.Labels.Get(model.MetricNameLabel), s.Meta)
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 )
@@ -43,7 +43,7 @@ func rejectReason(err error) string {
 // ErrRejected (the session drops the sample and goes on), anything else is
 // returned wrapped as is and fails the transaction.
 func (t *TSDB) appendError(s *Series, ts int64, err error) error {
-	name := s.Labels.Get(labels.MetricName)
+	name := s.Labels.Get(model.MetricNameLabel)
 	if len(name) > 64 {
 		name = name[:64]
 	}
