@@ -3,18 +3,25 @@ package store
 import (
 	"strconv"
 	"testing"
+
+	"github.com/prometheus/prometheus/model/metadata"
 )
 
 // benchAppend appends b.N samples round-robin over nSeries series, committing
 // every batch samples, as a session does. With fresh set, every Series is
-// new to the sink on each batch (no cached ref: label hashing per sample).
-func benchAppend(b *testing.B, fresh bool) {
+// new to the sink on each batch (no cached ref: label hashing per sample);
+// with meta set, every Series carries metadata, which the TSDB compares on
+// every append.
+func benchAppend(b *testing.B, fresh, meta bool) {
 	const nSeries, batch = 1000, 1000
 	db := openTest(b, b.TempDir(), TSDBOptions{})
 	defer db.Close()
 	series := make([]*Series, nSeries)
 	for i := range series {
 		series[i] = newSeries("bench_metric", "host", "h"+strconv.Itoa(i%10), "i", strconv.Itoa(i))
+		if meta {
+			series[i].Meta = metadata.Metadata{Type: "gauge", Help: "A benchmark gauge.", Unit: "bytes"}
+		}
 	}
 	ts := int64(1_000_000)
 	warm := db.Appender()
@@ -52,5 +59,6 @@ func benchAppend(b *testing.B, fresh bool) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
 
-func BenchmarkTSDBAppendCachedRef(b *testing.B) { benchAppend(b, false) }
-func BenchmarkTSDBAppendNoRef(b *testing.B)     { benchAppend(b, true) }
+func BenchmarkTSDBAppendCachedRef(b *testing.B)     { benchAppend(b, false, false) }
+func BenchmarkTSDBAppendCachedRefMeta(b *testing.B) { benchAppend(b, false, true) }
+func BenchmarkTSDBAppendNoRef(b *testing.B)         { benchAppend(b, true, false) }

@@ -12,9 +12,9 @@
 //
 // TSDB appends through the TSDB's AppenderV2. Each Series caches the TSDB's
 // series ref in its slot, tagged in the high 16 bits with a random id of the
-// TSDB instance, so the steady state does no label hashing (about 140 ns and
-// 0 allocs per sample against 220 ns without the cache) and a ref from an
-// earlier instance is never trusted. A ref the head has garbage-collected is
+// TSDB instance, so the steady state does no label hashing (0 allocs and
+// about 1.7 times the samples per second of resolving by labels; see
+// BenchmarkTSDBAppend*) and a ref from an earlier instance is never trusted. A ref the head has garbage-collected is
 // resolved again from the labels inside the TSDB. Sample errors (out of
 // bounds, out of order, too old, another value for the same timestamp,
 // invalid labels) wrap ErrRejected and are counted in
