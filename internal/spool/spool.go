@@ -136,7 +136,8 @@ type Spool struct {
 	ackedA  atomic.Uint64 // copy of acked that cursors read per record
 	bytes   int64         // sum of segs[i].size (wmu+mu)
 	closed  bool          // Close was called (wmu+mu)
-	notify  chan struct{} // closed and replaced by each Append
+	notify  chan struct{} // closed by Close, and by Append if waited
+	waited  bool          // Wait handed out notify: Append must replace it
 	stats   Stats         // counters only: Dropped*, Corrupt, Truncated
 	segSize int64         // SegmentSize after defaults
 }
@@ -395,5 +396,6 @@ func (s *Spool) Stats() Stats {
 func (s *Spool) Wait() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.waited = true
 	return s.notify
 }

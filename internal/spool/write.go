@@ -74,8 +74,11 @@ func (s *Spool) appendLocked(payload []byte, n int64) (uint64, error) {
 	a.last, a.newest = seq, ms
 	s.bytes += n
 	s.next = seq + 1
-	close(s.notify)
-	s.notify = make(chan struct{})
+	if s.waited { // else nobody holds notify: save the allocation
+		close(s.notify)
+		s.notify = make(chan struct{})
+		s.waited = false
+	}
 	s.mu.Unlock()
 	return seq, nil
 }
