@@ -239,3 +239,32 @@ func TestTSDBOpenErrors(t *testing.T) {
 		t.Fatal("OpenTSDB with slot MaxSinks succeeded")
 	}
 }
+
+// TestTSDBStaleRef lets the head garbage-collect a series after compaction,
+// so its cached ref names nothing, and checks that the next append resolves
+// the labels again instead of failing or losing the sample.
+func TestTSDBStaleRef(t *testing.T) {
+	db := openTest(t, t.TempDir(), TSDBOptions{OutOfOrderWindow: -1})
+	defer db.Close()
+	old, keep := newSeries("old"), newSeries("keep")
+	appendCommit(t, db, old, sample{1 * hour, 1})
+	oldRef := *old.Ref(0)
+	appendCommit(t, db, keep, sample{1 * hour, 1}, sample{10 * hour, 2})
+	if err := db.DB().Compact(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := db.DB().Head().NumSeries(); got != 1 {
+		t.Fatalf("head series after compaction = %d, want 1 (old collected)", got)
+	}
+	misses := testutil.ToFloat64(db.metrics.refMisses)
+	appendCommit(t, db, old, sample{10 * hour, 3})
+	if *old.Ref(0) == oldRef {
+		t.Fatal("stale ref kept")
+	}
+	if got := testutil.ToFloat64(db.metrics.refMisses); got != misses+1 {
+		t.Fatalf("ref misses = %g, want %g", got, misses+1)
+	}
+	if got := query(t, db, old.Labels); !equalSamples(got, []sample{{1 * hour, 1}, {10 * hour, 3}}) {
+		t.Fatalf("old = %v", got)
+	}
+}
