@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"hawk/internal/store"
@@ -181,7 +182,7 @@ func (a *Agent) livenessSeries(st *AgentStatus) []store.Series {
 	}
 	base := []string{"agent_id", st.AgentID, "hostname", st.Hostname, "instance", st.Instance, "job", st.Job}
 	mk := func(name string, extra ...string) store.Series {
-		return store.Series{Labels: labels.FromStrings(append(append([]string{labels.MetricName, name}, base...), extra...)...)}
+		return store.Series{Labels: labels.FromStrings(append(append([]string{model.MetricNameLabel, name}, base...), extra...)...)}
 	}
 	a.liveSeries = []store.Series{
 		mk("hawk_agent_up"),

@@ -225,9 +225,9 @@ func (v *v2State) define(d *wire.SeriesDef) seriesSlot {
 		return seriesSlot{bad: "invalid metric name"}
 	}
 	v.lb.Reset()
-	v.lb.Add(labels.MetricName, d.Name)
+	v.lb.Add(model.MetricNameLabel, d.Name)
 	for _, l := range d.Labels {
-		if l.Name == "" || l.Name == labels.MetricName || !utf8.ValidString(l.Name) || !utf8.ValidString(l.Value) {
+		if l.Name == "" || l.Name == model.MetricNameLabel || !utf8.ValidString(l.Name) || !utf8.ValidString(l.Value) {
 			return seriesSlot{bad: "invalid label"}
 		}
 		if l.Value != "" {

@@ -141,7 +141,7 @@ func TestDecoderResync(t *testing.T) {
 		{"length corrupted up", [][]byte{lenUp, good, good}, []string{"good", "good"}},
 		{"length corrupted down", [][]byte{lenDown, good}, []string{"good"}},
 		{"preamble inside payload", [][]byte{frames(t, "\xff\xff\x00\x00\x00\x00\xff\xfe"), good}, []string{"\xff\xff\x00\x00\x00\x00\xff\xfe", "good"}},
-		{"lone preamble byte at end", [][]byte{good, []byte{0xff}}, []string{"good"}},
+		{"lone preamble byte at end", [][]byte{good, {0xff}}, []string{"good"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,38 @@
+# hawk: `make run` starts a server with a local agent; `make check` runs
+# every test (it is what .ci/run runs).
+GO ?= go
+STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run build check deps fmt vet lint test fuzz e2e bench
+
+run: build
+	./bin/hawk-server -demo -data ./data
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+check: deps fmt vet lint test fuzz e2e
+
+deps:
+	./scripts/deps.sh
+
+fmt:
+	@out=$$(gofmt -s -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -s would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(STATICCHECK) ./...
+
+test:
+	$(GO) test -race -count=1 ./...
+
+fuzz:
+	./scripts/fuzz.sh
+
+e2e: build
+	./scripts/e2e.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what hawk's tests need on a fresh Debian machine: promtool (from
+# the prometheus package) for the API compatibility test, chromium for the
+# UI test, victoria-metrics for the scale-out test. Idempotent; quiet when
+# everything is there already.
+set -euo pipefail
+need=()
+command -v promtool >/dev/null || need+=(prometheus)
+command -v chromium >/dev/null || need+=(chromium)
+command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "installing: ${need[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# Packages may try to start their own services; a policy-rc.d that
+	# refuses keeps them from running behind the tests' back.
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	rm -f /usr/sbin/policy-rc.d
+fi

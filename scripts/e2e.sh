@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# End-to-end tests against real processes: each test script starts what it
+# needs on loopback and stops it by PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for t in scripts/e2e/*.sh; do
+	[ -e "$t" ] || continue
+	echo "== $t"
+	bash "$t"
+done
