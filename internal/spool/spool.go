@@ -195,8 +195,9 @@ func (s *Spool) recover() error {
 	}
 	next := max(m.floor, m.acked+1, 1)
 	var tails []tail
+	var r segReader // one read window for all segments
 	for _, first := range names {
-		g, t, err := s.scan(first)
+		g, t, err := s.scan(&r, first)
 		if err != nil {
 			return err
 		}
@@ -288,7 +289,7 @@ type tail struct {
 }
 
 // scan reads a whole segment file and summarises it.
-func (s *Spool) scan(first uint64) (*segment, tail, error) {
+func (s *Spool) scan(r *segReader, first uint64) (*segment, tail, error) {
 	f, err := os.Open(s.segPath(first))
 	if err != nil {
 		return nil, tail{}, fmt.Errorf("spool: open segment: %w", err)
@@ -299,7 +300,6 @@ func (s *Spool) scan(first uint64) (*segment, tail, error) {
 		return nil, tail{}, fmt.Errorf("spool: stat segment: %w", err)
 	}
 	g := &segment{first: first}
-	var r segReader
 	r.reset(f, first, fi.Size())
 	for {
 		rec, err := r.next()
