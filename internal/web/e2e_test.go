@@ -41,6 +41,7 @@ func TestE2EFake(t *testing.T) {
 	if r.firstStatus != "down" {
 		t.Errorf("first row is %q; down agents should sort first", r.firstStatus)
 	}
+	checkGoldenQueries(t, r)
 	// One query per chart per load: 1 h, 7 d and 24 h.
 	if q := fake.seen(); len(q) != 18 {
 		t.Errorf("fake API saw %d queries, want 18: %q", len(q), q)
@@ -147,8 +148,33 @@ func (c *consoleErrors) list() []string {
 
 // uiResult is what runUI saw, for extra checks by the caller.
 type uiResult struct {
-	rows        int    // fleet rows
-	firstStatus string // status of the first fleet row
+	rows        int          // fleet rows
+	firstStatus string       // status of the first fleet row
+	instance    string       // instance whose host page was checked
+	charts      []chartState // its charts at 24 h
+}
+
+// checkGoldenQueries compares the queries the page issued with
+// testdata/queries.txt, which TestQueriesEvaluate runs through Prometheus'
+// engine; -update rewrites the file.
+func checkGoldenQueries(t *testing.T, r uiResult) {
+	t.Helper()
+	var b strings.Builder
+	for _, c := range r.charts {
+		fmt.Fprintf(&b, "%s\t%s\n", c.ID, normalizeQuery(c.Query, r.instance))
+	}
+	if *update {
+		if err := os.WriteFile(queriesFile, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(queriesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("the page's queries differ from %s (run with -update after checking):\n%s", queriesFile, b.String())
+	}
 }
 
 type fleetRow struct {
@@ -230,7 +256,7 @@ func runUI(t *testing.T, base, shots string) uiResult {
 	if e := errs.list(); len(e) > 0 {
 		t.Errorf("browser reported errors:\n%s", strings.Join(e, "\n"))
 	}
-	return uiResult{rows: len(rows), firstStatus: rows[0].Status}
+	return uiResult{rows: len(rows), firstStatus: rows[0].Status, instance: u.Query().Get("instance"), charts: charts}
 }
 
 // checkCharts waits until the host page is ready and every chart is drawn
