@@ -8,8 +8,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // ErrNoData is returned by a collector whose source does not exist on this
@@ -37,9 +35,7 @@ type Config struct {
 	// Now is the clock of the time collector; nil means time.Now.
 	Now func() time.Time
 
-	// Test seams: nil means the real system call.
-	statfs   func(path string, st *unix.Statfs_t) error
-	adjtimex func(tx *unix.Timex) (int, error)
+	seams sysSeams // system calls, replaced by tests; see seams_linux.go
 }
 
 func (c *Config) setDefaults() {
@@ -55,12 +51,7 @@ func (c *Config) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.statfs == nil {
-		c.statfs = unix.Statfs
-	}
-	if c.adjtimex == nil {
-		c.adjtimex = unix.Adjtimex
-	}
+	c.seams.setDefaults()
 }
 
 func (c *Config) proc(p ...string) string {

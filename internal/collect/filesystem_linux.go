@@ -48,7 +48,7 @@ func newFilesystem(cfg *Config, logger *slog.Logger) (collector, error) {
 		mounts:         cfg.proc("1", "mounts"),
 		mountsFallback: cfg.proc("mounts"),
 		rootfs:         root,
-		statfs:         cfg.statfs,
+		statfs:         cfg.seams.statfs,
 		skip:           map[string]bool{},
 		seen:           map[[3]string]bool{},
 		logger:         logger,

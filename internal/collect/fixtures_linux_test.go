@@ -282,7 +282,7 @@ func TestTimexFixture(t *testing.T) {
 
 func TestTimexUnsynchronised(t *testing.T) {
 	cfg := fixtureConfig(t)
-	cfg.adjtimex = func(tx *unix.Timex) (int, error) { tx.Offset = 3000; return 5, nil } // TIME_ERROR, µs
+	cfg.seams.adjtimex = func(tx *unix.Timex) (int, error) { tx.Offset = 3000; return 5, nil } // TIME_ERROR, µs
 	got, _ := collectWith(t, cfg, "timex")
 	check(t, got, "node_timex_sync_status", "", Gauge, 0)
 	check(t, got, "node_timex_offset_seconds", "", Gauge, 0.003)

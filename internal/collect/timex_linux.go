@@ -17,7 +17,7 @@ type timexCollector struct {
 }
 
 func newTimex(cfg *Config, _ *slog.Logger) (collector, error) {
-	return &timexCollector{adjtimex: cfg.adjtimex}, nil
+	return &timexCollector{adjtimex: cfg.seams.adjtimex}, nil
 }
 
 const (
