@@ -15,7 +15,8 @@ package web
 // Both need Chromium (Debian's chromium package) at /usr/bin/chromium, or at
 // the path in HAWK_E2E_CHROME. They write fleet.png and host.png to
 // HAWK_E2E_SHOTS (the fake test to its fake/ subfolder), or to a temporary
-// folder that they print.
+// folder that they print; also host-narrow.png and fleet-narrow.png at a
+// phone's width.
 
 import (
 	"context"
@@ -42,9 +43,9 @@ func TestE2EFake(t *testing.T) {
 		t.Errorf("first row is %q; down agents should sort first", r.firstStatus)
 	}
 	checkGoldenQueries(t, r)
-	// One query per chart per load: 1 h, 7 d and 24 h.
-	if q := fake.seen(); len(q) != 18 {
-		t.Errorf("fake API saw %d queries, want 18: %q", len(q), q)
+	// One query per chart per load: 1 h, 7 d, 24 h and 24 h narrow.
+	if q := fake.seen(); len(q) != 24 {
+		t.Errorf("fake API saw %d queries, want 24: %q", len(q), q)
 	}
 }
 
@@ -252,6 +253,22 @@ func runUI(t *testing.T, base, shots string) uiResult {
 	charts := checkCharts(t, ctx, "24h")
 	hover(t, ctx, charts[0].ID)
 	shoot(t, ctx, filepath.Join(shots, "host.png"))
+
+	// A phone-sized screen: the page must not scroll sideways (the fleet
+	// table scrolls inside its own box), and the charts must redraw.
+	run("narrow viewport", chromedp.EmulateViewport(390, 844))
+	for _, page := range []struct{ url, shot string }{{up.Href + "&range=24h", "host-narrow.png"}, {base + "/", "fleet-narrow.png"}} {
+		run("open "+page.url+" narrow", chromedp.Navigate(page.url),
+			chromedp.Poll[chromedp.Void](`document.body.dataset.ready === 'true'`, chromedp.WithPollingTimeout(30*time.Second)))
+		over, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if over > 0 {
+			t.Errorf("%s is %d px wider than a 390 px screen", page.url, over)
+		}
+		shoot(t, ctx, filepath.Join(shots, page.shot))
+	}
 
 	if e := errs.list(); len(e) > 0 {
 		t.Errorf("browser reported errors:\n%s", strings.Join(e, "\n"))
