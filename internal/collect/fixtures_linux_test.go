@@ -403,3 +403,47 @@ func TestTextfileErrors(t *testing.T) {
 		t.Errorf("%d samples without a directory, want 1", len(got))
 	}
 }
+
+// TestNetclassStaticCache checks that dynamic attributes are read on every
+// collection while static ones are cached, and that a removed device is
+// forgotten.
+func TestNetclassStaticCache(t *testing.T) {
+	cfg := fixtureConfig(t)
+	cfg.SysPath = t.TempDir()
+	dir := filepath.Join(cfg.SysPath, "class", "net", "eth9")
+	for f, v := range map[string]string{"operstate": "up\n", "mtu": "1500\n", "address": "02:00:00:00:00:01\n", "ifindex": "9\n"} {
+		writeFile(t, filepath.Join(dir, f), v)
+	}
+	enable := map[string]bool{}
+	for _, c := range Collectors() {
+		enable[c.Name] = c.Name == "netclass"
+	}
+	cfg.Enable = enable
+	s, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect := func() []sample {
+		var out []sample
+		s.Collect(func(m Metric) { out = append(out, copySample(m)) })
+		return out
+	}
+	collect()
+	writeFile(t, filepath.Join(dir, "mtu"), "9000\n")
+	writeFile(t, filepath.Join(dir, "address"), "02:00:00:00:00:02\n")
+	got := collect()
+	check(t, got, "node_network_mtu_bytes", `device="eth9"`, Gauge, 9000)
+	check(t, got, "node_network_info", `address="02:00:00:00:00:01",broadcast="",device="eth9",duplex="",ifalias="",operstate="up"`, Gauge, 1)
+	for range netclassStaticRefresh {
+		got = collect()
+	}
+	check(t, got, "node_network_info", `address="02:00:00:00:00:02",broadcast="",device="eth9",duplex="",ifalias="",operstate="up"`, Gauge, 1)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	got = collect()
+	absent(t, got, "node_network_up")
+	if n := len(s.entries[0].c.(*netclassCollector).static); n != 0 {
+		t.Errorf("%d cached devices after removal, want 0", n)
+	}
+}
