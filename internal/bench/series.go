@@ -12,12 +12,12 @@ import (
 type valueKind uint8
 
 const (
-	kindConst     valueKind = iota // never changes (sizes, boot time, mtu)
-	kindCentiSecs                  // counter of seconds in hundredths (USER_HZ)
-	kindCount                      // integer counter
-	kindPageBytes                  // gauge of bytes in 4 KiB pages
-	kindCentiGauge                 // gauge in hundredths (load averages)
-	kindSmallGauge                 // small integer gauge (procs running)
+	kindConst      valueKind = iota // never changes (sizes, boot time, mtu)
+	kindCentiSecs                   // counter of seconds in hundredths (USER_HZ)
+	kindCount                       // integer counter
+	kindPageBytes                   // gauge of bytes in 4 KiB pages
+	kindCentiGauge                  // gauge in hundredths (load averages)
+	kindSmallGauge                  // small integer gauge (procs running)
 )
 
 // HostSet is the series set of one simulated host: node exporter families
