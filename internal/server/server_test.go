@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,60 +19,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// memSink is a Sink that keeps samples in memory.
-type memSink struct {
-	mu      sync.Mutex
-	samples map[string][]sample // by label string
-	commits int
-	fail    error // Commit fails with this when set
-}
-
-type sample struct {
-	t int64
-	v float64
-}
-
-func newMemSink() *memSink { return &memSink{samples: make(map[string][]sample)} }
-
-func (m *memSink) Appender() store.Appender { return &memApp{sink: m} }
-func (m *memSink) Close() error             { return nil }
-
-func (m *memSink) get(series string) []sample {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]sample(nil), m.samples[series]...)
-}
-
-type memApp struct {
-	sink *memSink
-	buf  []struct {
-		k string
-		s sample
-	}
-}
-
-func (a *memApp) Append(s *store.Series, t int64, v float64) error {
-	a.buf = append(a.buf, struct {
-		k string
-		s sample
-	}{s.Labels.String(), sample{t, v}})
-	return nil
-}
-
-func (a *memApp) Commit() error {
-	a.sink.mu.Lock()
-	defer a.sink.mu.Unlock()
-	if a.sink.fail != nil {
-		return a.sink.fail
-	}
-	for _, b := range a.buf {
-		a.sink.samples[b.k] = append(a.sink.samples[b.k], b.s)
-	}
-	a.sink.commits++
-	return nil
-}
-
-func (a *memApp) Rollback() error { return nil }
+func newMemSink() *store.Memory { return store.NewMemory() }
 
 // startServer runs a Server on a loopback port and stops it with the test.
 func startServer(t *testing.T, cfg Config) (*Server, string) {

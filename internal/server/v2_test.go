@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"hawk/internal/store"
 	"hawk/internal/wire"
 )
 
@@ -111,8 +112,8 @@ func TestV2StoreAndAck(t *testing.T) {
 			t.Fatalf("ack %d, want %d", got, seq)
 		}
 	}
-	got := sink.get(`{__name__="test_metric", i="b", job="node"}`)
-	want := []sample{{1000, 2}, {2000, 3}, {3000, 4}}
+	got := sink.Get(`{__name__="test_metric", i="b", job="node"}`)
+	want := []store.Sample{{T: 1000, V: 2}, {T: 2000, V: 3}, {T: 3000, V: 4}}
 	if len(got) != len(want) {
 		t.Fatalf("stored %v, want %v", got, want)
 	}
@@ -148,7 +149,7 @@ func TestV2ExactlyOnce(t *testing.T) {
 	c2.batch(3, testBatch(2, 3000, 3))
 	for a := c2.ack(); a < 3; a = c2.ack() {
 	}
-	if got := sink.get(`{__name__="test_metric", i="a", job="node"}`); len(got) != 3 {
+	if got := sink.Get(`{__name__="test_metric", i="a", job="node"}`); len(got) != 3 {
 		t.Fatalf("stored %v, want 3 samples", got)
 	}
 }
@@ -177,7 +178,7 @@ func TestV2SplitBatch(t *testing.T) {
 	if a := c.ack(); a != 1 {
 		t.Fatalf("ack %d", a)
 	}
-	if got := sink.get(`{__name__="test_metric", i="t", job="node"}`); len(got) != 1 || got[0].v != 19 {
+	if got := sink.Get(`{__name__="test_metric", i="t", job="node"}`); len(got) != 1 || got[0].V != 19 {
 		t.Fatalf("stored %v", got)
 	}
 }
@@ -278,7 +279,7 @@ func TestShutdownSendsGoAway(t *testing.T) {
 
 func TestStorageFailureNotAcked(t *testing.T) {
 	sink := newMemSink()
-	sink.fail = errors.New("disk full")
+	sink.FailCommits(errors.New("disk full"))
 	_, addr := startServer(t, Config{Sink: sink})
 	c := dial(t, addr)
 	c.hello("a7")
