@@ -28,6 +28,12 @@
     const t = Date.parse(a.last_seen || '');
     return isNaN(t) || t <= 0 ? 0 : t;
   };
+  // The server repeats instance and job among the labels; the table shows
+  // the instance already and job is the same for every agent, so the chips
+  // leave both out (the filter still sees them).
+  const chipLabels = (a) => Object.entries(a.labels || {})
+      .filter(([k]) => k !== 'instance' && k !== 'job')
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
   const labelText = (a) => Object.entries(a.labels || {})
       .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
       .map(([k, v]) => `${k}=${v}`).join(' ');
@@ -38,7 +44,7 @@
       case 'hostname': return host(a).toLowerCase();
       case 'up': return isUp(a) ? 1 : 0;
       case 'last_seen': return seenMs(a);
-      case 'labels': return labelText(a);
+      case 'labels': return chipLabels(a).map(([k, v]) => `${k}=${v}`).join(' ');
       case 'clock_offset_seconds':
       case 'rtt_seconds':
       case 'samples_per_second': {
@@ -112,7 +118,7 @@
     cell(tr, typeof sps === 'number' ? sps.toFixed(1) : '—', 'num');
     cell(tr, a.remote_addr || '—', 'mono dim');
     const lab = cell(tr, undefined, 'labels');
-    for (const [k, v] of Object.entries(a.labels || {})) {
+    for (const [k, v] of chipLabels(a)) {
       const chip = document.createElement('span');
       chip.className = 'chip';
       chip.textContent = `${k}=${v}`;
@@ -230,10 +236,14 @@
 
   // One timer chain owns the refresh: the next fetch is scheduled only after
   // the previous one finished, so a slow server never sees overlapping polls.
+  // A hidden tab skips its polls, and catches up as soon as it is shown.
   async function loop() {
-    await load();
+    if (!document.hidden || state.first) await load();
     setTimeout(loop, REFRESH_MS);
   }
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && Date.now() - state.fetchedAt > REFRESH_MS) load();
+  });
   setInterval(tick, 1000);
   loop();
 })();
