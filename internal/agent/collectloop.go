@@ -1,0 +1,113 @@
+package agent
+
+import (
+	"context"
+	"time"
+
+	"hawk/internal/collect"
+	"hawk/internal/wire"
+)
+
+// collectLoop collects at times aligned to the interval, each agent at its
+// own offset within it, and appends each collection to the spool. It never
+// waits on the network.
+func (a *Agent) collectLoop(ctx context.Context) {
+	b := newBuilder(a.cfg)
+	var rec []byte
+	offset := time.Duration(a.hash64("schedule") % uint64(a.cfg.Interval))
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	next := nextSlot(a.cfg.Now(), a.cfg.Interval, offset)
+	timer.Reset(next.Sub(a.cfg.Now()))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		start := a.cfg.Now()
+		b.reset()
+		a.set.Collect(func(m collect.Metric) { b.add(&m, next) })
+		a.selfMetrics(b, next)
+		a.stats.collectNs.Store(int64(a.cfg.Now().Sub(start)))
+		var err error
+		if rec, err = wire.AppendRecord(rec[:0], &b.batch); err != nil {
+			a.log.Error("collection not encoded", "err", err)
+		} else if _, err := a.spool.Append(rec); err != nil {
+			a.log.Error("collection not spooled", "err", err)
+		}
+		if cap(rec) > 1<<20 {
+			rec = nil
+		}
+		next = nextSlot(a.cfg.Now(), a.cfg.Interval, offset)
+		timer.Reset(next.Sub(a.cfg.Now()))
+	}
+}
+
+// nextSlot returns the first time after now that is offset past a multiple
+// of interval. Collections missed while the process was stopped or starved
+// are skipped, not caught up.
+func nextSlot(now time.Time, interval, offset time.Duration) time.Time {
+	t := now.Truncate(interval).Add(offset)
+	for !t.After(now) {
+		t = t.Add(interval)
+	}
+	return t
+}
+
+// builder turns collected metrics into a batch: one definition per metric,
+// with the job, instance and static labels a Prometheus scrape would add.
+type builder struct {
+	batch  wire.Batch
+	extra  []wire.Label // job, instance, static labels
+	labels []wire.Label // backing store for the batch's label slices
+}
+
+func newBuilder(cfg Config) *builder {
+	b := &builder{}
+	b.extra = append(b.extra, cfg.Labels...)
+	b.extra = append(b.extra, wire.Label{Name: "job", Value: cfg.Job}, wire.Label{Name: "instance", Value: cfg.Instance})
+	return b
+}
+
+func (b *builder) reset() {
+	b.batch.Reset()
+	b.labels = b.labels[:0]
+}
+
+// add appends one metric. The collector's label slice is only valid during
+// the call, so labels are copied into the builder's own backing store.
+func (b *builder) add(m *collect.Metric, t time.Time) {
+	start := len(b.labels)
+	for _, l := range m.Labels {
+		if l.Name == "job" || l.Name == "instance" {
+			continue // the scrape's labels win, as with honor_labels: false
+		}
+		b.labels = append(b.labels, wire.Label{Name: l.Name, Value: l.Value})
+	}
+	b.labels = append(b.labels, b.extra...)
+	b.addDef(m.Name, m.Help, wire.MetricType(m.Type), start, t.UnixMilli(), m.Value)
+}
+
+func (b *builder) addDef(name, help string, typ wire.MetricType, labelStart int, ms int64, v float64) {
+	// The slice is cut with a full slice expression, so a later append to
+	// b.labels that reallocates leaves earlier definitions intact.
+	ls := b.labels[labelStart:len(b.labels):len(b.labels)]
+	b.batch.Defs = append(b.batch.Defs, wire.SeriesDef{Type: typ, Name: name, Help: help, Labels: ls})
+	b.batch.Samples = append(b.batch.Samples, wire.Sample{ID: uint32(len(b.batch.Defs) - 1), T: ms, V: v})
+}
+
+// gauge adds one of the agent's own series.
+func (b *builder) gauge(name, help string, t time.Time, v float64, labels ...wire.Label) {
+	start := len(b.labels)
+	b.labels = append(b.labels, labels...)
+	b.labels = append(b.labels, b.extra...)
+	b.addDef(name, help, wire.TypeGauge, start, t.UnixMilli(), v)
+}
+
+func (b *builder) counter(name, help string, t time.Time, v float64, labels ...wire.Label) {
+	start := len(b.labels)
+	b.labels = append(b.labels, labels...)
+	b.labels = append(b.labels, b.extra...)
+	b.addDef(name, help, wire.TypeCounter, start, t.UnixMilli(), v)
+}
