@@ -31,6 +31,10 @@ func (s *Spool) Cursor(from uint64) *Cursor {
 // cursor is behind them are skipped. After Spool.Close, Next returns
 // ErrClosed; after any other error it returns that error from then on.
 func (c *Cursor) Next() (seq uint64, payload []byte, err error) {
+	if c.err == nil && c.s.closedA.Load() {
+		c.closeSeg()
+		c.err = ErrClosed
+	}
 	if c.err != nil {
 		return 0, nil, c.err
 	}

@@ -106,14 +106,20 @@ func TestTornTail(t *testing.T) {
 }
 
 func TestFlippedBytes(t *testing.T) {
-	const n, max = 5, 40
+	const n, max = 4, 30
 	src, path, offs := writeSegment(t, n, max)
 	full, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range full {
-		for _, mask := range []byte{0x01, 0xff} {
+		masks := []byte{0xff}
+		for _, o := range offs {
+			if int64(i) >= o && int64(i) < o+headerSize {
+				masks = append(masks, 0x01) // single-bit flips in headers too
+			}
+		}
+		for _, mask := range masks {
 			dir := cloneDir(t, src)
 			b := bytes.Clone(full)
 			b[i] ^= mask

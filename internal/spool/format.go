@@ -84,10 +84,10 @@ func (m meta) encode() []byte {
 
 func decodeMeta(b []byte) (meta, error) {
 	if len(b) != metaSize || string(b[:8]) != metaMagic {
-		return meta{}, fmt.Errorf("%w: META is %d bytes starting %q", ErrCorruptMeta, len(b), snippet(b))
+		return meta{}, fmt.Errorf("%w: META is %d bytes starting %q", errCorruptMeta, len(b), snippet(b))
 	}
 	if crc32.Checksum(b[:metaSize-4], castagnoli) != binary.LittleEndian.Uint32(b[metaSize-4:]) {
-		return meta{}, fmt.Errorf("%w: META checksum mismatch", ErrCorruptMeta)
+		return meta{}, fmt.Errorf("%w: META checksum mismatch", errCorruptMeta)
 	}
 	return meta{
 		acked: binary.LittleEndian.Uint64(b[8:16]),

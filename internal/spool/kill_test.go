@@ -78,6 +78,7 @@ func TestKill9(t *testing.T) {
 		nextMin  uint64   = 1
 		start             = time.Now()
 		done     int
+		torn     int // rounds whose kill tore a record
 	)
 	for round := range rounds {
 		if time.Since(start) > budget {
@@ -98,13 +99,16 @@ func TestKill9(t *testing.T) {
 		for _, a := range acks {
 			acked = max(acked, a)
 		}
-		nextMin = verifyAfterKill(t, round, dir, reported, acked)
+		var st Stats
+		nextMin, st = verifyAfterKill(t, round, dir, reported, acked)
+		torn += int(st.Truncated)
 		done++
 	}
 	if done < min(rounds, 10) {
 		t.Fatalf("only %d rounds in %v", done, budget)
 	}
-	t.Logf("%d kill -9 rounds, %d appends reported, last ack %d, %v", done, len(reported), acked, time.Since(start))
+	t.Logf("%d kill -9 rounds (%d tore a record), %d appends reported, last ack %d, %v",
+		done, torn, len(reported), acked, time.Since(start))
 }
 
 // runAndKill starts the child, kills it after it reported killAfter lines,
@@ -165,8 +169,8 @@ func runAndKill(t *testing.T, dir string, killAfter int) (apps, acks []uint64, s
 
 // verifyAfterKill opens the spool as the next agent would and checks it
 // against what the children reported. It returns the lowest sequence number
-// the next child may use.
-func verifyAfterKill(t *testing.T, round int, dir string, reported []uint64, acked uint64) uint64 {
+// the next child may use, and the recovery's Stats.
+func verifyAfterKill(t *testing.T, round int, dir string, reported []uint64, acked uint64) (uint64, Stats) {
 	t.Helper()
 	s, err := Open(dir, Options{Sync: true, SegmentSize: killSegSize})
 	if err != nil {
@@ -196,5 +200,5 @@ func verifyAfterKill(t *testing.T, round int, dir string, reported []uint64, ack
 	if n := len(reported); n > 0 && st.NextSeq <= reported[n-1] {
 		t.Fatalf("round %d: NextSeq %d would reuse reported seq %d", round, st.NextSeq, reported[n-1])
 	}
-	return st.NextSeq
+	return st.NextSeq, st
 }

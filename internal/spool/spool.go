@@ -25,9 +25,6 @@ var (
 	ErrLocked = errors.New("spool: directory locked by another spool")
 	// ErrUnknownSeq is returned by Ack for a sequence not yet appended.
 	ErrUnknownSeq = errors.New("spool: ack of a sequence never appended")
-	// ErrCorruptMeta marks an unreadable META file. Open logs it and
-	// recovers from the segments; it is not returned.
-	ErrCorruptMeta = errors.New("spool: corrupt META")
 	// ErrBadID is returned by LoadOrCreateID when the id file is not an id.
 	ErrBadID = errors.New("spool: malformed agent id file")
 )
@@ -136,6 +133,7 @@ type Spool struct {
 	ackedA  atomic.Uint64 // copy of acked that cursors read per record
 	bytes   int64         // sum of segs[i].size (wmu+mu)
 	closed  bool          // Close was called (wmu+mu)
+	closedA atomic.Bool   // copy of closed that cursors read per record
 	notify  chan struct{} // closed by Close, and by Append if waited
 	waited  bool          // Wait handed out notify: Append must replace it
 	stats   Stats         // counters only: Dropped*, Corrupt, Truncated
@@ -211,8 +209,11 @@ func (s *Spool) recover() error {
 	s.next = next
 	// Persist the floor before changing any file: a truncated tail or a
 	// deleted segment must not let a seq it may have held be reused.
-	if err := s.ensureFloorLocked(); err != nil {
-		return err
+	// removeLocked does the same for deletions.
+	if len(tails) > 0 {
+		if err := s.ensureFloorLocked(); err != nil {
+			return err
+		}
 	}
 	for _, t := range tails {
 		if err := s.truncate(t); err != nil {
@@ -234,6 +235,9 @@ func (s *Spool) removeEmpty() error {
 		if g.count > 0 {
 			kept = append(kept, g)
 			continue
+		}
+		if err := s.ensureFloorLocked(); err != nil {
+			return err
 		}
 		if err := os.Remove(s.segPath(g.first)); err != nil {
 			return fmt.Errorf("spool: remove empty segment: %w", err)
@@ -279,6 +283,10 @@ func (s *Spool) segmentNames() ([]uint64, error) {
 	slices.Sort(firsts)
 	return firsts, nil
 }
+
+// errCorruptMeta marks an unreadable META file. Open logs it and recovers
+// from the segments; it is never returned.
+var errCorruptMeta = errors.New("spool: corrupt META")
 
 // tail describes bytes at the end of a segment that hold no valid record.
 type tail struct {

@@ -508,7 +508,11 @@ func TestLoadOrCreateIDBadFile(t *testing.T) {
 // TestModel runs seeded random operations against a Spool and an in-memory
 // model of it, reopening now and then.
 func TestModel(t *testing.T) {
-	for seed := range uint64(8) {
+	seeds := uint64(8)
+	if testing.Short() {
+		seeds = 2
+	}
+	for seed := range seeds {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 42))
 			dir := t.TempDir()

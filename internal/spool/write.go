@@ -224,6 +224,7 @@ func (s *Spool) Close() error {
 	}
 	s.mu.Lock()
 	s.closed = true
+	s.closedA.Store(true)
 	close(s.notify)
 	s.mu.Unlock()
 	err := s.werr
