@@ -127,6 +127,8 @@
     return tr;
   }
 
+  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
   function render() {
     const now = Date.now() + state.skew;
     const words = filterBox.value.toLowerCase().split(/\s+/).filter(Boolean);
@@ -139,7 +141,7 @@
     }
     const total = state.agents.length;
     document.getElementById('count').textContent =
-        list.length === total ? `${total} hosts` : `${list.length} of ${total} hosts`;
+        list.length === total ? plural(total, 'host') : `${list.length} of ${plural(total, 'host')}`;
     const empty = document.getElementById('empty');
     empty.hidden = list.length > 0;
     empty.textContent = total === 0 ? 'No agents have connected yet.' : 'No host matches the filter.';
