@@ -28,4 +28,17 @@
 // chart (.chart) carries data-state ("loading", "ready" or "error"),
 // data-points (points drawn) and data-ms; <body> gets data-ready="true" and
 // data-ms (milliseconds since navigation start) when the page is complete.
+// Each chart also shows its PromQL in data-query.
+//
+// The host page issues one query_range per chart, all in parallel, with a
+// step that keeps every series at 300 points or fewer and a rate window of
+// max(step + 15 s, 60 s); assets/host.js explains the choice. The queries are
+// kept in testdata/queries.txt: TestQueriesEvaluate runs them through
+// Prometheus' engine over a TSDB with known data, and the e2e test checks
+// that the browser really sends them.
+//
+// Tests: go test ./internal/web/ runs the handler and query tests; with
+// -tags e2e it also drives headless Chromium against a fake API
+// (TestE2EFake), and against a running hawk-server when HAWK_E2E_URL is set
+// (TestE2ELive). See e2e_test.go.
 package web
