@@ -30,6 +30,8 @@ type Config struct {
 	ShutdownTimeout   model.Duration `yaml:"shutdown-timeout"`
 	LogLevel          string         `yaml:"log-level"`
 	ServerID          string         `yaml:"server-id"`
+	Demo              bool           `yaml:"demo"`
+	DemoInterval      model.Duration `yaml:"demo-interval"`
 }
 
 // DefaultConfig returns the defaults the flags show.
@@ -53,6 +55,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout:   model.Duration(30 * time.Second),
 		LogLevel:          "info",
 		ServerID:          host,
+		DemoInterval:      model.Duration(5 * time.Second),
 	}
 }
 
@@ -76,6 +79,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&c.ShutdownTimeout, "shutdown-timeout", "longest a drain may take on SIGTERM")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.ServerID, "server-id", c.ServerID, "name of this server in WELCOME and logs")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "also run an agent for this host inside the server (spool in <data>/demo-agent)")
+	fs.Var(&c.DemoInterval, "demo-interval", "collection interval of the -demo agent")
 }
 
 // Load reads a YAML file into c. Unknown keys are an error.

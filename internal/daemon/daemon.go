@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"hawk/internal/agent"
 	"hawk/internal/api"
 	"hawk/internal/server"
 	"hawk/internal/store"
@@ -46,26 +47,33 @@ type Daemon struct {
 	agents net.Listener
 	web    net.Listener
 	errc   chan error // Serve errors of the two listeners
+
+	demoStop context.CancelFunc // stops the -demo agent
+	demoDone chan error         // its Run result
 }
 
 // Start opens the storage and starts serving agents and HTTP.
-func Start(cfg Config, ls Listeners, log *slog.Logger) (d *Daemon, err error) {
-	d = &Daemon{cfg: cfg, log: log, errc: make(chan error, 2)}
-	defer func() {
-		if err != nil {
-			d.abort()
-		}
-	}()
+func Start(cfg Config, ls Listeners, log *slog.Logger) (*Daemon, error) {
+	d := &Daemon{cfg: cfg, log: log, errc: make(chan error, 2)}
+	if err := d.start(ls); err != nil {
+		d.abort()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Daemon) start(ls Listeners) (err error) {
+	cfg, log := d.cfg, d.log
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if d.db, err = store.OpenTSDB(store.TSDBOptions{
 		Dir: cfg.Data, Retention: time.Duration(cfg.Retention), OutOfOrderWindow: time.Duration(cfg.OutOfOrderWindow),
 		Registerer: reg, Logger: log.With("component", "tsdb"),
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	if d.seqs, err = store.OpenSequences(filepath.Join(cfg.Data, "hawk-sequences")); err != nil {
-		return nil, err
+		return err
 	}
 	if d.srv, err = server.New(server.Config{
 		Sink: d.db, Sequences: d.seqs, Logger: log.With("component", "server"), Registry: reg,
@@ -73,7 +81,7 @@ func Start(cfg Config, ls Listeners, log *slog.Logger) (d *Daemon, err error) {
 		MissedHeartbeats: cfg.MissedHeartbeats, MaxSeries: cfg.MaxSeries, MaxBatchSamples: cfg.MaxBatchSamples,
 		LivenessInterval: time.Duration(cfg.LivenessInterval), DisableLegacy: !cfg.Legacy,
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	d.api = api.New(api.Options{
 		Queryable: d.db.Storage(), Metadata: d.db, Fleet: fleet{d.srv.Fleet()},
@@ -82,10 +90,10 @@ func Start(cfg Config, ls Listeners, log *slog.Logger) (d *Daemon, err error) {
 		Logger: log.With("component", "api"),
 	})
 	if d.agents, err = listen(ls.Agents, cfg.Listen); err != nil {
-		return nil, err
+		return err
 	}
 	if d.web, err = listen(ls.HTTP, cfg.HTTP); err != nil {
-		return nil, err
+		return err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", d.api.Handler())
@@ -94,9 +102,14 @@ func Start(cfg Config, ls Listeners, log *slog.Logger) (d *Daemon, err error) {
 	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { d.errc <- d.srv.Serve(d.agents) }()
 	go func() { d.errc <- d.http.Serve(d.web) }()
+	if cfg.Demo {
+		if err = d.startDemo(); err != nil {
+			return err
+		}
+	}
 	log.Info("hawk-server started", "version", Version, "agents", d.agents.Addr().String(),
 		"http", d.web.Addr().String(), "data", cfg.Data)
-	return d, nil
+	return nil
 }
 
 // AgentAddr and HTTPAddr return the addresses being served.
@@ -112,7 +125,12 @@ func (d *Daemon) Err() <-chan error { return d.errc }
 // HTTP and closes the storage.
 func (d *Daemon) Shutdown(ctx context.Context) error {
 	start := time.Now()
-	err := d.srv.Shutdown(ctx)
+	var err error
+	if d.demoStop != nil {
+		d.demoStop()
+		err = <-d.demoDone
+	}
+	err = errors.Join(err, d.srv.Shutdown(ctx))
 	hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = errors.Join(err, d.http.Shutdown(hctx), d.closeAll())
@@ -134,8 +152,33 @@ func (d *Daemon) closeAll() error {
 	return errors.Join(errs...)
 }
 
+// startDemo runs a hawk-agent for this host inside the server, sending to
+// the server's own agent port.
+func (d *Daemon) startDemo() error {
+	addr := d.agents.Addr().String()
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "::" || host == "0.0.0.0" || host == "") {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	a, err := agent.New(agent.Config{
+		Servers: []string{addr}, Interval: time.Duration(d.cfg.DemoInterval),
+		SpoolDir: filepath.Join(d.cfg.Data, "demo-agent"), Version: Version,
+		Logger: d.log.With("component", "demo-agent"),
+	})
+	if err != nil {
+		return fmt.Errorf("demo agent: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.demoStop, d.demoDone = cancel, make(chan error, 1)
+	go func() { d.demoDone <- a.Run(ctx) }()
+	return nil
+}
+
 // abort undoes a Start that failed half way.
 func (d *Daemon) abort() {
+	if d.demoStop != nil {
+		d.demoStop()
+		<-d.demoDone
+	}
 	if d.srv != nil {
 		d.srv.Shutdown(context.Background()) //nolint:errcheck // nothing was served yet
 	}
