@@ -1,0 +1,137 @@
+// Command hawk-bench simulates many hawk agents against a hawk-server (or
+// the same samples as Influx line protocol against another TSDB) and
+// reports throughput, latency, losses and the server's CPU and memory.
+// The logic is in internal/bench; this file parses flags and handles
+// signals.
+//
+//	hawk-bench load   -addr 127.0.0.1:9876 -agents 1000 -series 300 -interval 10s -duration 60s -pid N
+//	hawk-bench conns  -addr 127.0.0.1:9876 -agents 100000 -hold 60s -pid N
+//	hawk-bench audit  -addr 127.0.0.1:9876 -api http://127.0.0.1:9877 -agents 1000 -duration 60s
+//	hawk-bench influx -addr 127.0.0.1:8089 -agents 100 -duration 30s -pid N
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"hawk/internal/bench"
+)
+
+const usage = `usage: hawk-bench <command> [flags]
+
+commands:
+  load    agents send host series over v2; ack latency, throughput, server CPU/RSS
+  conns   idle agents that only heartbeat; connections held, echo latency, RSS per connection
+  audit   deterministic samples through GOAWAY/ERROR/reconnects, then checked via the query API
+  influx  the load's series and samples as Influx line protocol over TCP
+
+Run "hawk-bench <command> -h" for its flags.
+`
+
+// errFailed is returned when a run completed but its check failed.
+var errFailed = errors.New("check failed")
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1], os.Args[2:], os.Stdout)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errFailed):
+		os.Exit(1)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "hawk-bench:", err)
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("hawk-bench "+cmd, flag.ContinueOnError)
+	switch cmd {
+	case "load":
+		return runLoad(ctx, fs, args, out)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+// common are the flags every command has.
+type common struct {
+	addr     string
+	agents   int
+	sources  int
+	perAddr  int
+	connect  int
+	pid      int
+	duration time.Duration
+}
+
+func (c *common) register(fs *flag.FlagSet, addr string) {
+	fs.StringVar(&c.addr, "addr", addr, "server address (loopback only)")
+	fs.IntVar(&c.agents, "agents", 100, "simulated agents, one connection each")
+	fs.IntVar(&c.sources, "sources", -1, "source addresses 127.0.0.2... to spread connections over (-1: agents/per-addr, 0: none)")
+	fs.IntVar(&c.perAddr, "per-addr", 10000, "connections per source address when -sources is -1")
+	fs.IntVar(&c.connect, "connect", 64, "handshakes in progress at once")
+	fs.IntVar(&c.pid, "pid", 0, "server process to measure CPU and RSS of (/proc/PID/stat, status)")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to send")
+}
+
+// setup checks the address and raises the open files limit.
+func (c *common) setup() error {
+	if err := bench.CheckLoopback(c.addr); err != nil {
+		return err
+	}
+	if c.sources < 0 {
+		c.sources = bench.SourcesFor(c.agents, c.perAddr)
+	}
+	if _, err := bench.RaiseFileLimit(uint64(c.agents) + 1024); err != nil {
+		return err
+	}
+	return nil
+}
+
+func runLoad(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
+	var c common
+	c.register(fs, "127.0.0.1:9876")
+	cfg := bench.LoadConfig{}
+	fs.IntVar(&cfg.Series, "series", 300, "series per agent")
+	fs.DurationVar(&cfg.Interval, "interval", 10*time.Second, "time between an agent's batches; 0 sends as fast as the window allows")
+	rate := fs.Float64("rate", 0, "target samples/s over all agents; sets -interval to agents*series/rate")
+	fs.IntVar(&cfg.Batches, "batches", 0, "batches per agent at most (0: until -duration)")
+	fs.IntVar(&cfg.Window, "window", 0, "unacknowledged batches per agent (0: the server's WELCOME window)")
+	fs.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait for outstanding ACKs")
+	fs.StringVar(&cfg.Prefix, "prefix", "bench-", "agent id prefix")
+	seed := fs.Uint64("seed", 1, "seeds the series values")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.setup(); err != nil {
+		return err
+	}
+	cfg.Addr, cfg.Agents, cfg.Sources, cfg.Connect, cfg.PID, cfg.Duration, cfg.Seed =
+		c.addr, c.agents, c.sources, c.connect, c.pid, c.duration, *seed
+	if *rate > 0 {
+		cfg.Interval = time.Duration(float64(c.agents*cfg.Series) / *rate * float64(time.Second))
+	}
+	fmt.Fprintf(out, "load: %d agents x %d series, interval %v, duration %v, %d source addresses\n",
+		cfg.Agents, cfg.Series, cfg.Interval, cfg.Duration, cfg.Sources)
+	res, err := bench.RunLoad(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	res.Print(out)
+	return nil
+}
