@@ -61,6 +61,8 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 	switch cmd {
 	case "load":
 		return runLoad(ctx, fs, args, out)
+	case "conns":
+		return runConns(ctx, fs, args, out)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -129,6 +131,30 @@ func runLoad(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer
 	fmt.Fprintf(out, "load: %d agents x %d series, interval %v, duration %v, %d source addresses\n",
 		cfg.Agents, cfg.Series, cfg.Interval, cfg.Duration, cfg.Sources)
 	res, err := bench.RunLoad(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	res.Print(out)
+	return nil
+}
+
+func runConns(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
+	var c common
+	c.register(fs, "127.0.0.1:9876")
+	cfg := bench.ConnsConfig{Progress: os.Stderr}
+	fs.DurationVar(&cfg.Ramp, "ramp", 3*time.Minute, "longest time to open every connection")
+	fs.DurationVar(&cfg.Hold, "hold", 30*time.Second, "how long to hold the connections once open")
+	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 0, "heartbeat interval (0: the server's WELCOME interval)")
+	fs.StringVar(&cfg.Prefix, "prefix", "idle-", "agent id prefix")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.setup(); err != nil {
+		return err
+	}
+	cfg.Addr, cfg.Agents, cfg.Sources, cfg.Connect, cfg.PID = c.addr, c.agents, c.sources, c.connect, c.pid
+	fmt.Fprintf(out, "conns: %d idle agents, %d source addresses, ramp at most %v, hold %v\n", cfg.Agents, cfg.Sources, cfg.Ramp, cfg.Hold)
+	res, err := bench.RunConns(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"sort"
 	"strings"
+	"syscall"
 	"sync"
 	"time"
 
@@ -34,15 +35,14 @@ func (r *frameReader) next() ([]byte, error) {
 		n, err := r.c.Read(r.buf)
 		r.dec.Write(r.buf[:n])
 		if err != nil && n == 0 {
-			r.dec.Release()
-			return nil, err
+			return nil, err // a deadline keeps a partial frame; Release drops it
 		}
 	}
 }
 
 // dialV2 connects from local (any address when nil), sends HELLO and
 // waits for WELCOME. An ERROR instead of WELCOME is returned as *wire.Error.
-func dialV2(ctx context.Context, addr string, local *net.TCPAddr, h *wire.Hello, timeout time.Duration) (net.Conn, *frameReader, wire.Welcome, error) {
+func dialV2(ctx context.Context, addr string, local *net.TCPAddr, h *wire.Hello, timeout time.Duration, bufSize int) (net.Conn, *frameReader, wire.Welcome, error) {
 	d := net.Dialer{Timeout: timeout}
 	if local != nil {
 		d.LocalAddr = local
@@ -63,7 +63,7 @@ func dialV2(ctx context.Context, addr string, local *net.TCPAddr, h *wire.Hello,
 	if _, err := c.Write(f); err != nil {
 		return fail(fmt.Errorf("hello: %w", err))
 	}
-	fr := newFrameReader(c, 512)
+	fr := newFrameReader(c, bufSize)
 	p, err := fr.next()
 	if err != nil {
 		return fail(fmt.Errorf("welcome: %w", err))
@@ -106,6 +106,10 @@ func reason(err error) string {
 	case errors.As(err, &pe):
 		return fmt.Sprintf("error_%d", pe.Code)
 	case errors.Is(err, errDial):
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			return "dial_" + errnoName(errno)
+		}
 		return "dial"
 	case errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
@@ -163,4 +167,26 @@ func writeFrame(c net.Conn, buf []byte, payload func([]byte) []byte) ([]byte, in
 	c.SetWriteDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck // a closed conn fails the write
 	n, err := c.Write(out)
 	return out, n, err
+}
+
+func errnoName(e syscall.Errno) string {
+	switch e {
+	case syscall.EADDRNOTAVAIL:
+		return "EADDRNOTAVAIL"
+	case syscall.EADDRINUSE:
+		return "EADDRINUSE"
+	case syscall.EMFILE:
+		return "EMFILE"
+	case syscall.ENFILE:
+		return "ENFILE"
+	case syscall.ECONNREFUSED:
+		return "ECONNREFUSED"
+	case syscall.ECONNRESET:
+		return "ECONNRESET"
+	case syscall.ETIMEDOUT:
+		return "ETIMEDOUT"
+	case syscall.ENOBUFS:
+		return "ENOBUFS"
+	}
+	return fmt.Sprintf("errno%d", int(e))
 }

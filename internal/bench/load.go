@@ -177,7 +177,7 @@ func (r *loadRun) agent(ctx, sendCtx context.Context, i int, sem chan struct{}) 
 	cfg := r.cfg
 	id := fmt.Sprintf("%s%06d", cfg.Prefix, i)
 	sem <- struct{}{}
-	c, fr, w, err := dialV2(ctx, cfg.Addr, Source(i, cfg.Sources), helloFor(id, cfg.Job), 30*time.Second)
+	c, fr, w, err := dialV2(ctx, cfg.Addr, Source(i, cfg.Sources), helloFor(id, cfg.Job), 30*time.Second, 4096)
 	<-sem
 	if err != nil {
 		r.errs.add(reason(err), 1)
@@ -221,6 +221,7 @@ func (r *loadRun) agent(ctx, sendCtx context.Context, i int, sem chan struct{}) 
 // recording heartbeat echoes. It returns the error that ended it; a GOAWAY
 // or ERROR from the server ends it too.
 func readLoop(fr *frameReader, acks chan<- ackEvent, stop <-chan struct{}, echo *Hist) error {
+	defer fr.dec.Release()
 	for {
 		p, err := fr.next()
 		if err != nil {
