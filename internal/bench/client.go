@@ -7,8 +7,8 @@ import (
 	"net"
 	"sort"
 	"strings"
-	"syscall"
 	"sync"
+	"syscall"
 	"time"
 
 	"hawk/internal/wire"
