@@ -596,3 +596,40 @@ func TestModel(t *testing.T) {
 		})
 	}
 }
+
+// TestCursorSkipsAckedUnderIt acknowledges records, deleting the segment
+// the cursor is reading, and checks that the cursor goes on with the first
+// unacknowledged record.
+func TestCursorSkipsAckedUnderIt(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{SegmentSize: 300})
+	for i := uint64(1); i <= 30; i++ {
+		appendT(t, s, payloadFor(i, 100))
+	}
+	c := s.Cursor(0)
+	defer c.Close()
+	if seq, _, err := c.Next(); err != nil || seq != 1 {
+		t.Fatalf("Next = %d, %v", seq, err)
+	}
+	segs := s.Stats().Segments
+	if err := s.Ack(17); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Segments >= segs {
+		t.Fatalf("Ack(17) deleted no segment: %d -> %d", segs, st.Segments)
+	}
+	var got []rec
+	for range 100 {
+		seq, p, err := c.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(p, payloadFor(seq, 100)) {
+			t.Fatalf("seq %d: payload differs", seq)
+		}
+		got = append(got, rec{seq, nil})
+	}
+	checkSeqs(t, got, seqRange(18, 30))
+}
