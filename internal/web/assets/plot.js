@@ -353,11 +353,11 @@ const Plot = (() => {
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.clearRect(0, 0, this.width || 0, HEIGHT);
       const g = this.geom;
-      if (this.hoverX === null || !g || this.times.length === 0 ||
-          this.hoverX < g.left || this.hoverX > g.left + g.plotW) {
+      if (this.hoverX === null || !g || this.times.length === 0 || this.hoverX < g.left) {
         this.tip.hidden = true;
         return;
       }
+      // The right margin snaps to the newest point, so it is easy to read.
       const n = this.times.length;
       const i = Math.max(0, Math.min(n - 1,
           Math.round(((this.hoverX - g.left) / g.plotW) * (n - 1))));
