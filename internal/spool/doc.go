@@ -56,7 +56,8 @@
 // words per segment file (128 for a full default spool) and one 64 KiB
 // read window per Cursor. Opening and reading a full 512 MiB spool
 // allocates about 256 KiB (TestFullSpoolMemory). Open reads every segment
-// once to check it, about a second for a full spool on a local disk.
+// once to check it: 0.13 s for a full spool with a warm page cache, bound
+// by the disk when cold.
 //
 // # Files
 //
