@@ -41,10 +41,11 @@
 // survives the process being killed (kill -9) at any instant, Sync or not.
 // With Sync, Append also fsyncs, so the record survives power loss. The
 // zero Options leave Sync off; the agent should turn it on: it costs one
-// fsync per batch, about 0.7 ms on the development VM (ext4 on virtio, 2
-// shared cores; BenchmarkAppend: 256 B payloads 0.77 ms/op, 4 KiB 0.70
-// ms/op with Sync, against 5-10 us/op without), which is nothing at one
-// batch per 10 s but caps a Sync spool at roughly 1500 appends/s.
+// fsync per batch, 0.4-1 ms on the development VM (ext4 on virtio, 2
+// shared cores; BenchmarkAppend with Sync: 256 B 0.4-0.8 ms/op, 4 KiB
+// 0.65-1 ms/op; without: 256 B 4-5 us/op, 4 KiB 15-17 us/op, seal fsyncs
+// included), which is nothing at one batch per 10 s but caps a Sync spool
+// at about 1000-2500 appends/s.
 //
 // Without Sync, a segment is fsynced when it is sealed and on Close, so a
 // machine crash may lose records of the active segment only. So that
