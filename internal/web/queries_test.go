@@ -85,6 +85,11 @@ func synthHosts(t *testing.T, db *tsdb.DB, start time.Time, instances ...string)
 		{[]string{"__name__", "node_filesystem_avail_bytes", "device", "tmpfs", "fstype", "tmpfs", "mountpoint", "/run"}, func(float64) float64 { return 1 << 29 }},
 		{[]string{"__name__", "node_disk_read_bytes_total", "device", "sda"}, func(s float64) float64 { return 4096 * s }},
 		{[]string{"__name__", "node_disk_written_bytes_total", "device", "sda"}, func(s float64) float64 { return 8192 * s }},
+		{[]string{"__name__", "node_disk_read_bytes_total", "device", "sda1"}, func(s float64) float64 { return 4000 * s }},
+		{[]string{"__name__", "node_disk_read_bytes_total", "device", "nvme0n1p2"}, func(s float64) float64 { return 7 * s }},
+		{[]string{"__name__", "node_disk_written_bytes_total", "device", "zram0"}, func(s float64) float64 { return 99 * s }},
+		{[]string{"__name__", "node_disk_read_bytes_total", "device", "nvme0n1"}, func(s float64) float64 { return 2048 * s }},
+		{[]string{"__name__", "node_disk_written_bytes_total", "device", "nvme0n1"}, func(s float64) float64 { return 1024 * s }},
 		{[]string{"__name__", "node_network_receive_bytes_total", "device", "eth0"}, func(s float64) float64 { return 1000 * s }},
 		{[]string{"__name__", "node_network_transmit_bytes_total", "device", "eth0"}, func(s float64) float64 { return 500 * s }},
 		{[]string{"__name__", "node_network_receive_bytes_total", "device", "lo"}, func(s float64) float64 { return 9999 * s }},
@@ -139,8 +144,9 @@ func TestQueriesEvaluate(t *testing.T) {
 		"load":       {map[string]float64{"__name__=node_load1": 1.5, "__name__=node_load5": 1.2, "__name__=node_load15": 1}, []string{"__name__"}},
 		"memory":     {map[string]float64{"__name__=node_memory_MemTotal_bytes": 8 << 30, "__name__=node_memory_MemAvailable_bytes": 2 << 30}, []string{"__name__"}},
 		"filesystem": {map[string]float64{"mountpoint=/": 25}, []string{"mountpoint"}},
-		"disk":       {map[string]float64{"device=sda,dir=read": 4096, "device=sda,dir=written": 8192}, []string{"device", "dir"}},
-		"network":    {map[string]float64{"device=eth0,dir=received": 1000, "device=eth0,dir=sent": 500}, []string{"device", "dir"}},
+		"disk": {map[string]float64{"device=sda,dir=read": 4096, "device=sda,dir=written": 8192,
+			"device=nvme0n1,dir=read": 2048, "device=nvme0n1,dir=written": 1024}, []string{"device", "dir"}},
+		"network": {map[string]float64{"device=eth0,dir=received": 1000, "device=eth0,dir=sent": 500}, []string{"device", "dir"}},
 	}
 	if len(queries) != len(wants) {
 		t.Errorf("%s has %d queries, the test expects %d charts", queriesFile, len(queries), len(wants))

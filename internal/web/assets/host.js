@@ -15,6 +15,10 @@
   const FS_IGNORE = 'tmpfs|devtmpfs|ramfs|overlay|squashfs|nsfs|proc|sysfs|cgroup|cgroup2|' +
       'autofs|devpts|mqueue|hugetlbfs|debugfs|tracefs|securityfs|pstore|bpf|configfs|' +
       'fusectl|binfmt_misc|efivarfs|rpc_pipefs|fuse.lxcfs|fuse.portal|iso9660|nfsd';
+  // Whole disks only: partitions would count their disk's bytes twice, and
+  // RAM, loop and floppy devices are not disks (node_exporter's default
+  // exclusion, in case the agent does not apply it).
+  const DISK_IGNORE = '(z?ram|loop|fd)[0-9]+|(h|s|v|xv)d[a-z]+[0-9]+|nvme[0-9]+n[0-9]+p[0-9]+|mmcblk[0-9]+p[0-9]+';
   const CPU_COLORS = {user: '#5b9cf6', system: '#f2a93b', iowait: '#e5636b', nice: '#4cc38a',
     irq: '#a77ef0', softirq: '#45c2d6', steal: '#ff8a50', guest: '#e88ac0', guest_nice: '#c9c95b'};
   const CPU_ORDER = ['user', 'system', 'iowait', 'nice', 'irq', 'softirq', 'steal', 'guest', 'guest_nice'];
@@ -80,7 +84,7 @@
       id: 'disk', title: 'Disk I/O', sub: 'read ↑  written ↓, per device',
       opts: {unit: 'bytes/s', mirror: true, fill: true},
       query: (w) => twoWay('node_disk_read_bytes_total', 'node_disk_written_bytes_total',
-          'read', 'written', sel, w),
+          'read', 'written', `${sel},device!~"${DISK_IGNORE}"`, w),
       build: (res, grid) => buildTwoWay(res, grid, 'written'),
     },
     {
@@ -256,7 +260,9 @@
         a.protocol || '',
         a.remote_addr || '',
         `last seen ${hawk.ago(isNaN(seen) ? 0 : seen, Date.now())}`,
-        ...Object.entries(a.labels || {}).map(([k, v]) => `${k}=${v}`),
+        ...Object.entries(a.labels || {})
+            .filter(([k]) => k !== 'instance' && k !== 'job')
+            .map(([k, v]) => `${k}=${v}`),
       ].filter(Boolean);
       const text = document.createElement('span');
       text.textContent = bits.join(' · ');
