@@ -20,10 +20,12 @@ package web
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +34,19 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
+
+// update rewrites testdata/queries.txt with the queries the host page sent
+// in the browser (go test -tags e2e -run TestE2EFake -update).
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+var windowRE = regexp.MustCompile(`\[\d+s\]`)
+
+// normalizeQuery replaces the instance and the rate window of a query the
+// page issued with the placeholders of queries.txt.
+func normalizeQuery(q, instance string) string {
+	q = strings.ReplaceAll(q, `"`+instance+`"`, `"`+instanceHole+`"`)
+	return windowRE.ReplaceAllLiteralString(q, "["+windowHole+"]")
+}
 
 func TestE2EFake(t *testing.T) {
 	srv, fake := newFakeServer(t)

@@ -3,10 +3,8 @@ package web
 import (
 	"bufio"
 	"context"
-	"flag"
 	"math"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -17,10 +15,6 @@ import (
 	"github.com/prometheus/prometheus/tsdb"
 )
 
-// update rewrites testdata/queries.txt from what the host page asks for; the
-// e2e test (build tag e2e) records it from a real browser.
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
 const queriesFile = "testdata/queries.txt"
 
 // Placeholders in queries.txt for the parts that vary between loads.
@@ -28,15 +22,6 @@ const (
 	instanceHole = "$INSTANCE" // the instance label value
 	windowHole   = "$WINDOW"   // the rate window, e.g. 75s
 )
-
-var windowRE = regexp.MustCompile(`\[\d+s\]`)
-
-// normalizeQuery replaces the instance and the rate window of a query the
-// page issued with the placeholders of queries.txt.
-func normalizeQuery(q, instance string) string {
-	q = strings.ReplaceAll(q, `"`+instance+`"`, `"`+instanceHole+`"`)
-	return windowRE.ReplaceAllLiteralString(q, "["+windowHole+"]")
-}
 
 // goldenQueries reads queries.txt: one "chart-id<TAB>query" per line.
 func goldenQueries(t *testing.T) map[string]string {
