@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func newMemSink() *store.Memory { return store.NewMemory() }
 
 // startServer runs a Server on a loopback port and stops it with the test.
-func startServer(t *testing.T, cfg Config) (*Server, string) {
+func startServer(t testing.TB, cfg Config) (*Server, string) {
 	t.Helper()
 	if cfg.Sink == nil {
 		cfg.Sink = newMemSink()
