@@ -63,6 +63,8 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		return runLoad(ctx, fs, args, out)
 	case "conns":
 		return runConns(ctx, fs, args, out)
+	case "audit":
+		return runAudit(ctx, fs, args, out)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -159,5 +161,36 @@ func runConns(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 		return err
 	}
 	res.Print(out)
+	return nil
+}
+
+func runAudit(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
+	var c common
+	c.register(fs, "127.0.0.1:9876")
+	cfg := bench.AuditConfig{Progress: os.Stderr}
+	fs.StringVar(&cfg.API, "api", "http://127.0.0.1:9877", "query API base URL (empty: no check)")
+	fs.IntVar(&cfg.Series, "series", 300, "series per agent")
+	fs.DurationVar(&cfg.Interval, "interval", time.Second, "time between an agent's batches and between their timestamps")
+	fs.DurationVar(&cfg.Drain, "drain", time.Minute, "how long to wait for the last ACKs")
+	fs.IntVar(&cfg.Window, "window", 0, "unacknowledged batches per connection (0: the server's WELCOME window)")
+	fs.DurationVar(&cfg.BackoffMin, "backoff-min", 100*time.Millisecond, "first reconnect delay after a failure")
+	fs.DurationVar(&cfg.BackoffMax, "backoff-max", 5*time.Second, "longest reconnect delay")
+	fs.StringVar(&cfg.Prefix, "prefix", "", "agent id prefix, new to the server (default audit-<unix time>-)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.setup(); err != nil {
+		return err
+	}
+	cfg.Addr, cfg.Agents, cfg.Sources, cfg.Connect, cfg.Duration = c.addr, c.agents, c.sources, c.connect, c.duration
+	fmt.Fprintf(out, "audit: %d agents x %d series every %v for %v, check via %q\n", cfg.Agents, cfg.Series, cfg.Interval, cfg.Duration, cfg.API)
+	res, err := bench.RunAudit(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	res.Print(out)
+	if cfg.API != "" && !res.OK() {
+		return errFailed
+	}
 	return nil
 }

@@ -102,7 +102,10 @@ func (e *errCounts) add(reason string, n uint64) {
 func reason(err error) string {
 	var pe *wire.Error
 	var ne net.Error
+	var ga *goAwayError
 	switch {
+	case errors.As(err, &ga):
+		return "goaway"
 	case errors.As(err, &pe):
 		return fmt.Sprintf("error_%d", pe.Code)
 	case errors.Is(err, errDial):

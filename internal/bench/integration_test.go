@@ -2,11 +2,20 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
 
 	"hawk/internal/server"
 	"hawk/internal/store"
@@ -16,6 +25,7 @@ import (
 type memSink struct {
 	mu      sync.Mutex
 	samples map[string][]memSample // by label string
+	labels  map[string]labels.Labels
 }
 
 type memSample struct {
@@ -23,7 +33,9 @@ type memSample struct {
 	v float64
 }
 
-func newMemSink() *memSink { return &memSink{samples: make(map[string][]memSample)} }
+func newMemSink() *memSink {
+	return &memSink{samples: make(map[string][]memSample), labels: make(map[string]labels.Labels)}
+}
 
 func (m *memSink) Appender() store.Appender { return &memApp{sink: m} }
 func (m *memSink) Close() error             { return nil }
@@ -40,11 +52,13 @@ func (m *memSink) total() (series, samples int) {
 type memApp struct {
 	sink *memSink
 	keys []string
+	ls   []labels.Labels
 	buf  []memSample
 }
 
 func (a *memApp) Append(s *store.Series, t int64, v float64) error {
 	a.keys = append(a.keys, s.Labels.String())
+	a.ls = append(a.ls, s.Labels)
 	a.buf = append(a.buf, memSample{t, v})
 	return nil
 }
@@ -54,6 +68,7 @@ func (a *memApp) Commit() error {
 	defer a.sink.mu.Unlock()
 	for i, k := range a.keys {
 		a.sink.samples[k] = append(a.sink.samples[k], a.buf[i])
+		a.sink.labels[k] = a.ls[i]
 	}
 	return nil
 }
@@ -64,27 +79,38 @@ func (a *memApp) Rollback() error { return nil }
 // test ends.
 func startServer(t *testing.T, sink store.Sink) (*server.Server, string) {
 	t.Helper()
-	s, err := server.New(server.Config{Sink: sink, LivenessInterval: time.Hour})
+	s, addr, stop := serve(t, sink, nil, "127.0.0.1:0")
+	t.Cleanup(stop)
+	return s, addr
+}
+
+// serve runs a hawk server on addr and returns a func that shuts it down
+// (GOAWAY to every agent) and waits for it.
+func serve(t *testing.T, sink store.Sink, seqs server.SequenceStore, addr string) (*server.Server, string, func()) {
+	t.Helper()
+	s, err := server.New(server.Config{Sink: sink, Sequences: seqs, LivenessInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-served; !errors.Is(err, server.ErrServerClosed) {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return s, ln.Addr().String()
+	var once sync.Once
+	return s, ln.Addr().String(), func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := s.Shutdown(ctx); err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+			if err := <-served; !errors.Is(err, server.ErrServerClosed) {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
 }
 
 func TestLoadAgainstServer(t *testing.T) {
@@ -111,5 +137,131 @@ func TestLoadAgainstServer(t *testing.T) {
 	}
 	if res.Wall >= 8*time.Second {
 		t.Fatalf("load ran %v: should end as soon as every batch is acknowledged", res.Wall)
+	}
+}
+
+// memSeqs is a SequenceStore shared by the servers of one test, as the
+// sequence file is shared by a server and its successor.
+type memSeqs struct {
+	mu   sync.Mutex
+	last map[string]uint64
+}
+
+func (m *memSeqs) Last(id string) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last[id]
+}
+
+func (m *memSeqs) Advance(id string, seq uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.last[id] = max(m.last[id], seq)
+	return nil
+}
+
+// sinkAPI answers the checker's raw range selector queries from a memSink,
+// every stored sample included, duplicates too.
+func sinkAPI(t *testing.T, sink *memSink) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m := selRE.FindStringSubmatch(r.FormValue("query"))
+		if m == nil {
+			t.Errorf("query %q", r.FormValue("query"))
+			http.Error(w, "bad query", http.StatusBadRequest)
+			return
+		}
+		evalAt, _ := strconv.ParseFloat(r.FormValue("time"), 64)
+		end := int64(math.Round(evalAt * 1000))
+		rng, _ := strconv.ParseInt(m[2], 10, 64)
+		type res struct {
+			Metric map[string]string `json:"metric"`
+			Values [][2]any          `json:"values"`
+		}
+		out := []res{}
+		sink.mu.Lock()
+		for k, ls := range sink.labels {
+			if ls.Get("instance") != m[1] || ls.Get("bench") != "audit" {
+				continue
+			}
+			var vs [][2]any
+			for _, p := range sink.samples[k] {
+				if p.t > end-rng && p.t <= end {
+					vs = append(vs, [2]any{float64(p.t) / 1000, strconv.FormatFloat(p.v, 'f', -1, 64)})
+				}
+			}
+			out = append(out, res{ls.Map(), vs})
+		}
+		sink.mu.Unlock()
+		json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": map[string]any{"resultType": "matrix", "result": out}})
+	})
+}
+
+// TestAuditAcrossRestart restarts the server in the middle of an audit:
+// agents get GOAWAY, find the port closed for a while, reconnect to the
+// successor and resend; every sample must be stored exactly once.
+func TestAuditAcrossRestart(t *testing.T) {
+	sink, seqs := newMemSink(), &memSeqs{last: map[string]uint64{}}
+	_, addr, stop1 := serve(t, sink, seqs, "127.0.0.1:0")
+	defer stop1()
+	api := httptest.NewServer(sinkAPI(t, sink))
+	defer api.Close()
+	restarted := make(chan func(), 1)
+	go func() {
+		time.Sleep(1200 * time.Millisecond)
+		stop1()
+		time.Sleep(400 * time.Millisecond) // the port is closed: dials are refused
+		_, _, stop2 := serve(t, sink, seqs, addr)
+		restarted <- stop2
+	}()
+	res, err := RunAudit(context.Background(), AuditConfig{Addr: addr, API: api.URL, Agents: 10, Series: 20,
+		Interval: 100 * time.Millisecond, Duration: 3 * time.Second, Drain: 5 * time.Second, Sources: 2,
+		BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Prefix: "restart-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	(<-restarted)()
+	var out strings.Builder
+	res.Print(&out)
+	t.Log("\n" + out.String())
+	if !res.OK() || res.Samples != 10*20*30 || res.Unacked != 0 {
+		t.Fatalf("audit failed")
+	}
+	if res.GoAways == 0 || res.Connects < 20 {
+		t.Fatalf("%d goaways, %d connects: the restart was not seen", res.GoAways, res.Connects)
+	}
+	if res.LongestPause < 300*time.Millisecond {
+		t.Fatalf("longest pause %v, the server was away 400 ms", res.LongestPause)
+	}
+}
+
+// TestAuditFindsLoss runs an audit against a sink that drops samples
+// after acknowledging them.
+func TestAuditFindsLoss(t *testing.T) {
+	sink := newMemSink()
+	_, addr := startServer(t, sink)
+	api := httptest.NewServer(sinkAPI(t, sink))
+	defer api.Close()
+	res, err := RunAudit(context.Background(), AuditConfig{Addr: addr, Agents: 2, Series: 5,
+		Interval: 50 * time.Millisecond, Duration: 500 * time.Millisecond, Prefix: "loss-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink.mu.Lock()
+	for k := range sink.samples {
+		sink.samples[k] = sink.samples[k][1:]                         // lose the first sample of each series
+		sink.samples[k] = append(sink.samples[k], sink.samples[k][0]) // and store another twice
+		break
+	}
+	sink.mu.Unlock()
+	ch := Checker{API: api.URL}
+	var exps []Expect
+	for i := range 2 {
+		id := fmt.Sprintf("loss-%06d", i)
+		exps = append(exps, Expect{Instance: id, Defs: auditDefs(5, id), Batches: int(res.Batches) / 2,
+			Start: res.First, Interval: 50 * time.Millisecond})
+	}
+	c := ch.Check(context.Background(), exps)
+	if c.Missing != 1 || c.Duplicated != 1 || c.OK() {
+		t.Fatalf("%+v", c)
 	}
 }

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -249,7 +248,7 @@ func readLoop(fr *frameReader, acks chan<- ackEvent, stop <-chan struct{}, echo 
 			}
 		case wire.KindGoAway:
 			m, _ := wire.DecodeGoAway(p)
-			return fmt.Errorf("%w: %s", errGoAway, m.Reason)
+			return &goAwayError{m}
 		case wire.KindError:
 			m, _ := wire.DecodeError(p)
 			return &m
@@ -259,7 +258,13 @@ func readLoop(fr *frameReader, acks chan<- ackEvent, stop <-chan struct{}, echo 
 	}
 }
 
-var errGoAway = errors.New("goaway")
+// goAwayError is a GOAWAY from the server, as an error that ends a
+// connection.
+type goAwayError struct{ m wire.GoAway }
+
+func (e *goAwayError) Error() string {
+	return fmt.Sprintf("goaway: %s (reconnect after %v)", e.m.Reason, e.m.ReconnectAfter)
+}
 
 // loop is the agent's select loop: it waits for the start, sends batches
 // and heartbeats, and takes ACKs until sending ends and nothing is
