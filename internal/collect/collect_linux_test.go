@@ -11,7 +11,7 @@ func TestCollectorsListed(t *testing.T) {
 	infos := Collectors()
 	want := []string{"arp", "conntrack", "cpu", "cpufreq", "diskstats", "entropy", "filefd", "filesystem",
 		"hwmon", "loadavg", "meminfo", "netclass", "netdev", "netstat", "powersupplyclass", "pressure",
-		"schedstat", "sockstat", "softnet", "stat", "textfile", "thermal_zone", "time", "timex",
+		"process", "schedstat", "sockstat", "softnet", "stat", "textfile", "thermal_zone", "time", "timex",
 		"udp_queues", "uname", "vmstat"}
 	var got []string
 	for _, in := range infos {
@@ -97,7 +97,7 @@ func TestCollectOutcomes(t *testing.T) {
 func TestNoDataIsNotFailure(t *testing.T) {
 	cfg := fixtureConfig(t)
 	cfg.ProcPath = t.TempDir() // no /proc/pressure, no /proc/schedstat
-	for _, name := range []string{"pressure", "schedstat", "meminfo"} {
+	for _, name := range []string{"pressure", "schedstat", "meminfo", "process"} {
 		_, st := collectWith(t, cfg, name)
 		if st.NoData != 1 || st.Failures != 0 {
 			t.Errorf("%s over an empty /proc: %+v, want one NoData run", name, st)
@@ -118,6 +118,8 @@ func TestMalformedInputIsFailure(t *testing.T) {
 		{"softnet", "net/softnet_stat", "zz 00\n"},
 		{"filefd", "sys/fs/file-nr", "1 2\n"},
 		{"pressure", "pressure/cpu", "some avg10=0 avg60=0 avg300=0 total=x\n"},
+		{"process", "self/stat", "1 (a) S 1 2 3\n"},
+		{"process", "self/stat", "1 no parenthesis\n"},
 	} {
 		t.Run(tc.collector+"/"+tc.content, func(t *testing.T) {
 			cfg := fixtureConfig(t)

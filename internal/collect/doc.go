@@ -8,7 +8,10 @@
 // and is registered by its node_exporter name in an init function; it is
 // on or off by default as in node_exporter. Collectors lists them, so that
 // the agent can offer -collector.<name> and -no-collector.<name> flags and
-// pass the choices in Config.Enable.
+// pass the choices in Config.Enable. One collector has no node_exporter
+// counterpart: "process" sends the process_* series of the process that
+// runs the Set, under the names client_golang gives node_exporter's own
+// process, because Node Exporter Full reads them.
 //
 // New builds a Set from a Config; Config.ProcPath, SysPath and RootfsPath
 // say where /proc, /sys and / are, so tests read fixtures from testdata/.

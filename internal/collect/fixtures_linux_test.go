@@ -447,3 +447,48 @@ func TestNetclassStaticCache(t *testing.T) {
 		t.Errorf("%d cached devices after removal, want 0", n)
 	}
 }
+
+// The process fixture is /proc/<pid>/stat and limits of a hawk-server on
+// the Debian VM, and its fd directory as empty files.
+func TestProcessFixture(t *testing.T) {
+	got := collectFixture(t, "process")
+	check(t, got, "process_cpu_seconds_total", "", Counter, (21+16)/100.0)
+	check(t, got, "process_virtual_memory_bytes", "", Gauge, 1919639552)
+	check(t, got, "process_resident_memory_bytes", "", Gauge, 9629*4096)
+	check(t, got, "process_start_time_seconds", "", Gauge, 1795682446+107851/100.0)
+	check(t, got, "process_open_fds", "", Gauge, 20)
+	check(t, got, "process_max_fds", "", Gauge, 20000)
+	check(t, got, "process_virtual_memory_max_bytes", "", Gauge, 18446744073709551615)
+	if len(got) != 7 {
+		t.Errorf("%d samples, want 7", len(got))
+	}
+}
+
+// TestProcessLive compares the process collector with what the test
+// process knows about itself.
+func TestProcessLive(t *testing.T) {
+	got, st := collectWith(t, Config{}, "process")
+	if st.Failures != 0 || st.NoData != 0 {
+		t.Fatalf("stat %+v", st)
+	}
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		t.Fatal(err)
+	}
+	check(t, got, "process_max_fds", "", Gauge, float64(rl.Cur))
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip(err)
+	}
+	// ReadDir and the collector each count the descriptor they open.
+	if fds := findValue(got, "process_open_fds"); fds < 3 || fds > float64(len(entries))+2 {
+		t.Errorf("process_open_fds = %v, ReadDir saw %d", fds, len(entries))
+	}
+	now := float64(time.Now().Unix())
+	if start := findValue(got, "process_start_time_seconds"); start < now-3600 || start > now+1 {
+		t.Errorf("process_start_time_seconds = %v, now %v", start, now)
+	}
+	if cpu := findValue(got, "process_cpu_seconds_total"); cpu < 0 {
+		t.Errorf("process_cpu_seconds_total = %v", cpu)
+	}
+}

@@ -29,7 +29,7 @@ func fixtureConfig(t *testing.T) Config {
 		Now: func() time.Time {
 			return time.Date(2026, 11, 26, 9, 30, 0, 500e6, time.FixedZone("CET", 3600))
 		},
-		seams: sysSeams{statfs: fakeStatfs, adjtimex: fakeAdjtimex},
+		seams: sysSeams{statfs: fakeStatfs, adjtimex: fakeAdjtimex, pagesize: func() int { return 4096 }},
 	}
 }
 

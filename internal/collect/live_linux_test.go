@@ -56,7 +56,7 @@ func TestLive(t *testing.T) {
 		if s.Type == Counter && s.Value < 0 {
 			t.Errorf("negative counter %v", s)
 		}
-		if !strings.HasPrefix(s.Name, "node_") {
+		if !strings.HasPrefix(s.Name, "node_") && !strings.HasPrefix(s.Name, "process_") {
 			t.Errorf("unexpected name %s", s.Name)
 		}
 	}

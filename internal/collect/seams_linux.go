@@ -7,6 +7,7 @@ import "golang.org/x/sys/unix"
 type sysSeams struct {
 	statfs   func(path string, st *unix.Statfs_t) error
 	adjtimex func(tx *unix.Timex) (int, error)
+	pagesize func() int // bytes per page; varies by architecture
 }
 
 func (s *sysSeams) setDefaults() {
@@ -15,5 +16,8 @@ func (s *sysSeams) setDefaults() {
 	}
 	if s.adjtimex == nil {
 		s.adjtimex = unix.Adjtimex
+	}
+	if s.pagesize == nil {
+		s.pagesize = unix.Getpagesize
 	}
 }
