@@ -65,6 +65,8 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		return runConns(ctx, fs, args, out)
 	case "audit":
 		return runAudit(ctx, fs, args, out)
+	case "influx":
+		return runInflux(ctx, fs, args, out)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -192,5 +194,32 @@ func runAudit(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 	if cfg.API != "" && !res.OK() {
 		return errFailed
 	}
+	return nil
+}
+
+func runInflux(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
+	var c common
+	c.register(fs, "127.0.0.1:8089")
+	cfg := bench.InfluxConfig{}
+	fs.IntVar(&cfg.Series, "series", 300, "series per agent")
+	fs.IntVar(&cfg.Batches, "batches", 0, "scrapes per agent at most (0: until -duration)")
+	fs.StringVar(&cfg.Prefix, "prefix", "bench-", "agent id prefix (the instance label), as for load")
+	seed := fs.Uint64("seed", 1, "seeds the series values, as for load")
+	fs.StringVar(&cfg.Metrics, "metrics", "", "the server's /metrics URL, polled until -counter has grown by the samples sent")
+	fs.StringVar(&cfg.Counter, "counter", `vm_rows_inserted_total{type="influx"}`, "series on -metrics counting ingested samples")
+	fs.DurationVar(&cfg.Drain, "drain", time.Minute, "how long to wait for -counter to catch up")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.setup(); err != nil {
+		return err
+	}
+	cfg.Addr, cfg.Agents, cfg.Sources, cfg.PID, cfg.Duration, cfg.Seed = c.addr, c.agents, c.sources, c.pid, c.duration, *seed
+	fmt.Fprintf(out, "influx: %d agents x %d series, batches %d, duration %v\n", cfg.Agents, cfg.Series, cfg.Batches, cfg.Duration)
+	res, err := bench.RunInflux(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	res.Print(out)
 	return nil
 }
