@@ -22,7 +22,8 @@ const (
 
 // remoteResult is what became of a request after its retries.
 type remoteResult struct {
-	err error // nil when the samples are settled (sent or rejected)
+	rejected *attempt // the 400, 409 or 422 that refused the samples for good
+	err      error    // the samples were not delivered
 }
 
 // attempt is the result of one POST.
@@ -35,7 +36,7 @@ type attempt struct {
 
 // deliver posts body until it is settled, the deadline leaves no time for
 // another attempt after the backoff, or Close. n is the request's sample
-// count, for the metrics.
+// count, for the metrics; the caller counts rejected samples.
 func (r *Remote) deliver(body []byte, n int, deadline time.Time) remoteResult {
 	m := r.metrics
 	backoff := r.opts.MinBackoff
@@ -46,10 +47,7 @@ func (r *Remote) deliver(body []byte, n int, deadline time.Time) remoteResult {
 			m.samplesSent.Add(float64(n))
 			return remoteResult{}
 		case outcomeRejected:
-			m.samplesRejected.Add(float64(n))
-			r.log.Warn("remote write refused samples; they are dropped", "remote", r.opts.Name,
-				"status", a.status, "samples", n, "err", a.err)
-			return remoteResult{}
+			return remoteResult{rejected: &a}
 		case outcomeFailed:
 			return remoteResult{err: a.err}
 		}

@@ -184,8 +184,38 @@ func (sh *remoteShard) sendOne() {
 	if n == 0 {
 		return
 	}
-	res := sh.r.deliver(sh.encode(), n, sh.deadline())
-	for _, s := range sh.spans {
+	spans := sh.spans
+	res := sh.r.deliver(sh.encode(spans), n, deadline(spans))
+	if res.rejected != nil && spans[0].p != spans[len(spans)-1].p {
+		// The request mixed several Commits, and a Prometheus receiver
+		// refuses a whole request for one stale sample: send each Commit's
+		// share alone so that only the offending ones are dropped.
+		for i := range spans {
+			one := spans[i : i+1]
+			sh.settle(one, sh.r.deliver(sh.encode(one), one[0].n, one[0].p.deadline))
+		}
+	} else {
+		sh.settle(spans, res)
+	}
+	clear(sh.spans) // drop the part pointers
+	if len(sh.queue) == 0 {
+		sh.queue = sh.queue[:0:0] // let the backing array go
+	}
+}
+
+// settle records the result of the request that carried spans.
+func (sh *remoteShard) settle(spans []span, res remoteResult) {
+	m := sh.r.metrics
+	if a := res.rejected; a != nil {
+		n := 0
+		for _, s := range spans {
+			n += s.n
+		}
+		m.samplesRejected.Add(float64(n))
+		sh.r.log.Warn("remote write refused samples; they are dropped", "remote", sh.r.opts.Name,
+			"status", a.status, "samples", n, "err", a.err)
+	}
+	for _, s := range spans {
 		if res.err != nil {
 			s.p.answer(m, res.err)
 			continue
@@ -195,16 +225,12 @@ func (sh *remoteShard) sendOne() {
 			s.p.answer(m, nil)
 		}
 	}
-	clear(sh.spans) // drop the part pointers
-	if len(sh.queue) == 0 {
-		sh.queue = sh.queue[:0:0] // let the backing array go
-	}
 }
 
-// deadline is the earliest deadline of the parts in the current request.
-func (sh *remoteShard) deadline() time.Time {
-	d := sh.spans[0].p.deadline
-	for _, s := range sh.spans[1:] {
+// deadline is the earliest deadline of the parts in spans.
+func deadline(spans []span) time.Time {
+	d := spans[0].p.deadline
+	for _, s := range spans[1:] {
 		if s.p.deadline.Before(d) {
 			d = s.p.deadline
 		}
@@ -212,16 +238,16 @@ func (sh *remoteShard) deadline() time.Time {
 	return d
 }
 
-// encode builds the WriteRequest of the current spans, one TimeSeries per
+// encode builds the WriteRequest of spans, one TimeSeries per
 // series with its samples in order, and returns it marshalled and snappy
 // compressed in a new buffer: the HTTP transport may still read a request
 // body after the response arrived, so the body is not reused.
-func (sh *remoteShard) encode() []byte {
+func (sh *remoteShard) encode(spans []span) []byte {
 	clear(sh.index)
 	ts := sh.req.Timeseries[:0]
 	sh.labels, sh.seriesLs, sh.seriesOf, sh.counts = sh.labels[:0], sh.seriesLs[:0], sh.seriesOf[:0], sh.counts[:0]
 	// Pass 1: find each sample's series, count the samples per series.
-	for _, s := range sh.spans {
+	for _, s := range spans {
 		for _, smp := range s.p.samples[s.p.off-s.n : s.p.off] {
 			i, ok := sh.index[smp.hash]
 			if !ok || !labels.Equal(sh.seriesLs[i], smp.ls) {
@@ -251,7 +277,7 @@ func (sh *remoteShard) encode() []byte {
 		off += c
 	}
 	k := 0
-	for _, s := range sh.spans {
+	for _, s := range spans {
 		for _, smp := range s.p.samples[s.p.off-s.n : s.p.off] {
 			i := sh.seriesOf[k]
 			ts[i].Samples = append(ts[i].Samples, prompb.Sample{Value: smp.v, Timestamp: smp.t})

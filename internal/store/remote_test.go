@@ -29,6 +29,8 @@ type receiver struct {
 	respond func(n int, h http.Header) int
 	// check sees every request's headers; set before the first request.
 	check func(h http.Header) error
+	// judge, when set, picks the status from the decoded request.
+	judge func(wr *prompb.WriteRequest) int
 
 	mu       sync.Mutex
 	requests int                 // requests received
@@ -66,6 +68,9 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	code := http.StatusNoContent
 	if rc.respond != nil {
 		code = rc.respond(n, w.Header())
+	}
+	if rc.judge != nil {
+		code = rc.judge(wr)
 	}
 	count := 0
 	for _, ts := range wr.Timeseries {
@@ -428,6 +433,55 @@ func TestRemoteRejected4xxNotRetried(t *testing.T) {
 				t.Errorf("samples sent = %g, want 0", v)
 			}
 		})
+	}
+}
+
+// Like a Prometheus receiver, which rolls a whole request back for one
+// out-of-order sample: a refused request that mixed several Commits is sent
+// again one Commit at a time, so only the stale Commit's samples are
+// dropped.
+func TestRemoteRejectionIsolatedPerCommit(t *testing.T) {
+	rc := newReceiver(t)
+	rc.judge = func(wr *prompb.WriteRequest) int {
+		for _, ts := range wr.Timeseries {
+			for _, s := range ts.Samples {
+				if s.Timestamp < 0 {
+					return http.StatusBadRequest
+				}
+			}
+		}
+		return http.StatusNoContent
+	}
+	// One full request carries exactly the three commits below.
+	r, reg := openRemote(t, RemoteOptions{URL: rc.url(), Shards: 1, MaxSamplesPerSend: 3 * 4, FlushDeadline: time.Minute})
+	good1, stale, good2 := testSeries("good1", 2), testSeries("stale", 2), testSeries("good2", 2)
+	errc := make(chan error, 3)
+	go func() { errc <- commitSamples(r, good1, 10, 2) }()
+	go func() { errc <- commitSamples(r, stale, -10, 2) }()
+	go func() { errc <- commitSamples(r, good2, 20, 2) }()
+	for range 3 {
+		if err := <-errc; err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+	}
+	requests, got, _ := rc.stats()
+	if requests != 4 {
+		t.Errorf("%d requests, want 4 (the mixed one, then one per commit)", requests)
+	}
+	for j, s := range good1 {
+		assertSamples(t, got[s.Labels.String()], wantSamples(10, j, 2))
+	}
+	for j, s := range good2 {
+		assertSamples(t, got[s.Labels.String()], wantSamples(20, j, 2))
+	}
+	if len(got) != 4 {
+		t.Errorf("receiver has %d series, want the 4 good ones", len(got))
+	}
+	if v := counterValue(t, reg, "hawk_remote_samples_rejected_total"); v != 4 {
+		t.Errorf("samples rejected = %g, want 4", v)
+	}
+	if v := counterValue(t, reg, "hawk_remote_samples_sent_total"); v != 8 {
+		t.Errorf("samples sent = %g, want 8", v)
 	}
 }
 
