@@ -1,6 +1,6 @@
 // Package store holds the sinks that hawk-server commits agent data to: the
-// embedded Prometheus TSDB (the default) and, later, remote write and a
-// fan-out of several sinks.
+// embedded Prometheus TSDB (the default), Prometheus remote write (Remote)
+// and a fan-out of several sinks (Fanout).
 //
 // The contract is the same for every sink. A session keeps one *Series per
 // entry of its connection's series dictionary, opens an Appender for each
@@ -59,6 +59,75 @@
 // The same timestamp with a different value is rejected in order and in the
 // OOO head chunk; against m-mapped or compacted data it is not detected and
 // the query merge then returns one of the two values.
+//
+// # Remote write sink
+//
+// Remote sends samples with Prometheus remote write 1.0 (prompb.WriteRequest,
+// snappy, X-Prometheus-Remote-Write-Version 0.1.0) to VictoriaMetrics
+// (vminsert), Mimir, Thanos Receive or a Prometheus with its receiver on.
+// Append only collects; Commit splits the transaction by label hash (cached
+// in the sink's Series.Ref slot) over the shards and waits. Each shard
+// batches the shares of many concurrent Commits into requests of up to
+// MaxSamplesPerSend samples, sent when full or FlushDeadline (5 ms) after the
+// oldest share arrived, one request in flight per shard, so the samples of a
+// series reach the remote in commit order. Commit returns nil only once every
+// request carrying its samples got a 2xx, or a refusal described next; the
+// session acknowledges only then. Nothing a Commit returned nil for is still
+// pending, so Close just fails the Commits still waiting (ErrRemoteClosed).
+//
+// Responses: 5xx, 429 and network errors are retried with exponential backoff
+// (MinBackoff doubling to MaxBackoff; a Retry-After of 429 or 5xx is waited
+// at least) while MaxRetryTime (10 s) since the Commit has not passed; then
+// the Commit fails, the session answers ERROR(storage) and the agent keeps
+// the batch and resends it later. 400, 409 (Thanos' conflict) and 422 say the
+// remote refused the samples themselves (out of order, too old, another value
+// for the timestamp, bad labels): retrying cannot help and failing the Commit
+// would make the agent resend the batch forever, so those samples are
+// dropped, counted in hawk_remote_samples_rejected_total, logged, and the
+// Commit succeeds - as with the TSDB sink's ErrRejected, except that it is
+// known only at Commit, so the session counts them as stored. A Prometheus
+// receiver rolls back the whole request for one such sample, so a refused
+// request that carried several Commits is sent again one Commit at a time and
+// only the refused Commits are dropped. Every other status (401, 403, 404,
+// 413, ...) says nothing about the samples: it is not retried and fails the
+// Commit, so a misconfiguration never discards data.
+//
+// # Modes and exactly-once
+//
+// hawk-server runs with the TSDB only (the default), with remote write only
+// (a stateless collector), or with both through Fanout, which appends to each
+// child, commits them in parallel and succeeds only if all did; each child
+// uses its own Series.Ref slot. When one child fails, the agent resends the
+// batch to all of them, and those that stored it already see duplicates.
+//
+// With the TSDB, an acknowledged batch is in the WAL and Sequences (kept next
+// to it) skips batches already committed. In remote-only mode nothing is
+// stored locally: "exactly once" becomes "at least once, deduplicated by the
+// remote". Sequences can still be kept in a local directory, so that in
+// normal operation a batch is not sent twice; but a batch whose
+// acknowledgement was lost, or that was committed less than a flush interval
+// before a crash, is sent again, and so is every batch of an agent that
+// reconnects to another collector. What each store does with an identical
+// (series, timestamp, value) sent again:
+//   - VictoriaMetrics stores every raw sample it receives: without
+//     -dedup.minScrapeInterval both copies stay and count_over_time sees 2
+//     (TestRemoteVictoriaMetricsResend, 1.79.5). With it (on single-node, or
+//     vmstorage and vmselect of a cluster) one sample per series and interval
+//     is kept, at query and merge time; 1ms collapses exact duplicates only.
+//   - Prometheus' receiver (TSDB head, no out-of-order window): equal to the
+//     newest sample of the series, ignored and answered 2xx; older, an
+//     out-of-order error, the request is rolled back and answered 400, which
+//     Remote counts as rejected - harmless, the first copy is stored. With
+//     out_of_order_time_window it is stored again and merged away at query
+//     and compaction, as in the TSDB sink above.
+//   - Mimir and Thanos Receive run the same TSDB per tenant: the newest is
+//     ignored; an older one is out of order (Mimir 400
+//     err-mimir-sample-out-of-order, Thanos 409) unless an out-of-order
+//     window is set, and then stored and merged as above. The same timestamp
+//     with another value is refused by all three (duplicate sample).
+//
+// So run VictoriaMetrics behind a remote-only collector with
+// -dedup.minScrapeInterval (1ms at least).
 //
 // # Sequences
 //
