@@ -123,6 +123,8 @@ func runLoad(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer
 	fs.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait for outstanding ACKs")
 	fs.StringVar(&cfg.Prefix, "prefix", "bench-", "agent id prefix")
 	seed := fs.Uint64("seed", 1, "seeds the series values")
+	fs.StringVar(&cfg.Metrics, "metrics", "", "the server's /metrics URL, to read -counter before and after")
+	fs.StringVar(&cfg.Counter, "counter", `hawk_server_samples_total{outcome="stored"}`, "series on -metrics counting stored samples")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -56,6 +56,11 @@ func (r *LoadResult) Print(w io.Writer) {
 	fmt.Fprintf(w, "wire: %.2f bytes/sample steady (%d B / %d samples), %.2f bytes/sample overall\n",
 		ratio(r.SteadyBytes, r.SteadySamples), r.SteadyBytes, r.SteadySamples, ratio(r.BytesWritten, r.AckedSamples))
 	fmt.Fprintf(w, "errors: %s\n", formatCounts(r.Errors))
+	if r.CounterErr != nil {
+		fmt.Fprintf(w, "server counter: %v\n", r.CounterErr)
+	} else if r.Counted != [2]float64{} {
+		fmt.Fprintf(w, "server counter: +%.0f samples stored\n", r.Counted[1]-r.Counted[0])
+	}
 	serverLines(w, "server", r.Server, r.ServerErr, r.AckedSamples)
 	serverLines(w, "client", r.Client, nil, r.AckedSamples)
 }
