@@ -65,6 +65,7 @@ print("dashboards: %d of %d expressions read only core metrics" % (len(sel), len
 EOF
 
 start=$(date +%s)
+: >"$tmp/server.log" # exists before the background redirection opens it
 bin/hawk-server -demo -demo-interval 5s -data "$tmp/data" -listen 127.0.0.1:0 -http 127.0.0.1:0 \
 	-log-level info >"$tmp/server.log" 2>&1 &
 pid=$!
@@ -72,7 +73,7 @@ pid=$!
 # The server logs its addresses once it listens; port 0 picks free ones.
 http=
 for _ in $(seq 1 300); do
-	http=$(sed -n 's/.*hawk-server started.* http=\([^ ]*\).*/\1/p' "$tmp/server.log" | tail -n1)
+	http=$(sed -n 's/.*hawk-server started.* http=\([^ ]*\).*/\1/p' "$tmp/server.log" | tail -n1) || true
 	[ -n "$http" ] && break
 	kill -0 "$pid" 2>/dev/null || break
 	sleep 0.1
