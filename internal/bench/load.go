@@ -285,6 +285,7 @@ func (a *loadAgent) loop(ctx, sendCtx context.Context, acks <-chan ackEvent, rea
 	defer hb.Stop()
 	startC, sendDone := a.r.start, (<-chan struct{})(nil)
 	var next *time.Timer
+	var due time.Time // when the next batch is due
 	var nextC <-chan time.Time
 	var drain <-chan time.Time
 	sending := false
@@ -310,12 +311,18 @@ func (a *loadAgent) loop(ctx, sendCtx context.Context, acks <-chan ackEvent, rea
 			startC, sendDone, sending = nil, sendCtx.Done(), true
 			if cfg.Interval > 0 {
 				// Spread the agents' phases over the interval.
-				next = time.NewTimer(rand.N(cfg.Interval))
+				due = time.Now().Add(rand.N(cfg.Interval))
+				next = time.NewTimer(time.Until(due))
 				defer next.Stop()
 				nextC = next.C
 			}
 		case <-nextC:
-			next.Reset(cfg.Interval)
+			// Keep to the schedule: a late tick does not delay the next.
+			due = due.Add(cfg.Interval)
+			if now := time.Now(); due.Before(now) {
+				due = now
+			}
+			next.Reset(time.Until(due))
 			if len(a.flight) >= a.window {
 				a.r.errs.add("window_full", 1)
 				continue
