@@ -10,7 +10,7 @@ import (
 func TestCollectorsListed(t *testing.T) {
 	infos := Collectors()
 	want := []string{"arp", "conntrack", "cpu", "cpufreq", "diskstats", "entropy", "filefd", "filesystem",
-		"hwmon", "loadavg", "meminfo", "netclass", "netdev", "netstat", "powersupplyclass", "pressure",
+		"hwmon", "loadavg", "meminfo", "netclass", "netdev", "netstat", "os", "powersupplyclass", "pressure",
 		"process", "schedstat", "sockstat", "softnet", "stat", "textfile", "thermal_zone", "time", "timex",
 		"udp_queues", "uname", "vmstat"}
 	var got []string

@@ -492,3 +492,59 @@ func TestProcessLive(t *testing.T) {
 		t.Errorf("process_cpu_seconds_total = %v", cpu)
 	}
 }
+
+// The os fixture is this VM's /etc/os-release (Debian 12).
+func TestOSFixture(t *testing.T) {
+	got := collectFixture(t, "os")
+	check(t, got, "node_os_info", `build_id="",id="debian",id_like="",image_id="",image_version="",name="Debian GNU/Linux",pretty_name="Debian GNU/Linux 12 (bookworm)",variant="",variant_id="",version="12 (bookworm)",version_codename="bookworm",version_id="12"`, Gauge, 1)
+	check(t, got, "node_os_version", `id="debian",id_like="",name="Debian GNU/Linux"`, Gauge, 12)
+	absent(t, got, "node_os_support_end_timestamp_seconds")
+}
+
+// TestOSRelease covers the fallback to /usr/lib/os-release, quoting,
+// SUPPORT_END, a version without a number, and a changed file.
+func TestOSRelease(t *testing.T) {
+	cfg := fixtureConfig(t)
+	cfg.RootfsPath = t.TempDir()
+	if _, st := collectWith(t, cfg, "os"); st.NoData != 1 || st.Failures != 0 {
+		t.Errorf("no os-release: stat %+v, want one NoData run", st)
+	}
+	writeFile(t, cfg.RootfsPath+"/usr/lib/os-release", "# comment\nNAME='Arch Linux'\nID=arch\nID_LIKE=\"a \\\"b\\\" \\$c\"\nVERSION_ID=rolling\nSUPPORT_END=2030-06-30\n")
+	got, st := collectWith(t, cfg, "os")
+	if st.Failures != 0 || st.NoData != 0 {
+		t.Fatalf("stat %+v", st)
+	}
+	check(t, got, "node_os_info", `build_id="",id="arch",id_like="a \"b\" $c",image_id="",image_version="",name="Arch Linux",pretty_name="",variant="",variant_id="",version="",version_codename="",version_id="rolling"`, Gauge, 1)
+	absent(t, got, "node_os_version")
+	check(t, got, "node_os_support_end_timestamp_seconds", "", Gauge, float64(time.Date(2030, 6, 30, 0, 0, 0, 0, time.UTC).Unix()))
+
+	// /etc/os-release wins over /usr/lib; a changed file is parsed again.
+	cfg.Enable = map[string]bool{}
+	for _, c := range Collectors() {
+		cfg.Enable[c.Name] = c.Name == "os"
+	}
+	s, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		content string
+		want    float64
+	}{{"VERSION_ID=\"22.04\"\n", 22.04}, {"VERSION_ID=11.7.1\n", 11.7}, {"VERSION_ID=12.\n", 12}} {
+		writeFile(t, cfg.RootfsPath+"/etc/os-release", tc.content)
+		var v float64
+		s.Collect(func(m Metric) {
+			if m.Name == "node_os_version" {
+				v = m.Value
+			}
+		})
+		if v != tc.want {
+			t.Errorf("%q: node_os_version %v, want %v", tc.content, v, tc.want)
+		}
+	}
+	writeFile(t, cfg.RootfsPath+"/etc/os-release", "ID=x\nno equals sign\n")
+	s.Collect(func(Metric) {})
+	if st := s.Stats()[0]; st.Failures != 1 {
+		t.Errorf("malformed os-release: stat %+v, want one failure", st)
+	}
+}
