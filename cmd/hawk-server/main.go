@@ -1,9 +1,9 @@
 // Command hawk-server is hawk's collector: agents connect to -listen, the
 // query API, the UI and /metrics are on -http, samples are kept in -data.
+// SIGHUP upgrades in place; SIGTERM and SIGINT drain and exit.
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,10 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"hawk/internal/daemon"
-	"hawk/internal/server"
 )
 
 func main() {
@@ -38,34 +36,13 @@ func run(args []string) error {
 		fmt.Println("hawk-server", daemon.Version)
 		return nil
 	}
-	log, err := newLogger(cfg.LogLevel)
-	if err != nil {
-		return err
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
 	}
-	d, err := daemon.Start(cfg, daemon.Listeners{}, log)
-	if err != nil {
-		return err
-	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("pid", os.Getpid())
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sig, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
-	select {
-	case s := <-sig:
-		log.Info("draining", "signal", s.String())
-	case err := <-d.Err():
-		if !errors.Is(err, server.ErrServerClosed) {
-			log.Error("listener failed", "err", err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeout))
-	defer cancel()
-	return d.Shutdown(ctx)
-}
-
-func newLogger(level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("-log-level: %w", err)
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+	return daemon.Run(cfg, log, sig)
 }

@@ -30,6 +30,8 @@ type Config struct {
 	ShutdownTimeout   model.Duration `yaml:"shutdown-timeout"`
 	LogLevel          string         `yaml:"log-level"`
 	ServerID          string         `yaml:"server-id"`
+	PIDFile           string         `yaml:"pid-file"`
+	UpgradeTimeout    model.Duration `yaml:"upgrade-timeout"`
 	Demo              bool           `yaml:"demo"`
 	DemoInterval      model.Duration `yaml:"demo-interval"`
 }
@@ -56,6 +58,7 @@ func DefaultConfig() Config {
 		LogLevel:          "info",
 		ServerID:          host,
 		DemoInterval:      model.Duration(5 * time.Second),
+		UpgradeTimeout:    model.Duration(time.Minute),
 	}
 }
 
@@ -79,6 +82,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&c.ShutdownTimeout, "shutdown-timeout", "longest a drain may take on SIGTERM")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.ServerID, "server-id", c.ServerID, "name of this server in WELCOME and logs")
+	fs.StringVar(&c.PIDFile, "pid-file", c.PIDFile, "file the serving process writes its PID to (rewritten by each upgrade)")
+	fs.Var(&c.UpgradeTimeout, "upgrade-timeout", "how long a new process may take to become ready on SIGHUP")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "also run an agent for this host inside the server (spool in <data>/demo-agent)")
 	fs.Var(&c.DemoInterval, "demo-interval", "collection interval of the -demo agent")
 }

@@ -47,6 +47,7 @@ type Daemon struct {
 	agents net.Listener
 	web    net.Listener
 	errc   chan error // Serve errors of the two listeners
+	conns  *connTracker
 
 	demoStop context.CancelFunc // stops the -demo agent
 	demoDone chan error         // its Run result
@@ -99,9 +100,11 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	mux.Handle("/api/", d.api.Handler())
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", web.Handler())
-	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	d.conns = newConnTracker()
+	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ConnState: d.conns.connState,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { d.errc <- d.srv.Serve(d.agents) }()
-	go func() { d.errc <- d.http.Serve(d.web) }()
+	go func() { d.errc <- d.http.Serve(d.conns.listener(d.web)) }()
 	if cfg.Demo {
 		if err = d.startDemo(); err != nil {
 			return err
@@ -133,7 +136,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	err = errors.Join(err, d.srv.Shutdown(ctx))
 	hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err = errors.Join(err, d.http.Shutdown(hctx), d.closeAll())
+	err = errors.Join(err, d.http.Shutdown(hctx), d.conns.wait(hctx), d.closeAll())
 	d.log.Info("hawk-server stopped", "drain", time.Since(start).Round(time.Millisecond), "err", err)
 	return err
 }

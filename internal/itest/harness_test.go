@@ -3,11 +3,9 @@
 package itest
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -51,7 +49,9 @@ type proc struct {
 var startedRE = regexp.MustCompile(`hawk-server started.* agents=(\S+) http=(\S+)`)
 
 // startServer runs hawk-server with data in dataDir and extra flags; it
-// listens on the given agent address (use 127.0.0.1:0 for any).
+// listens on the given agent address (use 127.0.0.1:0 for any). Its output
+// goes straight to a file (a pipe would be inherited by the process that
+// replaces it on upgrade, and Wait would wait for that one too).
 func startServer(t testing.TB, dataDir, agentAddr string, flags ...string) *proc {
 	t.Helper()
 	logf, err := os.CreateTemp(t.TempDir(), "server-*.log")
@@ -60,36 +60,34 @@ func startServer(t testing.TB, dataDir, agentAddr string, flags ...string) *proc
 	}
 	args := append([]string{"-data", dataDir, "-listen", agentAddr, "-http", "127.0.0.1:0"}, flags...)
 	cmd := exec.Command(filepath.Join(binDir(t), "hawk-server"), args...)
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = logf, io.MultiWriter(logf, pw)
+	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	p := &proc{t: t, cmd: cmd, log: logf, done: make(chan struct{})}
-	go func() { cmd.Wait(); pw.Close(); close(p.done) }()
-	t.Cleanup(func() { p.kill(syscall.SIGKILL) })
-	found := make(chan []string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := startedRE.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m
-				break
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	select {
-	case m := <-found:
-		p.agent, p.http = m[1], m[2]
-	case <-p.done:
+	go func() { cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() { p.kill(syscall.SIGKILL); logf.Close() })
+	deadline := time.Now().Add(60 * time.Second)
+	for {
 		b, _ := os.ReadFile(logf.Name())
-		t.Fatalf("hawk-server exited:\n%s", b)
-	case <-time.After(60 * time.Second):
-		t.Fatal("hawk-server did not start in 60 s")
+		if m := startedRE.FindSubmatch(b); m != nil {
+			p.agent, p.http = string(m[1]), string(m[2])
+			return p
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("hawk-server exited:\n%s", b)
+		case <-time.After(50 * time.Millisecond): // the log line is the only sign of readiness
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("hawk-server did not start in 60 s")
+		}
 	}
-	return p
 }
+
+// httpClient opens a connection per request: across an upgrade, a kept-alive
+// connection may belong to the process that is draining.
+var httpClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 
 // kill sends sig and waits for the process to exit.
 func (p *proc) kill(sig syscall.Signal) {
@@ -108,12 +106,42 @@ func (p *proc) kill(sig syscall.Signal) {
 	}
 }
 
+// queryRaw runs an instant query for a range selector and returns the raw
+// sample timestamps (ms) of all series in it.
+func (p *proc) queryRaw(t testing.TB, q string) []int64 {
+	t.Helper()
+	resp, err := httpClient.PostForm("http://"+p.http+"/api/v1/query", url.Values{"query": {q}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string
+		Error  string
+		Data   struct {
+			Result []struct {
+				Values [][2]any
+			}
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Status != "success" {
+		t.Fatalf("query %q: %v %s", q, err, body.Error)
+	}
+	var ts []int64
+	for _, r := range body.Data.Result {
+		for _, v := range r.Values {
+			ts = append(ts, int64(v[0].(float64)*1000+0.5))
+		}
+	}
+	return ts
+}
+
 // query runs an instant PromQL query at time at and returns its vector as
 // label string → value.
 func (p *proc) query(t testing.TB, q string, at time.Time) map[string]float64 {
 	t.Helper()
 	form := url.Values{"query": {q}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}}
-	resp, err := http.PostForm("http://"+p.http+"/api/v1/query", form)
+	resp, err := httpClient.PostForm("http://"+p.http+"/api/v1/query", form)
 	if err != nil {
 		t.Fatal(err)
 	}
