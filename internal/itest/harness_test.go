@@ -296,4 +296,3 @@ func seriesBatch(n int, ms int64) *wire.Batch {
 }
 
 func valueAt(series int, ms int64) float64 { return float64(series)*1000 + float64(ms/1000%100000)/4 }
-
