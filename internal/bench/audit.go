@@ -258,7 +258,7 @@ func (a *auditAgent) run(ctx context.Context) {
 		case err := <-a.readErr:
 			a.lost(err)
 		case <-hb.C:
-			if a.c != nil && time.Since(a.lastW) >= a.hbEvery/2 {
+			if a.c != nil && time.Since(a.lastW) >= a.hbEvery-a.hbEvery/8 {
 				a.heartbeat()
 			}
 		case <-a.drain:

@@ -281,7 +281,7 @@ func (e *goAwayError) Error() string {
 // outstanding, or the drain time runs out.
 func (a *loadAgent) loop(ctx, sendCtx context.Context, acks <-chan ackEvent, readErr <-chan error) error {
 	cfg := a.r.cfg
-	hb := time.NewTicker(a.hbEvery / 2)
+	hb := time.NewTicker(a.hbEvery / 4)
 	defer hb.Stop()
 	startC, sendDone := a.r.start, (<-chan struct{})(nil)
 	var next *time.Timer
@@ -331,7 +331,7 @@ func (a *loadAgent) loop(ctx, sendCtx context.Context, acks <-chan ackEvent, rea
 				return err
 			}
 		case <-hb.C:
-			if time.Since(a.lastW) >= a.hbEvery/2 {
+			if time.Since(a.lastW) >= a.hbEvery-a.hbEvery/8 { // about one per interval when idle
 				if err := a.heartbeat(); err != nil {
 					return err
 				}
