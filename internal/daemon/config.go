@@ -32,6 +32,8 @@ type Config struct {
 	ServerID          string         `yaml:"server-id"`
 	PIDFile           string         `yaml:"pid-file"`
 	UpgradeTimeout    model.Duration `yaml:"upgrade-timeout"`
+	LocalTSDB         bool           `yaml:"storage-tsdb"`
+	RemoteWrite       RemoteWrite    `yaml:"remote-write"`
 	Demo              bool           `yaml:"demo"`
 	DemoInterval      model.Duration `yaml:"demo-interval"`
 }
@@ -59,6 +61,7 @@ func DefaultConfig() Config {
 		ServerID:          host,
 		DemoInterval:      model.Duration(5 * time.Second),
 		UpgradeTimeout:    model.Duration(time.Minute),
+		LocalTSDB:         true,
 	}
 }
 
@@ -84,6 +87,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ServerID, "server-id", c.ServerID, "name of this server in WELCOME and logs")
 	fs.StringVar(&c.PIDFile, "pid-file", c.PIDFile, "file the serving process writes its PID to (rewritten by each upgrade)")
 	fs.Var(&c.UpgradeTimeout, "upgrade-timeout", "how long a new process may take to become ready on SIGHUP")
+	fs.BoolVar(&c.LocalTSDB, "storage.tsdb", c.LocalTSDB, "store in the embedded TSDB under -data; false with -remote-write makes a stateless collector")
+	c.RemoteWrite.registerFlags(fs)
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "also run an agent for this host inside the server (spool in <data>/demo-agent)")
 	fs.Var(&c.DemoInterval, "demo-interval", "collection interval of the -demo agent")
 }
@@ -120,6 +125,10 @@ func ParseFlags(fs *flag.FlagSet, c *Config, args []string) error {
 		return err
 	}
 	for name, v := range given {
+		if l, ok := fs.Lookup(name).Value.(*listFlag); ok {
+			l.replace(v) // a list given on the command line replaces the file's
+			continue
+		}
 		if err := fs.Set(name, v); err != nil {
 			return err
 		}

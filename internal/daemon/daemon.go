@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/prometheus/storage"
 
 	"hawk/internal/agent"
 	"hawk/internal/api"
@@ -39,7 +41,8 @@ type Listeners struct {
 type Daemon struct {
 	cfg    Config
 	log    *slog.Logger
-	db     *store.TSDB
+	db     *store.TSDB  // the embedded TSDB, nil in remote-only mode
+	sinks  []store.Sink // every sink opened, the TSDB first
 	seqs   *store.Sequences
 	srv    *server.Server
 	api    *api.API
@@ -67,29 +70,30 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	cfg, log := d.cfg, d.log
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if d.db, err = store.OpenTSDB(store.TSDBOptions{
-		Dir: cfg.Data, Retention: time.Duration(cfg.Retention), OutOfOrderWindow: time.Duration(cfg.OutOfOrderWindow),
-		Registerer: reg, Logger: log.With("component", "tsdb"),
-	}); err != nil {
+	sink, err := d.openSinks(reg)
+	if err != nil {
 		return err
 	}
 	if d.seqs, err = store.OpenSequences(filepath.Join(cfg.Data, "hawk-sequences")); err != nil {
 		return err
 	}
 	if d.srv, err = server.New(server.Config{
-		Sink: d.db, Sequences: d.seqs, Logger: log.With("component", "server"), Registry: reg,
+		Sink: sink, Sequences: d.seqs, Logger: log.With("component", "server"), Registry: reg,
 		ServerID: cfg.ServerID, MaxConns: cfg.MaxConns, HeartbeatInterval: time.Duration(cfg.HeartbeatInterval),
 		MissedHeartbeats: cfg.MissedHeartbeats, MaxSeries: cfg.MaxSeries, MaxBatchSamples: cfg.MaxBatchSamples,
 		LivenessInterval: time.Duration(cfg.LivenessInterval), DisableLegacy: !cfg.Legacy,
 	}); err != nil {
 		return err
 	}
-	d.api = api.New(api.Options{
-		Queryable: d.db.Storage(), Metadata: d.db, Fleet: fleet{d.srv.Fleet()},
-		MaxSamples: cfg.QueryMaxSamples, Timeout: time.Duration(cfg.QueryTimeout),
-		BuildInfo: buildInfo(), Retention: cfg.Retention.String(), Registerer: reg,
-		Logger: log.With("component", "api"),
-	})
+	apiOpts := api.Options{
+		Queryable: storage.QueryableFunc(func(int64, int64) (storage.Querier, error) { return storage.NoopQuerier(), nil }),
+		Fleet:     fleet{d.srv.Fleet()}, MaxSamples: cfg.QueryMaxSamples, Timeout: time.Duration(cfg.QueryTimeout),
+		BuildInfo: buildInfo(), Retention: cfg.Retention.String(), Registerer: reg, Logger: log.With("component", "api"),
+	}
+	if d.db != nil {
+		apiOpts.Queryable, apiOpts.Metadata = d.db.Storage(), d.db
+	}
+	d.api = api.New(apiOpts)
 	if d.agents, err = listen(ls.Agents, cfg.Listen); err != nil {
 		return err
 	}
@@ -113,6 +117,35 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	log.Info("hawk-server started", "version", Version, "agents", d.agents.Addr().String(),
 		"http", d.web.Addr().String(), "data", cfg.Data)
 	return nil
+}
+
+// openSinks opens the embedded TSDB (unless -storage.tsdb=false) and the
+// remote-write sinks, and returns the sink sessions commit to: one of them,
+// or a fan-out that succeeds only when all do.
+func (d *Daemon) openSinks(reg prometheus.Registerer) (store.Sink, error) {
+	cfg := d.cfg
+	if !cfg.LocalTSDB && len(cfg.RemoteWrite.URLs) == 0 {
+		return nil, errors.New("-storage.tsdb=false needs at least one -remote-write")
+	}
+	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
+		return nil, err
+	}
+	if cfg.LocalTSDB {
+		var err error
+		if d.db, err = store.OpenTSDB(store.TSDBOptions{
+			Dir: cfg.Data, Retention: time.Duration(cfg.Retention), OutOfOrderWindow: time.Duration(cfg.OutOfOrderWindow),
+			Registerer: reg, Logger: d.log.With("component", "tsdb"),
+		}); err != nil {
+			return nil, err
+		}
+		d.sinks = append(d.sinks, d.db)
+	}
+	remotes, err := cfg.RemoteWrite.openRemotes(len(d.sinks), reg, d.log)
+	if err != nil {
+		return nil, err
+	}
+	d.sinks = append(d.sinks, remotes...)
+	return store.Fanout(d.sinks...)
 }
 
 // AgentAddr and HTTPAddr return the addresses being served.
@@ -149,9 +182,7 @@ func (d *Daemon) closeAll() error {
 	if d.seqs != nil {
 		errs = append(errs, d.seqs.Close())
 	}
-	if d.db != nil {
-		errs = append(errs, d.db.Close())
-	}
+	errs = append(errs, closeSinks(d.sinks))
 	return errors.Join(errs...)
 }
 
