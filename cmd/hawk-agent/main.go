@@ -33,10 +33,14 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("hawk-agent", flag.ContinueOnError)
 	cfg, logLevel, showVersion := agentFlags(fs)
+	tf := tlsFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
+		return err
+	}
+	if err := tf.apply(cfg); err != nil {
 		return err
 	}
 	if *showVersion {
@@ -59,8 +63,42 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	cfg.Logger.Info("hawk-agent started", "version", version, "id", a.ID(), "servers", cfg.Servers,
-		"interval", cfg.Interval, "spool", cfg.SpoolDir)
+		"interval", cfg.Interval, "spool", cfg.SpoolDir, "tls", tf.enabled())
 	return a.Run(ctx)
+}
+
+// tlsSettings are the agent's TLS flags.
+type tlsSettings struct {
+	on   bool
+	opts agent.TLSOptions
+}
+
+func tlsFlags(fs *flag.FlagSet) *tlsSettings {
+	t := &tlsSettings{}
+	fs.BoolVar(&t.on, "tls", false, "connect with TLS (implied by the other -tls-* flags)")
+	fs.StringVar(&t.opts.CAFile, "tls-ca-file", "", "CA bundle (PEM) that verifies the server (default the system's roots)")
+	fs.StringVar(&t.opts.CertFile, "tls-cert-file", "", "client certificate (PEM) for mutual TLS; its CN or a SAN must be the agent id if the server binds them")
+	fs.StringVar(&t.opts.KeyFile, "tls-key-file", "", "private key (PEM) of -tls-cert-file")
+	fs.StringVar(&t.opts.ServerName, "tls-server-name", "", "name expected in the server certificate (default the host of -server)")
+	fs.BoolVar(&t.opts.InsecureSkipVerify, "tls-insecure-skip-verify", false, "do not verify the server's certificate (testing only)")
+	return t
+}
+
+func (t *tlsSettings) enabled() bool {
+	return t.on || t.opts != (agent.TLSOptions{})
+}
+
+// apply makes cfg dial with TLS if any TLS flag is set.
+func (t *tlsSettings) apply(cfg *agent.Config) error {
+	if !t.enabled() {
+		return nil
+	}
+	c, err := t.opts.TLSConfig()
+	if err != nil {
+		return err
+	}
+	cfg.Dial = agent.TLSDial(c, 10*time.Second)
+	return nil
 }
 
 // agentFlags defines every flag and returns the config they fill.

@@ -48,6 +48,12 @@ func (a *Agent) sendLoop(ctx context.Context) {
 			failures++
 			i = (i + 1) % n // try the next server
 			wait = backoff(a.cfg.BackoffMin, a.cfg.BackoffMax, failures)
+			var we *wire.Error
+			if errors.As(err, &we) && (we.Code == wire.CodeAuth || we.Code == wire.CodeVersion) {
+				a.log.Error("server refused this agent; check its token, TLS settings or version", "server", addr,
+					"code", we.Code, "reason", we.Message, "retry_in", wait.Round(time.Millisecond))
+				break
+			}
 			a.log.Warn("session ended", "server", addr, "err", err, "retry_in", wait.Round(time.Millisecond))
 		}
 		select {

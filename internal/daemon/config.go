@@ -36,6 +36,7 @@ type Config struct {
 	RemoteWrite       RemoteWrite    `yaml:"remote-write"`
 	Demo              bool           `yaml:"demo"`
 	DemoInterval      model.Duration `yaml:"demo-interval"`
+	Security          Security       `yaml:",inline"`
 }
 
 // DefaultConfig returns the defaults the flags show.
@@ -62,6 +63,7 @@ func DefaultConfig() Config {
 		DemoInterval:      model.Duration(5 * time.Second),
 		UpgradeTimeout:    model.Duration(time.Minute),
 		LocalTSDB:         true,
+		Security:          defaultSecurity(),
 	}
 }
 
@@ -91,6 +93,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.RemoteWrite.registerFlags(fs)
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "also run an agent for this host inside the server (spool in <data>/demo-agent)")
 	fs.Var(&c.DemoInterval, "demo-interval", "collection interval of the -demo agent")
+	c.Security.registerFlags(fs)
 }
 
 // Load reads a YAML file into c. Unknown keys are an error.

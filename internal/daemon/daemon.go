@@ -5,6 +5,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -77,12 +78,20 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	if d.seqs, err = store.OpenSequences(filepath.Join(cfg.Data, "hawk-sequences")); err != nil {
 		return err
 	}
-	if d.srv, err = server.New(server.Config{
+	scfg := server.Config{
 		Sink: sink, Sequences: d.seqs, Logger: log.With("component", "server"), Registry: reg,
 		ServerID: cfg.ServerID, MaxConns: cfg.MaxConns, HeartbeatInterval: time.Duration(cfg.HeartbeatInterval),
 		MissedHeartbeats: cfg.MissedHeartbeats, MaxSeries: cfg.MaxSeries, MaxBatchSamples: cfg.MaxBatchSamples,
 		LivenessInterval: time.Duration(cfg.LivenessInterval), DisableLegacy: !cfg.Legacy,
-	}); err != nil {
+	}
+	if err = cfg.Security.apply(&scfg); err != nil {
+		return err
+	}
+	httpTLS, err := cfg.Security.httpTLS()
+	if err != nil {
+		return err
+	}
+	if d.srv, err = server.New(scfg); err != nil {
 		return err
 	}
 	apiOpts := api.Options{
@@ -104,18 +113,27 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	mux.Handle("/api/", d.api.Handler())
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", web.Handler())
+	handler, err := cfg.Security.httpHandler(mux, reg)
+	if err != nil {
+		return err
+	}
 	d.conns = newConnTracker()
-	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ConnState: d.conns.connState,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	d.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ConnState: d.conns.connState,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn), MaxHeaderBytes: 1 << 20}
+	web := d.web
+	if httpTLS != nil {
+		web = tls.NewListener(web, httpTLS)
+	}
 	go func() { d.errc <- d.srv.Serve(d.agents) }()
-	go func() { d.errc <- d.http.Serve(d.conns.listener(d.web)) }()
+	go func() { d.errc <- d.http.Serve(d.conns.listener(web)) }()
 	if cfg.Demo {
 		if err = d.startDemo(); err != nil {
 			return err
 		}
 	}
 	log.Info("hawk-server started", "version", Version, "agents", d.agents.Addr().String(),
-		"http", d.web.Addr().String(), "data", cfg.Data)
+		"http", d.web.Addr().String(), "data", cfg.Data, "tls", scfg.TLS != nil, "mtls", scfg.BindClientCert || cfg.Security.TLSClientCAFile != "",
+		"agent_auth", scfg.Auth != nil, "http_tls", httpTLS != nil)
 	return nil
 }
 

@@ -39,6 +39,7 @@ type Agent struct {
 	offset   atomic.Int64  // agent clock minus server clock, ns
 	rtt      atomic.Int64  // ns
 	samples  atomic.Uint64 // samples stored
+	guard    seriesGuard   // distinct series the agent defined lately, across connections
 
 	// Owned by the liveness loop.
 	rateSamples uint64

@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -48,6 +50,32 @@ type Config struct {
 	LivenessInterval  time.Duration // how often hawk_agent_* series are written (default 10s)
 	DisableLegacy     bool          // refuse legacy JSON packets
 
+	// TLS, if set, is offered on the agent port: a connection whose first
+	// byte is a TLS handshake record (0x16) is served over TLS, any other
+	// is plaintext and subject to Plaintext. With ClientAuth set to verify
+	// client certificates this is mutual TLS.
+	TLS *tls.Config
+	// Plaintext says what a plaintext connection may speak when TLS is
+	// set (default PlaintextLegacy); without TLS everything is plaintext.
+	Plaintext PlaintextPolicy
+	// BindClientCert requires a v2 agent to present a verified client
+	// certificate whose common name or one of whose SANs (DNS, URI, email)
+	// is its agent id.
+	BindClientCert bool
+	// LegacyAllow lists the networks legacy peers may connect from; nil
+	// allows all. Legacy packets carry no credentials.
+	LegacyAllow []netip.Prefix
+
+	MaxConnsPerAddr   int           // open connections per source IP address at most (default 20000)
+	IdleTimeout       time.Duration // a welcomed peer silent this long is closed (default MissedHeartbeats × HeartbeatInterval)
+	FrameTimeout      time.Duration // longest one frame may take to arrive, byte by byte (default 30s)
+	MaxSeriesPerAgent int           // distinct series one agent id may define within two SeriesWindows, across connections (default 50000)
+	SeriesWindow      time.Duration // the cardinality guard forgets series not defined for two windows (default 1h)
+	MaxLabels         int           // labels per series, and in HELLO, at most (default 64)
+	MaxLabelNameLen   int           // bytes of a label or metric name at most (default 256)
+	MaxLabelValueLen  int           // bytes of a label value (and of HELLO's text fields) at most (default 4096)
+	MaxFutureSkew     time.Duration // samples further ahead of the server clock are dropped (default 10m)
+
 	now func() time.Time // clock seam for tests
 }
 
@@ -71,6 +99,18 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxSeries, 100000)
 	defInt(&c.MaxBatchSamples, 200000)
 	defInt(&c.Window, 64)
+	def(&c.IdleTimeout, c.HeartbeatInterval*time.Duration(c.MissedHeartbeats))
+	def(&c.FrameTimeout, 30*time.Second)
+	def(&c.SeriesWindow, time.Hour)
+	def(&c.MaxFutureSkew, 10*time.Minute)
+	defInt(&c.MaxConnsPerAddr, 20000)
+	defInt(&c.MaxSeriesPerAgent, 50000)
+	defInt(&c.MaxLabels, 64)
+	defInt(&c.MaxLabelNameLen, 256)
+	defInt(&c.MaxLabelValueLen, 4096)
+	if c.Plaintext == PlaintextDefault {
+		c.Plaintext = PlaintextLegacy
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -96,6 +136,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{}
+	perAddr   map[netip.Addr]int // open connections by source address
 	draining  atomic.Bool
 	sessWG    sync.WaitGroup // one per session goroutine
 	loopWG    sync.WaitGroup // the liveness loop
@@ -118,6 +159,7 @@ func New(cfg Config) (*Server, error) {
 		m:         newMetrics(),
 		listeners: make(map[net.Listener]struct{}),
 		sessions:  make(map[*session]struct{}),
+		perAddr:   make(map[netip.Addr]int),
 		stop:      make(chan struct{}),
 	}
 	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.now)
@@ -203,7 +245,16 @@ func (s *Server) startSession(c net.Conn) {
 		c.Close()
 		return
 	}
+	addr := remoteAddr(c)
+	if s.perAddr[addr] >= s.cfg.MaxConnsPerAddr {
+		s.mu.Unlock()
+		s.m.connsRefused.WithLabelValues("max_connections_per_address").Inc()
+		c.Close()
+		return
+	}
+	s.perAddr[addr]++
 	ss := newSession(s, c)
+	ss.addr = addr
 	s.sessions[ss] = struct{}{}
 	s.sessWG.Add(1)
 	s.mu.Unlock()
@@ -214,6 +265,9 @@ func (s *Server) startSession(c net.Conn) {
 func (s *Server) endSession(ss *session) {
 	s.mu.Lock()
 	delete(s.sessions, ss)
+	if s.perAddr[ss.addr]--; s.perAddr[ss.addr] <= 0 {
+		delete(s.perAddr, ss.addr)
+	}
 	s.mu.Unlock()
 	s.m.connsOpen.Dec()
 	s.sessWG.Done()
@@ -254,6 +308,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-done
 		return ctx.Err()
 	}
+}
+
+// remoteAddr returns the IP address a connection comes from; the zero
+// Addr if it has none (a pipe in tests).
+func remoteAddr(c net.Conn) netip.Addr {
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
 }
 
 // memSequences keeps sequences in memory, for servers with no data

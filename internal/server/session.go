@@ -1,9 +1,11 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -25,9 +27,15 @@ const (
 // but the fields marked atomic; others reach it only through drain and kick.
 type session struct {
 	srv      *Server
-	conn     net.Conn
+	conn     net.Conn   // the TCP connection: deadlines and Close go here
+	rw       net.Conn   // reads and writes go here: conn, or its TLS layer
+	addr     netip.Addr // the peer's IP address, for the per-address limit
 	remote   string
 	accepted time.Time
+
+	tls        *tls.ConnectionState // set once a TLS handshake completed
+	plaintext  bool                 // TLS is offered but the peer did not start it
+	frameStart time.Time            // since when the head of the pending bytes has waited to become a frame
 
 	dec   wire.Decoder
 	last  wire.DecoderStats // decoder counters already added to metrics
@@ -45,7 +53,7 @@ type session struct {
 }
 
 func newSession(srv *Server, c net.Conn) *session {
-	return &session{srv: srv, conn: c, remote: c.RemoteAddr().String(), accepted: srv.cfg.now(), done: make(chan struct{})}
+	return &session{srv: srv, conn: c, rw: c, remote: c.RemoteAddr().String(), accepted: srv.cfg.now(), done: make(chan struct{})}
 }
 
 // drain asks the session to commit and acknowledge what it has, send GOAWAY
@@ -66,6 +74,12 @@ var errEnd = errors.New("session ended")
 
 func (ss *session) run() {
 	defer ss.finish()
+	if ss.srv.cfg.TLS != nil {
+		if err := ss.sniff(); err != nil {
+			ss.srv.log.Debug("session ended", "remote", ss.remote, "err", err)
+			return
+		}
+	}
 	for {
 		err := ss.read()
 		if err == nil {
@@ -108,10 +122,10 @@ func (ss *session) read() error {
 	var n int
 	var err error
 	if ss.dec.Pending() == 0 {
-		n, err = ss.conn.Read(ss.small[:])
+		n, err = ss.rw.Read(ss.small[:])
 		ss.dec.Write(ss.small[:n])
 	} else {
-		n, err = ss.conn.Read(ss.dec.Space())
+		n, err = ss.rw.Read(ss.dec.Space())
 		ss.dec.Commit(n)
 	}
 	ss.srv.m.bytesIn.Add(float64(n))
@@ -133,8 +147,25 @@ func (ss *session) read() error {
 		return fmt.Errorf("%w: %v", errEnd, err)
 	case ss.draining.Load() || ss.kicked.Load():
 		return nil
-	case ss.dec.Pending() > 0 && ss.srv.cfg.now().Before(handshake):
-		ss.dec.Resync() // a frame that stopped half way: look inside it
+	}
+	now := ss.srv.cfg.now()
+	switch {
+	case !now.Before(handshake):
+		ss.srv.m.errors.WithLabelValues("handshake_timeout").Inc()
+		return fmt.Errorf("%w: no handshake within %v", errEnd, ss.srv.cfg.HandshakeTimeout)
+	case ss.dec.Pending() > 0 && !now.Before(ss.frameStart.Add(ss.srv.cfg.FrameTimeout)):
+		// Bytes keep trickling in but no frame completes: a slow peer.
+		ss.srv.m.errors.WithLabelValues("frame_timeout").Inc()
+		return fmt.Errorf("%w: no frame completed within %v", errEnd, ss.srv.cfg.FrameTimeout)
+	case ss.dec.Pending() > 0:
+		// A frame that stopped half way: give it up and look inside it,
+		// and likewise every incomplete frame behind it, as at the end of
+		// the stream; otherwise each of them would wait a stall timeout.
+		for ss.dec.Pending() > 0 && ss.dec.Resync() {
+			if err := ss.process(); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	ss.srv.m.errors.WithLabelValues("timeout").Inc()
@@ -150,9 +181,15 @@ func (ss *session) deadline() (deadline, handshake time.Time) {
 	if ss.proto == protoUnknown || ss.v2 != nil && !ss.v2.welcomed {
 		handshake = ss.accepted.Add(cfg.HandshakeTimeout)
 	}
-	deadline = now.Add(cfg.HeartbeatInterval * time.Duration(cfg.MissedHeartbeats))
+	deadline = now.Add(cfg.IdleTimeout)
 	if ss.dec.Pending() > 0 {
+		if ss.frameStart.IsZero() {
+			ss.frameStart = now
+		}
 		deadline = now.Add(cfg.StallTimeout)
+		if end := ss.frameStart.Add(cfg.FrameTimeout); end.Before(deadline) {
+			deadline = end
+		}
 	}
 	if handshake.Before(deadline) {
 		deadline = handshake
@@ -168,6 +205,12 @@ func (ss *session) process() error {
 		}
 	}
 	st := ss.dec.Stats()
+	switch {
+	case ss.dec.Pending() == 0:
+		ss.frameStart = time.Time{}
+	case st.Frames != ss.last.Frames || ss.frameStart.IsZero():
+		ss.frameStart = ss.srv.cfg.now() // progress: a new frame starts waiting
+	}
 	ss.srv.m.addDecoder(st, ss.last)
 	ss.last = st
 	return nil
@@ -178,6 +221,15 @@ func (ss *session) handle(p []byte) error {
 	if ss.proto == protoUnknown {
 		if wire.IsLegacy(p) {
 			return ss.startLegacy(p)
+		}
+		if len(p) == 0 {
+			return nil // decides nothing
+		}
+		if reason := ss.plaintextRefused(protoV2); reason != "" {
+			ss.srv.m.connsRefused.WithLabelValues(reason).Inc()
+			ss.srv.log.Warn("plaintext v2 connection refused: TLS required", "remote", ss.remote)
+			ss.sendError(wire.CodeAuth, "this server requires TLS: connect with TLS (hawk-agent -tls)")
+			return errEnd
 		}
 		ss.proto = protoV2
 		ss.srv.m.connsTotal.WithLabelValues("v2").Inc()
@@ -193,6 +245,15 @@ func (ss *session) startLegacy(p []byte) error {
 	if ss.srv.cfg.DisableLegacy {
 		ss.srv.m.connsRefused.WithLabelValues("legacy_disabled").Inc()
 		return fmt.Errorf("%w: legacy protocol disabled", errEnd)
+	}
+	if reason := ss.plaintextRefused(protoLegacy); reason != "" {
+		ss.srv.m.connsRefused.WithLabelValues(reason).Inc()
+		return fmt.Errorf("%w: plaintext legacy connection on a TLS-only server", errEnd)
+	}
+	if !ss.legacyAllowed() {
+		ss.srv.m.connsRefused.WithLabelValues("legacy_not_allowed").Inc()
+		ss.srv.log.Warn("legacy connection refused: address not in -legacy-allow", "remote", ss.remote)
+		return fmt.Errorf("%w: legacy peer not in the allowed networks", errEnd)
 	}
 	ss.proto = protoLegacy
 	ss.srv.m.connsTotal.WithLabelValues("legacy").Inc()
@@ -233,7 +294,7 @@ func (ss *session) flush() error {
 	if err := ss.conn.SetWriteDeadline(ss.srv.cfg.now().Add(10 * time.Second)); err != nil {
 		return fmt.Errorf("%w: %v", errEnd, err)
 	}
-	_, err := ss.conn.Write(ss.out)
+	_, err := ss.rw.Write(ss.out)
 	ss.out = ss.out[:0]
 	if cap(ss.out) > 64<<10 {
 		ss.out = nil // do not keep a large buffer for an idle connection

@@ -39,8 +39,24 @@ type v2State struct {
 // seriesSlot is a dictionary entry: the series, or why it is refused.
 type seriesSlot struct {
 	s   store.Series
-	bad string // reason the definition was refused; its samples are dropped
+	bad badReason // why the definition was refused; its samples are dropped
 }
+
+// badReason says why a series definition was refused. Its name is the
+// reason label of hawk_server_errors_total counting the dropped samples.
+type badReason uint8
+
+const (
+	seriesOK         badReason = iota
+	badInvalid                 // breaks the data model
+	badLabelTooLong            // a name or value over the length limit
+	badTooManyLabels           // more labels than MaxLabels
+	badSeriesLimit             // the agent's cardinality guard is full
+	badFuture                  // not a series reason: samples too far ahead
+	nBadReasons
+)
+
+var badReasonNames = [nBadReasons]string{"", "invalid_series", "label_too_long", "too_many_labels", "series_limit", "timestamp_future"}
 
 type pendingSample struct {
 	id uint32
@@ -104,10 +120,20 @@ func (ss *session) hello(p []byte) error {
 	if h.AgentID == "" || len(h.AgentID) > 128 || !utf8.ValidString(h.AgentID) {
 		return protoErr(wire.CodeProtocol, "agent id %q is empty, too long or not UTF-8", snippet(h.AgentID))
 	}
+	if err := ss.checkHelloLimits(&h); err != nil {
+		return err
+	}
 	if cfg.Auth != nil {
 		if err := cfg.Auth(&h, ss.conn.RemoteAddr()); err != nil {
+			ss.srv.m.connsRefused.WithLabelValues("auth").Inc()
+			ss.srv.log.Warn("agent refused: bad credentials", "agent", snippet(h.AgentID), "remote", ss.remote, "err", err)
 			return protoErr(wire.CodeAuth, "%v", err)
 		}
+	}
+	if err := ss.checkClientCert(h.AgentID); err != nil {
+		ss.srv.m.connsRefused.WithLabelValues("client_cert").Inc()
+		ss.srv.log.Warn("agent refused: client certificate", "agent", snippet(h.AgentID), "remote", ss.remote, "err", err)
+		return protoErr(wire.CodeAuth, "%v", err)
 	}
 	h.Token = "" // keep no credentials in memory
 	v.hello = h
@@ -171,7 +197,7 @@ func (ss *session) batch(p []byte) error {
 		return err
 	}
 	for i := range b.Defs {
-		v.series = append(v.series, v.define(&b.Defs[i]))
+		v.series = append(v.series, ss.define(&b.Defs[i]))
 	}
 	ss.srv.m.dictSeries.Add(float64(len(b.Defs)))
 	if !v.openDup {
@@ -217,18 +243,54 @@ func (v *v2State) sequence(b *wire.Batch) error {
 	return nil
 }
 
+// checkHelloLimits bounds what HELLO brings into the fleet's labels.
+func (ss *session) checkHelloLimits(h *wire.Hello) error {
+	cfg := &ss.srv.cfg
+	if len(h.Labels) > cfg.MaxLabels {
+		return protoErr(wire.CodeLimit, "HELLO has %d labels, limit %d", len(h.Labels), cfg.MaxLabels)
+	}
+	for _, s := range []string{h.Hostname, h.AgentVersion} {
+		if len(s) > cfg.MaxLabelValueLen {
+			return protoErr(wire.CodeLimit, "HELLO field of %d bytes, limit %d", len(s), cfg.MaxLabelValueLen)
+		}
+		if !utf8.ValidString(s) {
+			return protoErr(wire.CodeProtocol, "HELLO field %q is not UTF-8", snippet(s))
+		}
+	}
+	for _, l := range h.Labels {
+		if len(l.Name) > cfg.MaxLabelNameLen || len(l.Value) > cfg.MaxLabelValueLen {
+			return protoErr(wire.CodeLimit, "HELLO label %q too long", snippet(l.Name))
+		}
+		if l.Name == "" || !utf8.ValidString(l.Name) || !utf8.ValidString(l.Value) {
+			return protoErr(wire.CodeProtocol, "HELLO label %q is empty or not UTF-8", snippet(l.Name))
+		}
+	}
+	return nil
+}
+
 // define turns a series definition into a dictionary entry. A definition
-// that breaks the data model is kept, marked bad, so that the dictionary
-// stays in step with the agent while that series' samples are dropped.
-func (v *v2State) define(d *wire.SeriesDef) seriesSlot {
+// that breaks the data model or a limit is kept, marked bad, so that the
+// dictionary stays in step with the agent while that series' samples are
+// dropped.
+func (ss *session) define(d *wire.SeriesDef) seriesSlot {
+	v, cfg := ss.v2, &ss.srv.cfg
 	if d.Name == "" || !utf8.ValidString(d.Name) {
-		return seriesSlot{bad: "invalid metric name"}
+		return seriesSlot{bad: badInvalid}
+	}
+	if len(d.Labels) > cfg.MaxLabels {
+		return seriesSlot{bad: badTooManyLabels}
+	}
+	if len(d.Name) > cfg.MaxLabelNameLen {
+		return seriesSlot{bad: badLabelTooLong}
 	}
 	v.lb.Reset()
 	v.lb.Add(model.MetricNameLabel, d.Name)
 	for _, l := range d.Labels {
 		if l.Name == "" || l.Name == model.MetricNameLabel || !utf8.ValidString(l.Name) || !utf8.ValidString(l.Value) {
-			return seriesSlot{bad: "invalid label"}
+			return seriesSlot{bad: badInvalid}
+		}
+		if len(l.Name) > cfg.MaxLabelNameLen || len(l.Value) > cfg.MaxLabelValueLen {
+			return seriesSlot{bad: badLabelTooLong}
 		}
 		if l.Value != "" {
 			v.lb.Add(l.Name, l.Value)
@@ -237,7 +299,10 @@ func (v *v2State) define(d *wire.SeriesDef) seriesSlot {
 	v.lb.Sort()
 	ls := v.lb.Labels()
 	if _, dup := ls.HasDuplicateLabelNames(); dup {
-		return seriesSlot{bad: "duplicate label name"}
+		return seriesSlot{bad: badInvalid}
+	}
+	if !ss.peer.guard.admit(ls.Hash(), cfg.MaxSeriesPerAgent, cfg.now(), cfg.SeriesWindow) {
+		return seriesSlot{bad: badSeriesLimit}
 	}
 	return seriesSlot{s: store.Series{Labels: ls, Meta: metadata.Metadata{Type: metricType(d.Type), Help: d.Help}}}
 }
@@ -269,8 +334,10 @@ func (ss *session) commitV2() error {
 		m.commitSeconds.Observe(ss.srv.cfg.now().Sub(start).Seconds())
 		m.samplesStored.Add(float64(stored))
 		m.samplesRejected.Add(float64(rejected))
-		if dropped > 0 {
-			m.errors.WithLabelValues("invalid_series").Add(float64(dropped))
+		for r, n := range dropped {
+			if n > 0 {
+				m.errors.WithLabelValues(badReasonNames[r]).Add(float64(n))
+			}
 		}
 		m.batchStored.Inc()
 		ss.peer.samples.Add(uint64(stored))
@@ -291,13 +358,20 @@ func (ss *session) commitV2() error {
 }
 
 // store appends samples to the sink in one transaction and commits it.
-func (ss *session) store(ps []pendingSample) (stored, rejected, dropped int, err error) {
+// Samples of refused series and samples too far in the future are dropped
+// and counted by reason.
+func (ss *session) store(ps []pendingSample) (stored, rejected int, dropped [nBadReasons]int, err error) {
 	v := ss.v2
 	app := ss.srv.cfg.Sink.Appender()
+	future := ss.srv.cfg.now().Add(ss.srv.cfg.MaxFutureSkew).UnixMilli()
 	for _, p := range ps {
 		slot := &v.series[p.id]
-		if slot.bad != "" {
-			dropped++
+		if slot.bad != seriesOK {
+			dropped[slot.bad]++
+			continue
+		}
+		if p.t > future {
+			dropped[badFuture]++
 			continue
 		}
 		if err := app.Append(&slot.s, p.t, p.v); err != nil {
@@ -306,12 +380,12 @@ func (ss *session) store(ps []pendingSample) (stored, rejected, dropped int, err
 				continue
 			}
 			app.Rollback() //nolint:errcheck // the append error is the one to report
-			return 0, 0, 0, err
+			return 0, 0, dropped, err
 		}
 		stored++
 	}
 	if err := app.Commit(); err != nil {
-		return 0, 0, 0, err
+		return 0, 0, dropped, err
 	}
 	return stored, rejected, dropped, nil
 }

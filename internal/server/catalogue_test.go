@@ -1,0 +1,772 @@
+package server
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"math"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"hawk/internal/store"
+	"hawk/internal/wire"
+)
+
+// The hostile-input catalogue of docs/security.md: one subtest per row,
+// named as the row. Each row feeds one kind of bad input and checks the
+// outcome the table promises: the reply or ERROR code, the counter, and
+// whether the connection is kept (proved by a round trip after the bad
+// input) or closed (proved by end of stream).
+
+// cat is a server started for one catalogue row.
+type cat struct {
+	t    *testing.T
+	s    *Server
+	addr string
+	sink *store.Memory
+}
+
+func newCat(t *testing.T, mod func(*Config)) *cat {
+	t.Helper()
+	sink := newMemSink()
+	cfg := Config{Sink: sink, HandshakeTimeout: 5 * time.Second, StallTimeout: 200 * time.Millisecond,
+		FrameTimeout: 3 * time.Second, MaxSeries: 1000, MaxBatchSamples: 1000}
+	if mod != nil {
+		mod(&cfg)
+	}
+	if cfg.Sink == nil {
+		cfg.Sink = sink
+	}
+	s, addr := startServer(t, cfg)
+	return &cat{t: t, s: s, addr: addr, sink: sink}
+}
+
+func (k *cat) errs(reason string) float64 {
+	return testutilCounter(k.s.m.errors.WithLabelValues(reason))
+}
+func (k *cat) refused(reason string) float64 {
+	return testutilCounter(k.s.m.connsRefused.WithLabelValues(reason))
+}
+func (k *cat) frames(outcome string) float64 {
+	return testutilCounter(k.s.m.frames.WithLabelValues(outcome))
+}
+func (k *cat) legacy(typ string) float64 { return testutilCounter(k.s.m.legacy.WithLabelValues(typ)) }
+func (k *cat) samples(outcome string) float64 {
+	return testutilCounter(k.s.m.samples.WithLabelValues(outcome))
+}
+
+// want fails the row if a counter does not hold the value expected.
+func (k *cat) want(what string, got, want float64) {
+	k.t.Helper()
+	if got != want {
+		k.t.Fatalf("%s = %v, want %v", what, got, want)
+	}
+}
+
+// v2 dials and completes a handshake as agent id.
+func (k *cat) v2(id string) *client {
+	k.t.Helper()
+	c := dial(k.t, k.addr)
+	c.hello(id)
+	return c
+}
+
+// raw writes bytes as they are.
+func (c *client) raw(b []byte) {
+	c.t.Helper()
+	if _, err := c.c.Write(b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func frame(t testing.TB, payload []byte) []byte {
+	f, err := wire.AppendFrame(nil, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// expectError reads an ERROR with code, then end of stream.
+func (c *client) expectError(code wire.ErrorCode) string {
+	c.t.Helper()
+	p := c.recv()
+	e, err := wire.DecodeError(p)
+	if err != nil || e.Code != code {
+		c.t.Fatalf("got %x (%+v, %v), want ERROR %d", p, e, err, code)
+	}
+	c.expectClosed()
+	return e.Message
+}
+
+// expectClosed reads to the end of the stream and fails on any frame.
+func (c *client) expectClosed() {
+	c.t.Helper()
+	if p := c.recv(); p != nil {
+		c.t.Fatalf("connection still open: got %x", p)
+	}
+}
+
+// alive proves a v2 connection is served: a heartbeat is echoed. ACKs on
+// the way are returned.
+func (c *client) alive() (acks []uint64) {
+	c.t.Helper()
+	c.send(wire.AppendHeartbeat(nil, &wire.Heartbeat{AgentTime: 7}, false))
+	for range 100 {
+		p := c.recv()
+		if p == nil {
+			c.t.Fatal("connection closed; want it kept")
+		}
+		switch k, _ := wire.PeekKind(p); k {
+		case wire.KindHeartbeatEcho:
+			return acks
+		case wire.KindAck:
+			a, _ := wire.DecodeAck(p)
+			acks = append(acks, a.Seq)
+		default:
+			c.t.Fatalf("got %v %x, want HEARTBEAT_ECHO", k, p)
+		}
+	}
+	c.t.Fatal("no echo")
+	return nil
+}
+
+// rawConn is a connection without the v2 client around it.
+func (k *cat) rawConn() net.Conn {
+	k.t.Helper()
+	c, err := net.Dial("tcp", k.addr)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	k.t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return c
+}
+
+// legacyAlive sends a legacy heartbeat and expects its line, and nothing
+// before it.
+func legacyAlive(t *testing.T, c net.Conn) {
+	t.Helper()
+	if _, err := c.Write(legacyFrame(t, 0, wire.LegacyHeartbeatContent{Version: "1.0", Timestamp: 1})); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, len(wire.LegacyHeartbeatReply))
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != wire.LegacyHeartbeatReply {
+		t.Fatalf("reply %q (%v), want %q", buf, err, wire.LegacyHeartbeatReply)
+	}
+}
+
+func expectEOF(t *testing.T, c net.Conn) {
+	t.Helper()
+	b, err := io.ReadAll(c)
+	if err != nil || len(b) != 0 {
+		t.Fatalf("read %q (%v), want a close and nothing", b, err)
+	}
+}
+
+// bb builds BATCH payloads byte by byte, for batches no encoder would make.
+type bb []byte
+
+func newBB(flags byte, seq, part uint64) bb {
+	b := bb{byte(wire.KindBatch), flags}
+	b = binary.AppendUvarint(b, seq)
+	return binary.AppendUvarint(b, part)
+}
+
+func (b bb) uv(v uint64) bb { return binary.AppendUvarint(b, v) }
+func (b bb) vi(v int64) bb  { return binary.AppendVarint(b, v) }
+func (b bb) str(s string) bb {
+	return append(b.uv(uint64(len(s))), s...)
+}
+
+// def appends a gauge definition without help.
+func (b bb) def(name string, labels ...string) bb {
+	b = append(b, byte(wire.TypeGauge))
+	b = b.str(name).str("").uv(uint64(len(labels) / 2))
+	for _, l := range labels {
+		b = b.str(l)
+	}
+	return b
+}
+
+// rawSample appends a sample with the head's id delta and a raw value.
+func (b bb) rawSample(idDelta int64, v float64) bb {
+	b = b.uv(uint64(idDelta<<1^idDelta>>63)<<3 | 4)
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+}
+
+// oneSeries is a batch defining one series with one sample at t.
+func oneSeries(flags byte, seq, part uint64, t int64, name string, labels ...string) []byte {
+	return newBB(flags, seq, part).uv(1).def(name, labels...).uv(1).vi(t).uv(1).rawSample(0, 1)
+}
+
+func nowMs() int64 { return time.Now().UnixMilli() }
+
+// stores checks a batch of one series is acknowledged and whether its
+// sample was stored.
+func (k *cat) stores(c *client, payload []byte, seq uint64, series string, stored bool) {
+	k.t.Helper()
+	c.send(payload)
+	if a := c.ack(); a != seq {
+		k.t.Fatalf("ack %d, want %d", a, seq)
+	}
+	got := k.sink.Get(series)
+	if stored != (len(got) > 0) {
+		k.t.Fatalf("series %s stored %v, want stored=%v", series, got, stored)
+	}
+	c.alive()
+}
+
+type catRow struct {
+	name string
+	run  func(t *testing.T)
+}
+
+// catalogue returns the rows, named as in docs/security.md.
+func catalogue() []catRow {
+	return append(append(append(wireRows(), legacyRows()...), v2Rows()...), limitRows()...)
+}
+
+func TestCatalogue(t *testing.T) {
+	for _, r := range catalogue() {
+		t.Run(r.name, r.run)
+	}
+}
+
+func wireRows() []catRow {
+	hb := func(t testing.TB) []byte {
+		return frame(t, wire.AppendHeartbeat(nil, &wire.Heartbeat{AgentTime: 1}, false))
+	}
+	return []catRow{
+		{"wire/garbage_before_frame", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			c.raw([]byte("GET / HTTP/1.1\r\n\x00\xfe\xff"))
+			c.alive()
+			k.want("skipped bytes", testutilCounter(k.s.m.bytesSkipped), 19)
+		}},
+		{"wire/bad_crc", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			f := hb(t)
+			f[len(f)-3] ^= 1
+			c.raw(f)
+			c.alive()
+			k.want("bad_check frames", k.frames("bad_check"), 1)
+		}},
+		{"wire/bad_tail", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			f := hb(t)
+			f[len(f)-1] = 0xFF
+			c.raw(f)
+			c.alive()
+			k.want("bad_tail frames", k.frames("bad_tail"), 1)
+		}},
+		{"wire/len_up", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			f := hb(t)
+			f[3] += 3
+			c.raw(append(f, hb(t)...)) // the good frame behind must still be found
+			c.alive()
+			c.raw(nil)
+			if k.frames("bad_tail")+k.frames("bad_check") < 1 {
+				t.Fatal("corrupted length not counted")
+			}
+		}},
+		{"wire/len_down", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			f := hb(t)
+			f[3] -= 3
+			c.raw(f)
+			c.alive()
+			if k.frames("bad_tail")+k.frames("bad_check") < 1 {
+				t.Fatal("corrupted length not counted")
+			}
+		}},
+		{"wire/len_zero_first", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := dial(t, k.addr)
+			c.raw(frame(t, nil)) // decides nothing
+			c.hello("a")
+			c.alive()
+		}},
+		{"wire/frame_64k_of_ff", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			c.raw(bytes.Repeat([]byte{0xFF}, 64<<10))
+			c.raw(hb(t)) // found once the stall gives the 0xFF bytes up
+			c.alive()
+			if k.frames("stalled") < 1 {
+				t.Fatal("stall not counted")
+			}
+		}},
+		{"wire/payload_64k_of_ff", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			c.raw(frame(t, bytes.Repeat([]byte{0xFF}, wire.MaxPayload)))
+			c.expectError(wire.CodeProtocol)
+			k.want("protocol errors", k.errs("protocol_1"), 1)
+		}},
+		{"wire/byte_by_byte", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			for _, b := range hb(t) {
+				c.raw([]byte{b})
+				time.Sleep(5 * time.Millisecond) // the input pattern under test, not a synchronisation
+			}
+			if _, err := wire.DecodeHeartbeat(c.recv()); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"wire/never_ending_frame", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.FrameTimeout = 500 * time.Millisecond })
+			c := k.v2("a")
+			c.raw([]byte{0xFF, 0xFF, 0x10, 0x00})
+			start := time.Now()
+			for i := 0; i < 200; i++ { // a byte every 50 ms: never stalls, never completes
+				if _, err := c.c.Write([]byte{0x01}); err != nil {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			c.expectClosed()
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("closed after %v", d)
+			}
+			k.want("frame_timeout", k.errs("frame_timeout"), 1)
+		}},
+		{"wire/split_across_reads", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			out, err := c.enc.AppendBatch(nil, 1, testBatch(5, nowMs(), 1), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range out { // split at every offset: one byte a write
+				c.raw(out[i : i+1])
+			}
+			if a := c.ack(); a != 1 {
+				t.Fatalf("ack %d", a)
+			}
+		}},
+		{"wire/many_frames_one_read", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			var all []byte
+			for range 200 {
+				all = append(all, hb(t)...)
+			}
+			c.raw(all)
+			for i := range 200 {
+				if _, err := wire.DecodeHeartbeat(c.recv()); err != nil {
+					t.Fatalf("echo %d: %v", i, err)
+				}
+			}
+		}},
+		{"wire/stalled_partial_frame", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			f := hb(t)
+			c.raw(f[:len(f)/2]) // then silence beyond the stall timeout
+			time.Sleep(400 * time.Millisecond)
+			c.alive()
+			if k.frames("stalled") < 1 {
+				t.Fatal("stall not counted")
+			}
+		}},
+	}
+}
+
+func legacyRows() []catRow {
+	bad := func(name, payload, counter string) catRow {
+		return catRow{name, func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.rawConn()
+			legacyAlive(t, c)
+			if _, err := c.Write(frame(t, []byte(payload))); err != nil {
+				t.Fatal(err)
+			}
+			legacyAlive(t, c) // nothing answered the bad packet, the connection is kept
+			k.want(counter, k.errs(counter), 1)
+		}}
+	}
+	return []catRow{
+		bad("legacy/malformed_json", `{"PacketType":0,"PacketContent":`, "legacy_malformed"),
+		bad("legacy/unknown_type", `{"PacketType":7,"PacketContent":"e30="}`, "legacy_unknown_type"),
+		bad("legacy/missing_packet_type", `{"PacketContent":"e30="}`, "legacy_malformed"),
+		bad("legacy/base64_garbage", `{"PacketType":0,"PacketContent":"!!!not base64"}`, "legacy_malformed"),
+		bad("legacy/content_not_json", `{"PacketType":1,"PacketContent":"bm90IGpzb24="}`, "legacy_malformed"),
+		bad("legacy/content_wrong_types", `{"PacketType":1,"PacketContent":"eyJjb250ZW50IjoxLCJyYW5kIjoieCJ9"}`, "legacy_malformed"),
+		bad("legacy/packet_type_out_of_range", `{"PacketType":300,"PacketContent":"e30="}`, "legacy_malformed"),
+		{"legacy/v2_payload_on_legacy", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.rawConn()
+			legacyAlive(t, c)
+			c.Write(frame(t, wire.AppendHello(nil, &wire.Hello{Version: 2, AgentID: "x"})))
+			legacyAlive(t, c)
+			k.want("legacy_non_json", k.errs("legacy_non_json"), 1)
+		}},
+		{"legacy/huge_content", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.rawConn()
+			f := legacyFrame(t, 1, wire.LegacyReportContent{Content: strings.Repeat("x", 40000), Rand: 1})
+			c.Write(f)
+			buf := make([]byte, len(wire.LegacyReportReply))
+			if _, err := io.ReadFull(c, buf); err != nil || string(buf) != wire.LegacyReportReply {
+				t.Fatalf("reply %q %v", buf, err)
+			}
+			legacyAlive(t, c)
+			k.want("reports", k.legacy("report"), 1)
+		}},
+		{"legacy/disabled", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.DisableLegacy = true })
+			c := k.rawConn()
+			c.Write(legacyFrame(t, 0, wire.LegacyHeartbeatContent{Version: "1.0"}))
+			expectEOF(t, c)
+			k.want("refused legacy_disabled", k.refused("legacy_disabled"), 1)
+		}},
+		{"legacy/not_in_allowed_networks", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.LegacyAllow = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")} })
+			c := k.rawConn()
+			c.Write(legacyFrame(t, 0, wire.LegacyHeartbeatContent{Version: "1.0"}))
+			expectEOF(t, c)
+			k.want("refused legacy_not_allowed", k.refused("legacy_not_allowed"), 1)
+		}},
+		{"legacy/allowed_network", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.LegacyAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} })
+			legacyAlive(t, k.rawConn())
+		}},
+		{"legacy/empty_frame_on_legacy", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.rawConn()
+			legacyAlive(t, c)
+			c.Write(frame(t, nil))
+			legacyAlive(t, c)
+			k.want("legacy_non_json", k.errs("legacy_non_json"), 1)
+		}},
+	}
+}
+
+func v2Rows() []catRow {
+	refuse := func(name string, mod func(*Config), first []byte, code wire.ErrorCode) catRow {
+		return catRow{name, func(t *testing.T) {
+			k := newCat(t, mod)
+			c := dial(t, k.addr)
+			c.send(first)
+			c.expectError(code)
+			k.want("errors", k.errs("protocol_"+itoa(int(code))), 1)
+		}}
+	}
+	after := func(name string, mod func(*Config), next []byte, code wire.ErrorCode) catRow {
+		return catRow{name, func(t *testing.T) {
+			k := newCat(t, mod)
+			c := k.v2("a")
+			c.send(next)
+			c.expectError(code)
+			k.want("errors", k.errs("protocol_"+itoa(int(code))), 1)
+		}}
+	}
+	hello := func(h wire.Hello) []byte { h.Version = 2; return wire.AppendHello(nil, &h) }
+	auth := func(c *Config) { c.Auth = TokenAuth("s3cret", map[string]string{"b": "b-token"}) }
+	manyLabels := make([]wire.Label, 100)
+	for i := range manyLabels {
+		manyLabels[i] = wire.Label{Name: "l" + itoa(i), Value: "v"}
+	}
+	hugeCount := append([]byte{byte(wire.KindHello), 2, 1, 'x', 0, 0}, binary.AppendUvarint(nil, 1<<40)...)
+	mt := nowMs()
+	return []catRow{
+		refuse("v2/unknown_kind", nil, []byte{0x42, 1, 2}, wire.CodeProtocol),
+		refuse("v2/kind_zero", nil, []byte{0x00}, wire.CodeProtocol),
+		refuse("v2/batch_before_hello", nil, oneSeries(1, 1, 0, mt, "m"), wire.CodeProtocol),
+		refuse("v2/heartbeat_before_hello", nil, wire.AppendHeartbeat(nil, &wire.Heartbeat{}, false), wire.CodeProtocol),
+		after("v2/second_hello", nil, hello(wire.Hello{AgentID: "a"}), wire.CodeProtocol),
+		refuse("v2/hello_huge_label_count", nil, hugeCount, wire.CodeProtocol),
+		refuse("v2/hello_too_many_labels", nil, hello(wire.Hello{AgentID: "a", Labels: manyLabels}), wire.CodeLimit),
+		refuse("v2/hello_label_too_long", nil, hello(wire.Hello{AgentID: "a", Labels: []wire.Label{{Name: "k", Value: strings.Repeat("v", 5000)}}}), wire.CodeLimit),
+		refuse("v2/hello_hostname_not_utf8", nil, hello(wire.Hello{AgentID: "a", Hostname: "\xff\xfe"}), wire.CodeProtocol),
+		refuse("v2/empty_agent_id", nil, hello(wire.Hello{}), wire.CodeProtocol),
+		refuse("v2/agent_id_too_long", nil, hello(wire.Hello{AgentID: strings.Repeat("a", 129)}), wire.CodeProtocol),
+		refuse("v2/agent_id_not_utf8", nil, hello(wire.Hello{AgentID: "a\xc3\x28"}), wire.CodeProtocol),
+		refuse("v2/bad_token", auth, hello(wire.Hello{AgentID: "a", Token: "guess"}), wire.CodeAuth),
+		refuse("v2/no_token", auth, hello(wire.Hello{AgentID: "a"}), wire.CodeAuth),
+		refuse("v2/other_agents_token", auth, hello(wire.Hello{AgentID: "c", Token: "b-token"}), wire.CodeAuth),
+		{"v2/token_accepted", func(t *testing.T) {
+			k := newCat(t, auth)
+			for _, h := range []wire.Hello{{AgentID: "a", Token: "s3cret"}, {AgentID: "b", Token: "b-token"}} {
+				c := dial(t, k.addr)
+				c.send(hello(h))
+				if _, err := wire.DecodeWelcome(c.recv()); err != nil {
+					t.Fatalf("%s: %v", h.AgentID, err)
+				}
+			}
+			k.want("refused auth", k.refused("auth"), 0)
+		}},
+		refuse("v2/old_version", nil, wire.AppendHello(nil, &wire.Hello{Version: 1, AgentID: "a"}), wire.CodeVersion),
+		refuse("v2/truncated_hello", nil, hello(wire.Hello{AgentID: "agent"})[:4], wire.CodeProtocol),
+		after("v2/truncated_heartbeat", nil, wire.AppendHeartbeat(nil, &wire.Heartbeat{AgentTime: 1 << 60}, false)[:5], wire.CodeProtocol),
+		after("v2/truncated_batch", nil, oneSeries(1, 1, 0, mt, "m")[:9], wire.CodeProtocol),
+		after("v2/empty_message", nil, []byte{}, wire.CodeProtocol),
+		after("v2/welcome_from_agent", nil, wire.AppendWelcome(nil, &wire.Welcome{}), wire.CodeProtocol),
+		after("v2/ack_from_agent", nil, wire.AppendAck(nil, wire.Ack{Seq: 1}), wire.CodeProtocol),
+		after("v2/undefined_series_id", nil, newBB(1, 1, 0).uv(0).uv(1).vi(mt).uv(1).rawSample(5, 1), wire.CodeProtocol),
+		after("v2/reserved_value_mode", nil, newBB(1, 1, 0).uv(1).def("m").uv(1).vi(mt).uv(1).uv(5), wire.CodeProtocol),
+		after("v2/bad_xor_length", nil, newBB(1, 1, 0).uv(1).def("m").uv(1).vi(mt).uv(1).uv(3).uv(0x44), wire.CodeProtocol),
+		after("v2/unknown_flags", nil, oneSeries(0x81, 1, 0, mt, "m"), wire.CodeProtocol),
+		after("v2/sequence_zero", nil, oneSeries(1, 0, 0, mt, "m"), wire.CodeProtocol),
+		after("v2/first_part_not_zero", nil, oneSeries(1, 1, 1, mt, "m"), wire.CodeProtocol),
+		after("v2/def_count_beyond_payload", nil, newBB(1, 1, 0).uv(1<<30), wire.CodeProtocol),
+		{"v2/sequence_backward", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 5, 0, mt, "m"), 5, `{__name__="m"}`, true)
+			c.send(oneSeries(1, 4, 0, mt+1, "m2"))
+			c.expectError(wire.CodeProtocol)
+		}},
+		{"v2/part_out_of_order", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			c.send(oneSeries(0, 1, 0, mt, "m"))
+			c.send(oneSeries(1, 1, 2, mt, "m2"))
+			c.expectError(wire.CodeProtocol)
+			if len(k.sink.Series()) != 0 {
+				t.Fatalf("incomplete batch stored: %v", k.sink.Series())
+			}
+		}},
+		{"v2/batch_interleaved", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			c.send(oneSeries(0, 1, 0, mt, "m"))
+			c.send(oneSeries(1, 2, 0, mt, "m2"))
+			c.expectError(wire.CodeProtocol)
+		}},
+		{"v2/error_from_agent", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			c.send(wire.AppendError(nil, &wire.Error{Code: wire.CodeInternal, Message: "bye"}))
+			c.expectClosed()
+		}},
+		{"v2/invalid_metric_name", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "", "job", "x"), 1, `{job="x"}`, false)
+			k.want("invalid_series", k.errs("invalid_series"), 1)
+		}},
+		{"v2/metric_name_not_utf8", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m\xff", "job", "x"), 1, `{job="x"}`, false)
+			k.want("invalid_series", k.errs("invalid_series"), 1)
+		}},
+		{"v2/duplicate_label_names", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m", "a", "1", "a", "2"), 1, `{__name__="m"}`, false)
+			k.want("invalid_series", k.errs("invalid_series"), 1)
+		}},
+		{"v2/name_label_among_labels", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m", "__name__", "other"), 1, `{__name__="m"}`, false)
+			k.want("invalid_series", k.errs("invalid_series"), 1)
+		}},
+		{"v2/empty_label_name", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m", "", "v"), 1, `{__name__="m"}`, false)
+			k.want("invalid_series", k.errs("invalid_series"), 1)
+		}},
+		{"v2/label_value_not_utf8", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m", "k", "\xc3\x28"), 1, `{__name__="m"}`, false)
+			k.want("invalid_series", k.errs("invalid_series"), 1)
+		}},
+		{"v2/nan_and_inf_values", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			b := newBB(1, 1, 0).uv(3).def("m", "v", "nan").def("m", "v", "pinf").def("m", "v", "ninf").
+				uv(1).vi(mt).uv(3).rawSample(0, math.NaN()).rawSample(0, math.Inf(1)).rawSample(0, math.Inf(-1))
+			c.send(b)
+			if c.ack() != 1 {
+				t.Fatal("no ack")
+			}
+			for v, check := range map[string]func(float64) bool{
+				"nan": math.IsNaN, "pinf": func(f float64) bool { return math.IsInf(f, 1) }, "ninf": func(f float64) bool { return math.IsInf(f, -1) }} {
+				got := k.sink.Get(`{__name__="m", v="` + v + `"}`)
+				if len(got) != 1 || !check(got[0].V) {
+					t.Fatalf("%s stored as %v", v, got)
+				}
+			}
+		}},
+		{"v2/timestamp_far_future", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, nowMs()+int64(time.Hour/time.Millisecond), "m"), 1, `{__name__="m"}`, false)
+			k.want("timestamp_future", k.errs("timestamp_future"), 1)
+			k.stores(k.v2("b"), oneSeries(1, 1, 0, nowMs()+int64(time.Minute/time.Millisecond), "m2"), 1, `{__name__="m2"}`, true)
+		}},
+		{"v2/timestamp_too_old", func(t *testing.T) {
+			db, err := store.OpenTSDB(store.TSDBOptions{Dir: t.TempDir(), Retention: 24 * time.Hour, OutOfOrderWindow: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			k := newCat(t, func(c *Config) { c.Sink = db })
+			c := k.v2("a")
+			c.send(oneSeries(1, 1, 0, nowMs(), "m"))
+			c.ack()
+			c.send(newBB(1, 2, 0).uv(0).uv(1).vi(nowMs()-int64(3*time.Hour/time.Millisecond)).uv(1).rawSample(0, 2))
+			if a := c.ack(); a != 2 {
+				t.Fatalf("ack %d", a)
+			}
+			c.alive()
+			k.want("rejected samples", k.samples("rejected"), 1)
+		}},
+		{"v2/duplicate_batch_resent", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m"), 1, `{__name__="m"}`, true)
+			c.c.Close()
+			c = k.v2("a")
+			c.send(oneSeries(1, 1, 0, mt, "m")) // resent after a reconnect: WELCOME said 1 is stored
+			k.stores(c, newBB(1, 2, 0).uv(0).uv(1).vi(mt+1).uv(1).rawSample(0, 2), 2, `{__name__="m"}`, true)
+			if got := k.sink.Get(`{__name__="m"}`); len(got) != 2 || got[0].V != 1 || got[1].V != 2 {
+				t.Fatalf("stored %v, want each batch once", got)
+			}
+			k.want("duplicate samples", k.samples("duplicate"), 1)
+		}},
+		{"v2/duplicate_agent_id", func(t *testing.T) {
+			k := newCat(t, nil)
+			c1 := k.v2("dup")
+			k.stores(c1, oneSeries(1, 1, 0, mt, "m"), 1, `{__name__="m"}`, true)
+			c2 := k.v2("dup")
+			c1.expectError(wire.CodeDuplicate)
+			k.stores(c2, oneSeries(1, 2, 0, mt+1, "m"), 2, `{__name__="m"}`, true)
+		}},
+	}
+}
+
+func limitRows() []catRow {
+	mt := nowMs()
+	return []catRow{
+		{"limit/dictionary_overflow", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxSeries = 3 })
+			c := k.v2("a")
+			c.batch(1, testBatch(4, mt, 1))
+			c.expectError(wire.CodeLimit)
+			k.want("limit errors", k.errs("protocol_4"), 1)
+		}},
+		{"limit/batch_over_max_samples", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxBatchSamples = 3 })
+			c := k.v2("a")
+			c.batch(1, testBatch(4, mt, 1))
+			c.expectError(wire.CodeLimit)
+			if len(k.sink.Series()) != 0 {
+				t.Fatal("over-limit batch stored")
+			}
+		}},
+		{"limit/label_too_long", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m", "k", strings.Repeat("v", 5000)), 1, `{__name__="m"}`, false)
+			k.want("label_too_long", k.errs("label_too_long"), 1)
+		}},
+		{"limit/label_name_too_long", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m", strings.Repeat("k", 300), "v"), 1, `{__name__="m"}`, false)
+			k.want("label_too_long", k.errs("label_too_long"), 1)
+		}},
+		{"limit/too_many_labels", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxLabels = 4 })
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m", "a", "1", "b", "1", "c", "1", "d", "1", "e", "1"), 1, `{__name__="m"}`, false)
+			k.want("too_many_labels", k.errs("too_many_labels"), 1)
+		}},
+		{"limit/series_per_agent", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxSeriesPerAgent = 4 })
+			c := k.v2("a")
+			c.batch(1, testBatch(3, mt, 1)) // i=a,b,c
+			c.ack()
+			c.c.Close()
+			c = k.v2("a") // a new connection: the guard remembers the agent's series
+			b := testBatch(6, mt+1, 1)
+			c.batch(2, b) // a,b,c known; d admitted; e,f refused
+			c.ack()
+			c.alive()
+			if got := len(k.sink.Series()); got != 4 {
+				t.Fatalf("%d series stored, want 4: %v", got, k.sink.Series())
+			}
+			k.want("series_limit", k.errs("series_limit"), 2)
+			other := k.v2("b") // another agent has its own budget
+			other.batch(1, testBatch(4, mt, 1))
+			other.ack()
+		}},
+		{"limit/connections_per_address", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxConnsPerAddr = 3 })
+			for i := range 3 {
+				k.v2("a" + itoa(i))
+			}
+			extra := k.rawConn()
+			expectEOF(t, extra)
+			k.want("refused per address", k.refused("max_connections_per_address"), 1)
+		}},
+		{"limit/connections_total", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxConns = 2 })
+			k.v2("a")
+			k.v2("b")
+			expectEOF(t, k.rawConn())
+			k.want("refused total", k.refused("max_connections"), 1)
+		}},
+		{"limit/handshake_timeout_silent", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.HandshakeTimeout = 300 * time.Millisecond })
+			c := dial(t, k.addr)
+			c.expectClosed()
+			k.want("handshake_timeout", k.errs("handshake_timeout"), 1)
+		}},
+		{"limit/slowloris_handshake", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.HandshakeTimeout = 500 * time.Millisecond })
+			c := dial(t, k.addr)
+			h := frame(t, wire.AppendHello(nil, &wire.Hello{Version: 2, AgentID: "slow"}))
+			start := time.Now()
+			for _, b := range h[:len(h)-1] { // never quite a HELLO
+				if _, err := c.c.Write([]byte{b}); err != nil {
+					break
+				}
+				time.Sleep(40 * time.Millisecond)
+			}
+			c.expectClosed()
+			if d := time.Since(start); d > 3*time.Second {
+				t.Fatalf("closed after %v", d)
+			}
+			k.want("handshake_timeout", k.errs("handshake_timeout"), 1)
+		}},
+		{"limit/idle_timeout", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond })
+			c := k.v2("a")
+			c.expectClosed()
+			k.want("idle timeout", k.errs("timeout"), 1)
+		}},
+		{"limit/garbage_trickle_before_handshake", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.HandshakeTimeout = 300 * time.Millisecond })
+			c := dial(t, k.addr)
+			for range 40 { // garbage never forms a frame
+				if _, err := c.c.Write([]byte("x")); err != nil {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			c.expectClosed()
+			k.want("handshake_timeout", k.errs("handshake_timeout"), 1)
+		}},
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
