@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -228,7 +229,7 @@ type catRow struct {
 
 // catalogue returns the rows, named as in docs/security.md.
 func catalogue() []catRow {
-	return append(append(append(wireRows(), legacyRows()...), v2Rows()...), limitRows()...)
+	return slices.Concat(wireRows(), legacyRows(), v2Rows(), limitRows(), tlsRows())
 }
 
 func TestCatalogue(t *testing.T) {
