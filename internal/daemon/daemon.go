@@ -211,11 +211,15 @@ func (d *Daemon) startDemo() error {
 	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "::" || host == "0.0.0.0" || host == "") {
 		addr = net.JoinHostPort("127.0.0.1", port)
 	}
-	a, err := agent.New(agent.Config{
+	acfg := agent.Config{
 		Servers: []string{addr}, Interval: time.Duration(d.cfg.DemoInterval),
 		SpoolDir: filepath.Join(d.cfg.Data, "demo-agent"), Version: Version,
 		Logger: d.log.With("component", "demo-agent"),
-	})
+	}
+	if err := d.cfg.Security.demoAgent(&acfg); err != nil {
+		return fmt.Errorf("demo agent: %w", err)
+	}
+	a, err := agent.New(acfg)
 	if err != nil {
 		return fmt.Errorf("demo agent: %w", err)
 	}

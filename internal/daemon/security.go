@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 
+	"hawk/internal/agent"
 	"hawk/internal/server"
 )
 
@@ -330,4 +331,20 @@ func (h *httpAuth) check(r *http.Request) string {
 		return "wrong"
 	}
 	return "wrong"
+}
+
+// demoAgent lets the -demo agent through the server's own security: it
+// sends the shared token, and speaks TLS (to its own loopback port, so
+// without verifying the certificate) unless plaintext v2 is allowed. It
+// cannot pass mutual TLS.
+func (s *Security) demoAgent(c *agent.Config) error {
+	tok, err := readSecret(s.AuthTokenFile)
+	if err != nil {
+		return err
+	}
+	c.Token = tok
+	if s.TLSCertFile != "" && s.TLSPlaintext != "all" {
+		c.Dial = agent.TLSDial(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, 10*time.Second) //nolint:gosec // the server's own port on loopback
+	}
+	return nil
 }
