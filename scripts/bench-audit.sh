@@ -2,11 +2,13 @@
 # bench-audit.sh: loss audit across a server restart. hawk-bench audit runs
 # AGENTS agents; after RESTART_AT the server is stopped with SIGNAL (TERM: a
 # drain with GOAWAY; KILL: a crash) and started again on the same data
-# directory and ports after DOWN. The audit then checks every sample
-# through the query API and exits non-zero on any loss or duplicate.
+# directory and ports after DOWN; or, with SIGNAL=HUP, it upgrades itself in
+# place (tableflip: the listeners pass to a new process, found through
+# -pid-file). The audit then checks every sample through the query API and
+# exits non-zero on any loss or duplicate.
 #
 # Usage: scripts/bench-audit.sh
-# Env:   AGENTS=500 SERIES=300 DURATION=40s RESTART_AT=15 DOWN=0 SIGNAL=TERM PORT=19876 HTTP=19877 KEEP=1
+# Env:   AGENTS=500 SERIES=300 DURATION=40s RESTART_AT=15 DOWN=0 SIGNAL=TERM|KILL|HUP PORT=19876 HTTP=19877 KEEP=1
 set -euo pipefail
 
 AGENTS=${AGENTS:-500}
@@ -26,6 +28,11 @@ bench_pid=
 cleanup() {
 	for p in $bench_pid $pid; do kill "$p" 2>/dev/null || true; done
 	for p in $bench_pid $pid; do wait "$p" 2>/dev/null || true; done
+	# After an upgrade the server is not our child: wait for it by polling.
+	for _ in $(seq 300); do
+		if [[ -z $pid ]] || ! kill -0 "$pid" 2>/dev/null; then break; fi
+		sleep 0.1
+	done
 	if [[ -z ${KEEP:-} ]]; then rm -rf "$work"; else echo "kept $work" >&2; fi
 }
 trap cleanup EXIT
@@ -35,7 +42,7 @@ ulimit -n "$(ulimit -Hn)"
 
 start_server() {
 	"$work/hawk-server" -listen "127.0.0.1:$PORT" -http "127.0.0.1:$HTTP" -data "$work/data" \
-		-log-level warn >>"$work/server.log" 2>&1 &
+		-pid-file "$work/hawk.pid" -log-level info >>"$work/server.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 300); do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$HTTP") 2>/dev/null; then return 0; fi
@@ -53,16 +60,31 @@ echo "\$ hawk-bench audit -addr 127.0.0.1:$PORT -api http://127.0.0.1:$HTTP -age
 bench_pid=$!
 sleep "$RESTART_AT"
 t0=$(date +%s.%N)
-kill -s "$SIGNAL" "$pid"
-wait "$pid" 2>/dev/null || true
-pid=
-t1=$(date +%s.%N)
-sleep "$DOWN"
-start_server
-t2=$(date +%s.%N)
-awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "server: stop took %.2fs, down (stop to listening again) %.2fs\n", b - a, c - a }'
+if [[ $SIGNAL == HUP ]]; then
+	old=$pid
+	kill -s HUP "$old"
+	for _ in $(seq 600); do
+		new=$(cat "$work/hawk.pid" 2>/dev/null || true)
+		if [[ -n $new && $new != "$old" ]]; then break; fi
+		sleep 0.05
+	done
+	pid=$new
+	wait "$old" 2>/dev/null || true
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "server: upgraded in place; old process exited after %.2fs\n", b - a }'
+else
+	kill -s "$SIGNAL" "$pid"
+	wait "$pid" 2>/dev/null || true
+	pid=
+	t1=$(date +%s.%N)
+	sleep "$DOWN"
+	start_server
+	t2=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "server: stop took %.2fs, restarted (listening) after %.2fs\n", b - a, c - a }'
+fi
 rc=0
 wait "$bench_pid" || rc=$?
 bench_pid=
 cat "$work/audit.txt"
+grep -hoE 'wal_replay_duration=[^ ]+|msg="ingest resumed after upgrade" pause=[^ ]+' "$work/server.log" | sed 's/^/server log: /' || true
 exit "$rc"
