@@ -93,8 +93,10 @@ type loadRun struct {
 
 // RunLoad runs cfg.Agents agents against cfg.Addr until cfg.Duration has
 // passed (or ctx ends), waits up to cfg.Drain for outstanding ACKs and
-// returns the measurements. Every goroutine it starts has ended when it
-// returns.
+// returns the measurements. An agent whose connection ends (GOAWAY, ERROR,
+// a read or write error) counts the reason in Errors and stops: load runs
+// measure a steady server; RunAudit is the one that reconnects. Every
+// goroutine it starts has ended when it returns.
 func RunLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 	cfg.setDefaults()
 	r := &loadRun{cfg: &cfg, start: make(chan struct{})}
