@@ -4,16 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 func init() {
@@ -84,89 +79,35 @@ func (c *textfileCollector) file(e *emitter, path string) (mtime float64, err er
 		return 0, fmt.Errorf("textfile: read %s: %w", path, err)
 	}
 	c.data = buf.Bytes()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := p.TextToMetricFamilies(bytes.NewReader(c.data))
+	families, err := parseText(c.data)
 	if err != nil {
 		return 0, fmt.Errorf("textfile: parse %s: %w", path, err)
 	}
-	names := make([]string, 0, len(families))
-	for name, mf := range families {
-		for _, m := range mf.GetMetric() {
-			if m.TimestampMs != nil {
-				return 0, fmt.Errorf("textfile: %s: metric %s has a timestamp, which is not supported", path, name)
-			}
-		}
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		c.family(e, families[name], path)
+	slices.SortStableFunc(families, func(a, b *textFamily) int { return strings.Compare(a.name, b.name) })
+	for _, fam := range families {
+		c.family(e, fam, path)
 	}
 	return float64(st.ModTime().UnixNano()) / 1e9, nil
 }
 
-// family sends every series of mf; histograms and summaries become their
-// _bucket/quantile, _sum and _count series, all untyped.
-func (c *textfileCollector) family(e *emitter, mf *dto.MetricFamily, path string) {
-	name, help := mf.GetName(), mf.GetHelp()
+// family sends every series of fam. A histogram's or summary's _bucket,
+// quantile, _sum and _count series are sent untyped, as node_exporter's
+// textfile collector does.
+func (c *textfileCollector) family(e *emitter, fam *textFamily, path string) {
+	help := fam.help
 	if help == "" {
 		help = "Metric read from " + path
 	}
-	for _, m := range mf.GetMetric() {
-		c.labels = c.labels[:0]
-		for _, lp := range m.GetLabel() {
-			c.labels = append(c.labels, Label{lp.GetName(), lp.GetValue()})
-		}
+	t := Untyped
+	switch fam.typ {
+	case "counter":
+		t = Counter
+	case "gauge":
+		t = Gauge
+	}
+	for _, s := range fam.samples {
+		c.labels = append(c.labels[:0], s.labels...)
 		slices.SortFunc(c.labels, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
-		switch mf.GetType() {
-		case dto.MetricType_COUNTER:
-			e.send(name, help, Counter, m.GetCounter().GetValue(), c.labels)
-		case dto.MetricType_GAUGE:
-			e.send(name, help, Gauge, m.GetGauge().GetValue(), c.labels)
-		case dto.MetricType_SUMMARY:
-			s := m.GetSummary()
-			for _, q := range s.GetQuantile() {
-				c.withExtra(e, name, help, "quantile", q.GetQuantile(), q.GetValue())
-			}
-			e.send(name+"_sum", help, Untyped, s.GetSampleSum(), c.labels)
-			e.send(name+"_count", help, Untyped, float64(s.GetSampleCount()), c.labels)
-		case dto.MetricType_HISTOGRAM:
-			h := m.GetHistogram()
-			inf := false
-			for _, b := range h.GetBucket() {
-				inf = inf || math.IsInf(b.GetUpperBound(), 1)
-				c.withExtra(e, name+"_bucket", help, "le", b.GetUpperBound(), float64(b.GetCumulativeCount()))
-			}
-			if !inf {
-				c.withExtra(e, name+"_bucket", help, "le", math.Inf(1), float64(h.GetSampleCount()))
-			}
-			e.send(name+"_sum", help, Untyped, h.GetSampleSum(), c.labels)
-			e.send(name+"_count", help, Untyped, float64(h.GetSampleCount()), c.labels)
-		default:
-			e.send(name, help, Untyped, m.GetUntyped().GetValue(), c.labels)
-		}
+		e.send(s.name, help, t, s.value, c.labels)
 	}
-}
-
-// withExtra sends a sample with one more label (le or quantile), keeping the
-// labels sorted.
-func (c *textfileCollector) withExtra(e *emitter, name, help, label string, bound, v float64) {
-	n := len(c.labels)
-	c.labels = append(c.labels, Label{label, formatBound(bound)})
-	slices.SortFunc(c.labels, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
-	e.send(name, help, Untyped, v, c.labels)
-	i := slices.IndexFunc(c.labels, func(l Label) bool { return l.Name == label })
-	c.labels = slices.Delete(c.labels, i, i+1)
-	c.labels = c.labels[:n]
-}
-
-// formatBound formats an le or quantile value as Prometheus does.
-func formatBound(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
 }
