@@ -138,3 +138,24 @@ func TestBadInputIsolated(t *testing.T) {
 	}
 	t.Logf("%d hostile connections while %d batches were acknowledged", total, batches)
 }
+
+func TestHoldable(t *testing.T) {
+	hb := frame(t, wire.AppendHeartbeat(nil, &wire.Heartbeat{AgentTime: 1}, false))
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want bool
+	}{
+		{"garbage", []byte("GET /"), false},
+		{"one preamble byte", []byte{0xFF}, true},
+		{"garbage then header start", []byte{'x', 0xFF, 0xFF, 0x00}, true},
+		{"partial frame", hb[:len(hb)-1], true},
+		{"complete frame", hb, false},
+		{"lone 0xFF then garbage", []byte{0xFF, 'x', 'y', 'z', 'w'}, false},
+		{"header claiming 64 KiB", []byte{0xFF, 0xFF, 0xFF, 0xFF, 1}, true},
+	} {
+		if got := holdable(c.b); got != c.want {
+			t.Errorf("%s: holdable(%x) = %v, want %v", c.name, c.b, got, c.want)
+		}
+	}
+}

@@ -67,7 +67,7 @@ func (ss *session) sniff() error {
 	ss.srv.m.bytesIn.Add(1)
 	if first[0] != recordHandshake {
 		ss.plaintext = true
-		ss.dec.Write(first[:])
+		ss.small[0], ss.held = first[0], 1
 		return nil
 	}
 	tc := tls.Server(&prefixConn{Conn: ss.conn, prefix: first[:]}, cfg.TLS)

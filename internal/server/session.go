@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -39,7 +40,8 @@ type session struct {
 
 	dec   wire.Decoder
 	last  wire.DecoderStats // decoder counters already added to metrics
-	small [256]byte         // reads land here while nothing is pending, so an idle session holds no frame buffer
+	small [256]byte         // reads land here while nothing is pending, so an idle or trickling session holds no frame buffer
+	held  int               // small[:held] are bytes read but not yet given to dec: no frame is complete in them
 	out   []byte            // replies not yet written; written once per read
 
 	proto protocol
@@ -122,8 +124,11 @@ func (ss *session) read() error {
 	var n int
 	var err error
 	if ss.dec.Pending() == 0 {
-		n, err = ss.rw.Read(ss.small[:])
-		ss.dec.Write(ss.small[:n])
+		n, err = ss.rw.Read(ss.small[ss.held:])
+		ss.held += n
+		if ss.held == len(ss.small) || !holdable(ss.small[:ss.held]) {
+			ss.feedHeld()
+		}
 	} else {
 		n, err = ss.rw.Read(ss.dec.Space())
 		ss.dec.Commit(n)
@@ -138,6 +143,7 @@ func (ss *session) read() error {
 	case !errors.Is(err, os.ErrDeadlineExceeded):
 		// End of stream: what is buffered may still hold frames behind
 		// a partial one.
+		ss.feedHeld()
 		for ss.dec.Resync() {
 			if perr := ss.process(); perr != nil {
 				return perr
@@ -153,14 +159,15 @@ func (ss *session) read() error {
 	case !now.Before(handshake):
 		ss.srv.m.errors.WithLabelValues("handshake_timeout").Inc()
 		return fmt.Errorf("%w: no handshake within %v", errEnd, ss.srv.cfg.HandshakeTimeout)
-	case ss.dec.Pending() > 0 && !now.Before(ss.frameStart.Add(ss.srv.cfg.FrameTimeout)):
+	case ss.pending() > 0 && !now.Before(ss.frameStart.Add(ss.srv.cfg.FrameTimeout)):
 		// Bytes keep trickling in but no frame completes: a slow peer.
 		ss.srv.m.errors.WithLabelValues("frame_timeout").Inc()
 		return fmt.Errorf("%w: no frame completed within %v", errEnd, ss.srv.cfg.FrameTimeout)
-	case ss.dec.Pending() > 0:
+	case ss.pending() > 0:
 		// A frame that stopped half way: give it up and look inside it,
 		// and likewise every incomplete frame behind it, as at the end of
 		// the stream; otherwise each of them would wait a stall timeout.
+		ss.feedHeld()
 		for ss.dec.Pending() > 0 && ss.dec.Resync() {
 			if err := ss.process(); err != nil {
 				return err
@@ -170,6 +177,36 @@ func (ss *session) read() error {
 	}
 	ss.srv.m.errors.WithLabelValues("timeout").Inc()
 	return fmt.Errorf("%w: read timeout", errEnd)
+}
+
+// pending returns how many bytes wait to become a frame.
+func (ss *session) pending() int { return ss.held + ss.dec.Pending() }
+
+// feedHeld gives the held bytes to the decoder.
+func (ss *session) feedHeld() {
+	if ss.held > 0 {
+		ss.dec.Write(ss.small[:ss.held])
+		ss.held = 0
+	}
+}
+
+// holdable reports whether b, read while the decoder had nothing pending,
+// may wait in the small buffer: it holds a frame's beginning and no
+// complete frame. Until then the decoder, and the 128 KiB buffer it
+// borrows, are not needed; a peer trickling a frame a byte at a time
+// costs 256 bytes, not a frame buffer.
+func holdable(b []byte) bool {
+	i := bytes.IndexByte(b, 0xFF)
+	switch {
+	case i < 0:
+		return false // no frame begins here: let the decoder skip it
+	case len(b)-i < wire.HeaderLen:
+		return true
+	case b[i+1] != 0xFF:
+		return false
+	}
+	n := int(b[i+2])<<8 | int(b[i+3])
+	return len(b)-i < n+wire.Overhead
 }
 
 // deadline returns the read deadline for the session's state, and the end
@@ -182,7 +219,7 @@ func (ss *session) deadline() (deadline, handshake time.Time) {
 		handshake = ss.accepted.Add(cfg.HandshakeTimeout)
 	}
 	deadline = now.Add(cfg.IdleTimeout)
-	if ss.dec.Pending() > 0 {
+	if ss.pending() > 0 {
 		if ss.frameStart.IsZero() {
 			ss.frameStart = now
 		}
@@ -206,7 +243,7 @@ func (ss *session) process() error {
 	}
 	st := ss.dec.Stats()
 	switch {
-	case ss.dec.Pending() == 0:
+	case ss.pending() == 0:
 		ss.frameStart = time.Time{}
 	case st.Frames != ss.last.Frames || ss.frameStart.IsZero():
 		ss.frameStart = ss.srv.cfg.now() // progress: a new frame starts waiting
