@@ -97,8 +97,11 @@
 // cumulative acknowledgement; floor is a lower bound for the next sequence
 // number. META is rewritten with floor >= next before any segment file is
 // deleted or truncated, so the next number survives the loss of every
-// segment. A damaged META is logged and ignored: acknowledged records are
-// then resent, which the server tolerates.
+// segment. Ack updates acked in memory at once but rewrites META at most
+// every 5 s, before deleting a segment, and on Close: a META that lags after
+// a crash, like a damaged one (logged and ignored), only makes the agent
+// resend records the server already stored, which it acknowledges without
+// storing them again.
 //
 // # Recovery
 //

@@ -36,6 +36,12 @@ const (
 	DefaultSegmentSize = 4 << 20
 )
 
+// ackSaveInterval is how often Ack rewrites META at most. A lagging META
+// only makes the agent resend batches that the server then acknowledges
+// without storing again, so one fsynced rewrite per batch is not worth its
+// cost.
+const ackSaveInterval = 5 * time.Second
+
 // leaseSize is how many sequence numbers Append reserves in META at a time
 // when Options.Sync is off, so that records lost from the page cache by a
 // machine crash never let a sequence number be assigned twice.
@@ -125,19 +131,21 @@ type Spool struct {
 	// mu guards the fields below and is never held during I/O, so a cursor
 	// or Stats never waits for an fsync. Fields marked "wmu+mu" are written
 	// with both held and may be read with either.
-	mu      sync.Mutex
-	segs    []*segment    // oldest first (wmu+mu)
-	active  *segment      // last of segs, being appended to; or nil (wmu+mu)
-	next    uint64        // next seq to assign (wmu+mu)
-	acked   uint64        // persisted cumulative ack (wmu+mu)
-	ackedA  atomic.Uint64 // copy of acked that cursors read per record
-	bytes   int64         // sum of segs[i].size (wmu+mu)
-	closed  bool          // Close was called (wmu+mu)
-	closedA atomic.Bool   // copy of closed that cursors read per record
-	notify  chan struct{} // closed by Close, and by Append if waited
-	waited  bool          // Wait handed out notify: Append must replace it
-	stats   Stats         // counters only: Dropped*, Corrupt, Truncated
-	segSize int64         // SegmentSize after defaults
+	mu         sync.Mutex
+	segs       []*segment    // oldest first (wmu+mu)
+	active     *segment      // last of segs, being appended to; or nil (wmu+mu)
+	next       uint64        // next seq to assign (wmu+mu)
+	acked      uint64        // cumulative ack (wmu+mu); META may hold an older one
+	savedAck   uint64        // acked as last written to META (wmu)
+	ackSavedAt time.Time     // when META last recorded an ack (wmu)
+	ackedA     atomic.Uint64 // copy of acked that cursors read per record
+	bytes      int64         // sum of segs[i].size (wmu+mu)
+	closed     bool          // Close was called (wmu+mu)
+	closedA    atomic.Bool   // copy of closed that cursors read per record
+	notify     chan struct{} // closed by Close, and by Append if waited
+	waited     bool          // Wait handed out notify: Append must replace it
+	stats      Stats         // counters only: Dropped*, Corrupt, Truncated
+	segSize    int64         // SegmentSize after defaults
 }
 
 // Stats is a snapshot of a Spool's state and counters.
@@ -185,7 +193,7 @@ func (s *Spool) recover() error {
 	if err != nil {
 		return err
 	}
-	s.acked, s.floor = m.acked, m.floor
+	s.acked, s.floor, s.savedAck = m.acked, m.floor, m.acked
 	s.ackedA.Store(m.acked)
 	names, err := s.segmentNames()
 	if err != nil {
@@ -366,7 +374,7 @@ func (s *Spool) writeMetaLocked(m meta) error {
 	if err := writeFileAtomic(s.dir, metaName, m.encode()); err != nil {
 		return fmt.Errorf("spool: write META: %w", err)
 	}
-	s.floor = m.floor
+	s.floor, s.savedAck, s.ackSavedAt = m.floor, m.acked, s.opts.Now()
 	return nil
 }
 

@@ -200,13 +200,21 @@ func (s *Spool) Ack(seq uint64) error {
 	if seq >= s.next {
 		return fmt.Errorf("%w: ack %d, next %d", ErrUnknownSeq, seq, s.next)
 	}
-	err := s.writeMetaLocked(meta{acked: seq, floor: max(s.floor, s.next)})
+	s.mu.Lock()
+	s.acked = seq
+	s.ackedA.Store(seq)
+	s.mu.Unlock()
+	// The acknowledgement is persisted lazily: if it lags after a crash,
+	// the agent resends batches the server already stored, and the server
+	// acknowledges them without storing them again. Deleting a segment
+	// persists it first (ensureFloorLocked), and so does Close.
+	now := s.opts.Now()
+	var err error
+	if now.Sub(s.ackSavedAt) >= ackSaveInterval {
+		err = s.writeMetaLocked(meta{acked: seq, floor: max(s.floor, s.next)})
+	}
 	if err == nil {
-		s.mu.Lock()
-		s.acked = seq
-		s.ackedA.Store(seq)
-		s.mu.Unlock()
-		err = s.dropLocked(s.opts.Now(), 0)
+		err = s.dropLocked(now, 0)
 	}
 	if err != nil {
 		s.werr = err
@@ -240,6 +248,8 @@ func (s *Spool) Close() error {
 		if err == nil {
 			err = s.writeMetaLocked(meta{acked: s.acked, floor: s.next})
 		}
+	} else if err == nil && s.savedAck < s.acked {
+		err = s.writeMetaLocked(meta{acked: s.acked, floor: max(s.floor, s.next)})
 	}
 	if e := s.lock.Close(); err == nil && e != nil {
 		err = fmt.Errorf("spool: release lock: %w", e)
