@@ -41,6 +41,8 @@ type Batch struct {
 	Final   bool        // last part of the batch
 	Defs    []SeriesDef // series defined by this part, in dictionary order
 	Samples []Sample
+
+	labels []Label // backing store of the decoded Defs' label slices
 }
 
 // Reset empties b, keeping its slices' storage.
@@ -48,6 +50,7 @@ func (b *Batch) Reset() {
 	b.Seq, b.Part, b.Final = 0, 0, false
 	b.Defs = b.Defs[:0]
 	b.Samples = b.Samples[:0]
+	b.labels = b.labels[:0]
 }
 
 // ErrDictFull is returned when a batch defines more series than the
@@ -72,8 +75,38 @@ const (
 // series are defined and the last value of each, which the value encodings
 // refer to. Not safe for concurrent use.
 type Dict struct {
-	prev []float64 // last value of each defined series, by id
-	max  int       // most series it may hold
+	prev   []float64         // last value of each defined series, by id
+	max    int               // most series it may hold
+	intern map[string]string // decoded strings, reused; nil when off
+}
+
+// maxInterned bounds the intern table; past it the table starts afresh.
+const maxInterned = 1 << 16
+
+// Intern makes the Dict reuse the strings it decodes in series
+// definitions, for a receiver that decodes the same definitions again and
+// again (an agent re-reading its spool) and would otherwise allocate them
+// every time.
+func (d *Dict) Intern() {
+	if d.intern == nil {
+		d.intern = make(map[string]string)
+	}
+}
+
+func (d *Dict) str(r *reader, what string) string {
+	b := r.str(what)
+	if d.intern == nil {
+		return string(b)
+	}
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	if len(d.intern) >= maxInterned {
+		clear(d.intern)
+	}
+	s := string(b)
+	d.intern[s] = s
+	return s
 }
 
 // NewDict returns a dictionary holding at most max series.
@@ -86,9 +119,10 @@ func (d *Dict) Len() int { return len(d.prev) }
 func (d *Dict) Reset() { d.prev = d.prev[:0] }
 
 // DecodeBatch decodes a BATCH payload into b, adding its definitions to d
-// and resolving its values. The strings in b.Defs are copies; b's slices
-// are reused. After an error d no longer matches the sender's state and the
-// connection must end.
+// and resolving its values. The strings in b.Defs do not alias p; b's
+// slices, the Defs' label slices among them, are reused by the next
+// DecodeBatch into b. After an error d no longer matches the sender's state
+// and the connection must end.
 func (d *Dict) DecodeBatch(p []byte, b *Batch) error {
 	r, err := open(p, KindBatch)
 	if err != nil {
@@ -107,7 +141,7 @@ func (d *Dict) DecodeBatch(p []byte, b *Batch) error {
 		return fmt.Errorf("%w: %d defined, %d more, limit %d", ErrDictFull, len(d.prev), n, d.max)
 	}
 	for i := 0; i < n && r.err == nil; i++ {
-		b.Defs = append(b.Defs, readDef(&r))
+		b.Defs = append(b.Defs, d.readDef(&r, b))
 		d.prev = append(d.prev, 0)
 	}
 	groups := r.count("group count", 2)
@@ -124,11 +158,16 @@ func (d *Dict) DecodeBatch(p []byte, b *Batch) error {
 	return r.err
 }
 
-func readDef(r *reader) SeriesDef {
+func (d *Dict) readDef(r *reader, b *Batch) SeriesDef {
 	def := SeriesDef{Type: MetricType(r.byte1("type"))}
-	def.Name = r.string("series name")
-	def.Help = r.string("series help")
-	def.Labels = readLabels(r, nil)
+	def.Name = d.str(r, "series name")
+	def.Help = d.str(r, "series help")
+	n := r.count("label count", 2)
+	start := len(b.labels)
+	for i := 0; i < n && r.err == nil; i++ {
+		b.labels = append(b.labels, Label{Name: d.str(r, "label name"), Value: d.str(r, "label value")})
+	}
+	def.Labels = b.labels[start:len(b.labels):len(b.labels)]
 	return def
 }
 

@@ -67,17 +67,19 @@ func (e *Encoder) AppendBatch(dst []byte, seq uint64, b *Batch, maxPayload int) 
 // agent keeps a batch on disk. Dict.DecodeBatch with a fresh Dict reads it
 // back with sample ids equal to the order of first use of each definition.
 func AppendRecord(dst []byte, b *Batch) ([]byte, error) {
-	e := Encoder{ids: make(map[string]uint32, len(b.Defs))}
+	var e Encoder // no ids map: a record defines each of its Defs once, by index
 	return e.encode(dst, 0, b, math.MaxInt, false)
 }
 
 func (e *Encoder) encode(dst []byte, seq uint64, b *Batch, limit int, framed bool) ([]byte, error) {
 	e.remap = e.remap[:0]
 	for i := range b.Defs {
-		e.key = appendKey(e.key[:0], &b.Defs[i])
-		id, ok := e.ids[string(e.key)]
-		if !ok {
-			id = noID
+		id := uint32(noID)
+		if e.ids != nil {
+			e.key = appendKey(e.key[:0], &b.Defs[i])
+			if known, ok := e.ids[string(e.key)]; ok {
+				id = known
+			}
 		}
 		e.remap = append(e.remap, id)
 	}
@@ -137,7 +139,9 @@ func (e *Encoder) commit(id uint32, def *SeriesDef, v float64) {
 	if def != nil {
 		e.defs = append(e.defs, e.tmp[:e.split]...)
 		e.ndefs++
-		e.ids[string(appendKey(e.key[:0], def))] = id
+		if e.ids != nil {
+			e.ids[string(appendKey(e.key[:0], def))] = id
+		}
 		e.prev = append(e.prev, 0)
 	}
 	e.cur = append(e.cur, e.tmp[e.split:]...)
