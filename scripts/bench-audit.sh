@@ -7,14 +7,19 @@
 # -pid-file). The audit then checks every sample through the query API and
 # exits non-zero on any loss or duplicate.
 #
+# With ROUNDS=N the restart is repeated N times, EVERY seconds apart.
+#
 # Usage: scripts/bench-audit.sh
-# Env:   AGENTS=500 SERIES=300 DURATION=40s RESTART_AT=15 DOWN=0 SIGNAL=TERM|KILL|HUP PORT=19876 HTTP=19877 KEEP=1
+# Env:   AGENTS=500 SERIES=300 DURATION=40s RESTART_AT=15 DOWN=0 SIGNAL=TERM|KILL|HUP ROUNDS=1 EVERY=10
+#        PORT=19876 HTTP=19877 KEEP=1
 set -euo pipefail
 
 AGENTS=${AGENTS:-500}
 SERIES=${SERIES:-300}
 DURATION=${DURATION:-40s}
 RESTART_AT=${RESTART_AT:-15}
+ROUNDS=${ROUNDS:-1}
+EVERY=${EVERY:-10}
 DOWN=${DOWN:-0}
 SIGNAL=${SIGNAL:-TERM}
 PORT=${PORT:-19876}
@@ -58,30 +63,47 @@ echo "\$ hawk-bench audit -addr 127.0.0.1:$PORT -api http://127.0.0.1:$HTTP -age
 "$work/hawk-bench" audit -addr "127.0.0.1:$PORT" -api "http://127.0.0.1:$HTTP" -agents "$AGENTS" -series "$SERIES" \
 	-duration "$DURATION" >"$work/audit.txt" 2>"$work/progress.txt" &
 bench_pid=$!
-sleep "$RESTART_AT"
-t0=$(date +%s.%N)
-if [[ $SIGNAL == HUP ]]; then
-	old=$pid
-	kill -s HUP "$old"
+# wait_gone PID: the process has exited (after an upgrade it is not our child).
+wait_gone() {
+	wait "$1" 2>/dev/null || true
 	for _ in $(seq 600); do
-		new=$(cat "$work/hawk.pid" 2>/dev/null || true)
-		if [[ -n $new && $new != "$old" ]]; then break; fi
+		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.05
 	done
-	pid=$new
-	wait "$old" 2>/dev/null || true
-	t1=$(date +%s.%N)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "server: upgraded in place; old process exited after %.2fs\n", b - a }'
-else
-	kill -s "$SIGNAL" "$pid"
-	wait "$pid" 2>/dev/null || true
-	pid=
-	t1=$(date +%s.%N)
-	sleep "$DOWN"
-	start_server
-	t2=$(date +%s.%N)
-	awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "server: stop took %.2fs, restarted (listening) after %.2fs\n", b - a, c - a }'
-fi
+}
+
+restart_once() {
+	t0=$(date +%s.%N)
+	if [[ $SIGNAL == HUP ]]; then
+		old=$pid
+		kill -s HUP "$old"
+		for _ in $(seq 600); do
+			new=$(cat "$work/hawk.pid" 2>/dev/null || true)
+			if [[ -n $new && $new != "$old" ]]; then break; fi
+			sleep 0.05
+		done
+		pid=$new
+		wait_gone "$old"
+		t1=$(date +%s.%N)
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "server: upgraded in place; old process exited after %.2fs\n", b - a }'
+	else
+		kill -s "$SIGNAL" "$pid"
+		wait_gone "$pid"
+		pid=
+		t1=$(date +%s.%N)
+		sleep "$DOWN"
+		start_server
+		t2=$(date +%s.%N)
+		awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "server: stop took %.2fs, restarted (listening) after %.2fs\n", b - a, c - a }'
+	fi
+}
+
+sleep "$RESTART_AT"
+for round in $(seq 1 "$ROUNDS"); do
+	echo -n "round $round/$ROUNDS: "
+	restart_once
+	[[ $round -lt $ROUNDS ]] && sleep "$EVERY"
+done
 rc=0
 wait "$bench_pid" || rc=$?
 bench_pid=
