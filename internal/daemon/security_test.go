@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,36 @@ func TestDaemonTLSAndToken(t *testing.T) {
 			t.Fatalf("no data from the demo agent over TLS: %s", body)
 		}
 		time.Sleep(50 * time.Millisecond) // no signal for "queryable" but looking
+	}
+}
+
+// TestHTTPCatalogueDocumented checks that the HTTP rows of
+// docs/security.md name these tests' subtests, and the reverse.
+func TestHTTPCatalogueDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/security.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("`(TestHTTP(?:Catalogue|TLS)/[^`]+)`").FindAllStringSubmatch(string(doc), -1) {
+		documented[m[1]] = true
+	}
+	src, err := os.ReadFile("security_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]bool{}
+	for _, m := range regexp.MustCompile(`"(http/[a-z_0-9]+)"`).FindAllStringSubmatch(string(src), -1) {
+		tests[m[1]] = true
+	}
+	for name := range documented {
+		if !tests[name[strings.Index(name, "/")+1:]] {
+			t.Errorf("docs/security.md names %s, which does not exist", name)
+		}
+	}
+	for name := range tests {
+		if !documented["TestHTTPCatalogue/"+name] && !documented["TestHTTPTLS/"+name] {
+			t.Errorf("subtest %s is not in docs/security.md", name)
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -771,3 +773,28 @@ func limitRows() []catRow {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestCatalogueDocumented keeps docs/security.md and the catalogue in
+// step: every row there names a subtest here, and every subtest has a row.
+func TestCatalogueDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/security.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("`TestCatalogue/([^`]+)`").FindAllStringSubmatch(string(doc), -1) {
+		documented[m[1]] = true
+	}
+	for _, r := range catalogue() {
+		if !documented[r.name] {
+			t.Errorf("row %s is not in docs/security.md", r.name)
+		}
+		delete(documented, r.name)
+	}
+	for name := range documented {
+		t.Errorf("docs/security.md names TestCatalogue/%s, which does not exist", name)
+	}
+	if n := len(catalogue()); n < 40 {
+		t.Errorf("only %d rows", n)
+	}
+}

@@ -12,6 +12,12 @@
 // A batch at or below the stored sequence is acknowledged without being
 // stored again.
 //
+// When Config.TLS is set, each session reads its first byte: 0x16 starts a
+// TLS handshake in the session's goroutine, anything else is plaintext,
+// allowed or refused by Config.Plaintext. Limits (docs/security.md) end a
+// connection with ERROR or drop and count what breaks them; bad input never
+// reaches other sessions.
+//
 // Shutdown stops accepting, lets each session commit and acknowledge what
 // it holds, sends GOAWAY and closes. The Fleet records every agent and
 // legacy peer; a loop writes its hawk_agent_* series into the sink.
