@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -97,8 +98,10 @@ func (c *common) register(fs *flag.FlagSet, addr string) {
 
 // setup checks the address and raises the open files limit.
 func (c *common) setup() error {
-	if err := bench.CheckLoopback(c.addr); err != nil {
-		return err
+	for _, a := range strings.Split(c.addr, ",") { // audit takes a failover list
+		if err := bench.CheckLoopback(a); err != nil {
+			return err
+		}
 	}
 	if c.sources < 0 {
 		c.sources = bench.SourcesFor(c.agents, c.perAddr)
@@ -182,6 +185,7 @@ func runAudit(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 	fs.DurationVar(&cfg.BackoffMin, "backoff-min", 100*time.Millisecond, "first reconnect delay after a failure")
 	fs.DurationVar(&cfg.BackoffMax, "backoff-max", 5*time.Second, "longest reconnect delay")
 	fs.StringVar(&cfg.Prefix, "prefix", "", "agent id prefix, new to the server (default audit-<unix time>-)")
+	fs.StringVar(&cfg.FlushURL, "flush", "", "URL fetched before the check, e.g. VictoriaMetrics' /internal/force_flush")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,7 +18,7 @@ import (
 
 // AuditConfig configures RunAudit. Zero fields take the defaults noted.
 type AuditConfig struct {
-	Addr       string        // server address, host:port
+	Addr       string        // server address host:port, or a comma-separated failover list
 	API        string        // query API base URL; empty skips the check
 	Agents     int           // simulated agents (default 1)
 	Series     int           // series per agent (default 300)
@@ -33,6 +34,7 @@ type AuditConfig struct {
 	Job        string        // job label (default "node")
 	Progress   io.Writer     // a progress line every 5 s, when not nil
 	HTTP       *http.Client  // for the check; http.DefaultClient when nil
+	FlushURL   string        // fetched before the check when set (a store that buffers recent samples)
 }
 
 func (c *AuditConfig) setDefaults() {
@@ -96,6 +98,7 @@ func (r *AuditResult) OK() bool {
 type auditRun struct {
 	cfg     *AuditConfig
 	t0      time.Time // timestamp of batch 1
+	addrs   []string  // the servers, in failover order
 	batches int       // batches each agent generates
 	sem     chan struct{}
 	pause   PauseTracker
@@ -123,7 +126,7 @@ func RunAudit(ctx context.Context, cfg AuditConfig) (*AuditResult, error) {
 	cfg.setDefaults()
 	batches := int(cfg.Duration / cfg.Interval)
 	r := &auditRun{cfg: &cfg, batches: batches, sem: make(chan struct{}, cfg.Connect),
-		t0: time.Now().Add(time.Second).Truncate(time.Second)}
+		t0: time.Now().Add(time.Second).Truncate(time.Second), addrs: strings.Split(cfg.Addr, ",")}
 	start := time.Now()
 	exps := make([]Expect, cfg.Agents)
 	gens := make([]int, cfg.Agents)
@@ -134,7 +137,7 @@ func RunAudit(ctx context.Context, cfg AuditConfig) (*AuditResult, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a := &auditAgent{r: r, i: i, id: id, defs: exps[i].Defs}
+			a := &auditAgent{r: r, i: i, id: id, defs: exps[i].Defs, server: i % len(r.addrs)}
 			a.run(ctx)
 			gens[i] = a.gen
 		}()
@@ -152,6 +155,11 @@ func RunAudit(ctx context.Context, cfg AuditConfig) (*AuditResult, error) {
 	}
 	for i := range exps {
 		exps[i].Batches = gens[i]
+	}
+	if cfg.FlushURL != "" {
+		if err := flush(ctx, cfg.HTTP, cfg.FlushURL); err != nil {
+			return res, err
+		}
 	}
 	ch := Checker{API: cfg.API, Client: cfg.HTTP}
 	res.Check, res.Checked = ch.Check(ctx, exps), true
@@ -215,6 +223,7 @@ type auditAgent struct {
 	rwg     sync.WaitGroup
 
 	failures  int         // consecutive failed connects
+	server    int         // index in the failover list of the server to dial
 	reconnect *time.Timer // fires when it is time to connect
 	drain     <-chan time.Time
 }
@@ -290,7 +299,7 @@ func (a *auditAgent) connect(ctx context.Context) {
 		return
 	}
 	cfg := a.r.cfg
-	c, fr, w, err := dialV2(ctx, cfg.Addr, Source(a.i, cfg.Sources), helloFor(a.id, cfg.Job), 10*time.Second, 4096)
+	c, fr, w, err := dialV2(ctx, a.r.addrs[a.server], Source(a.i, cfg.Sources), helloFor(a.id, cfg.Job), 10*time.Second, 4096)
 	<-a.r.sem
 	if err != nil {
 		if errors.Is(err, errDial) {
@@ -427,8 +436,11 @@ func (a *auditAgent) lost(err error) {
 	a.backoff()
 }
 
+// backoff schedules the next connect after a failure, to the next server
+// of the failover list, as hawk-agent does.
 func (a *auditAgent) backoff() {
 	cfg := a.r.cfg
+	a.server = (a.server + 1) % len(a.r.addrs)
 	d := cfg.BackoffMin << min(a.failures, 20)
 	d = min(d, cfg.BackoffMax)
 	a.failures++
@@ -470,4 +482,25 @@ func (r *AuditResult) Print(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "audit: FAILED")
 	}
+}
+
+// flush fetches url, for a store that must write out buffered samples
+// before a query sees them.
+func flush(ctx context.Context, client *http.Client, url string) error {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("flush %s: %w", url, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("flush %s: %s", url, resp.Status)
+	}
+	return nil
 }
