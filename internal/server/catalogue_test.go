@@ -721,6 +721,18 @@ func limitRows() []catRow {
 			expectEOF(t, extra)
 			k.want("refused per address", k.refused("max_connections_per_address"), 1)
 		}},
+		{"limit/agent_id_flood", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxAgents = 3 })
+			for i := range 3 {
+				c := k.v2("a" + itoa(i))
+				c.c.Close()
+			}
+			c := dial(t, k.addr)
+			c.send(wire.AppendHello(nil, &wire.Hello{Version: 2, AgentID: "a-new"}))
+			c.expectError(wire.CodeOverload)
+			k.want("refused max_agents", k.refused("max_agents"), 1)
+			k.v2("a1").alive() // a known agent still gets in
+		}},
 		{"limit/connections_total", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxConns = 2 })
 			k.v2("a")

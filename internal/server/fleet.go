@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"sort"
 	"sync"
@@ -19,6 +20,7 @@ import (
 type Fleet struct {
 	offlineAfter time.Duration
 	now          func() time.Time
+	max          int // entries at most; a new agent beyond it is refused
 
 	mu     sync.Mutex
 	agents map[string]*Agent // by agent id; legacy peers by "legacy:<ip>"
@@ -48,20 +50,27 @@ type Agent struct {
 	liveSeries  []store.Series
 }
 
-func newFleet(offlineAfter time.Duration, now func() time.Time) *Fleet {
-	return &Fleet{offlineAfter: offlineAfter, now: now, agents: make(map[string]*Agent)}
+func newFleet(offlineAfter time.Duration, max int, now func() time.Time) *Fleet {
+	return &Fleet{offlineAfter: offlineAfter, max: max, now: now, agents: make(map[string]*Agent)}
 }
 
 func (a *Agent) seen(t time.Time)        { a.lastSeen.Store(t.UnixNano()) }
 func (a *Agent) clock(offset, rtt int64) { a.offset.Store(offset); a.rtt.Store(rtt) }
 
+// errFleetFull refuses an agent the fleet has no room for.
+var errFleetFull = errors.New("server: too many agents")
+
 // attach registers the v2 session ss of the agent that sent h and returns
-// the agent and the session it replaces, if that one is still open.
-func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, prev *session) {
+// the agent and the session it replaces, if that one is still open. A new
+// agent id is refused with errFleetFull when the fleet is full.
+func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, prev *session, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a = f.agents[h.AgentID]
 	if a == nil {
+		if len(f.agents) >= f.max {
+			return nil, nil, errFleetFull
+		}
 		a = &Agent{id: h.AgentID}
 		f.agents[h.AgentID] = a
 	}
@@ -80,11 +89,11 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 	a.conns++
 	a.since = now
 	a.seen(now)
-	return a, prev
+	return a, prev, nil
 }
 
 // attachLegacy registers a legacy connection, keyed by the peer's address.
-func (f *Fleet) attachLegacy(remote net.Addr, now time.Time) *Agent {
+func (f *Fleet) attachLegacy(remote net.Addr, now time.Time) (*Agent, error) {
 	host := remote.String()
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -94,6 +103,9 @@ func (f *Fleet) attachLegacy(remote net.Addr, now time.Time) *Agent {
 	defer f.mu.Unlock()
 	a := f.agents[id]
 	if a == nil {
+		if len(f.agents) >= f.max {
+			return nil, errFleetFull
+		}
 		a = &Agent{id: id, hostname: host, protocol: "legacy", job: "legacy", instance: host}
 		f.agents[id] = a
 	}
@@ -103,7 +115,7 @@ func (f *Fleet) attachLegacy(remote net.Addr, now time.Time) *Agent {
 		a.since = now
 	}
 	a.seen(now)
-	return a
+	return a, nil
 }
 
 // detach records that session ss of a ended.

@@ -67,6 +67,7 @@ type Config struct {
 	LegacyAllow []netip.Prefix
 
 	MaxConnsPerAddr   int           // open connections per source IP address at most (default 20000)
+	MaxAgents         int           // agents and legacy peers the fleet remembers at most; a new one beyond is refused (default 250000)
 	IdleTimeout       time.Duration // a welcomed peer silent this long is closed (default MissedHeartbeats × HeartbeatInterval)
 	FrameTimeout      time.Duration // longest one frame may take to arrive, byte by byte (default 30s)
 	MaxSeriesPerAgent int           // distinct series one agent id may define within two SeriesWindows, across connections (default 50000)
@@ -104,6 +105,7 @@ func (c *Config) setDefaults() {
 	def(&c.SeriesWindow, time.Hour)
 	def(&c.MaxFutureSkew, 10*time.Minute)
 	defInt(&c.MaxConnsPerAddr, 20000)
+	defInt(&c.MaxAgents, 250000)
 	defInt(&c.MaxSeriesPerAgent, 50000)
 	defInt(&c.MaxLabels, 64)
 	defInt(&c.MaxLabelNameLen, 256)
@@ -162,7 +164,7 @@ func New(cfg Config) (*Server, error) {
 		perAddr:   make(map[netip.Addr]int),
 		stop:      make(chan struct{}),
 	}
-	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.now)
+	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.MaxAgents, cfg.now)
 	if cfg.Registry != nil {
 		if err := s.m.register(cfg.Registry); err != nil {
 			return nil, fmt.Errorf("server: register metrics: %w", err)

@@ -294,7 +294,12 @@ func (ss *session) startLegacy(p []byte) error {
 	}
 	ss.proto = protoLegacy
 	ss.srv.m.connsTotal.WithLabelValues("legacy").Inc()
-	ss.peer = ss.srv.fleet.attachLegacy(ss.conn.RemoteAddr(), ss.srv.cfg.now())
+	peer, err := ss.srv.fleet.attachLegacy(ss.conn.RemoteAddr(), ss.srv.cfg.now())
+	if err != nil {
+		ss.srv.m.connsRefused.WithLabelValues("max_agents").Inc()
+		return fmt.Errorf("%w: %v", errEnd, err)
+	}
+	ss.peer = peer
 	return ss.handleLegacy(p)
 }
 

@@ -137,7 +137,12 @@ func (ss *session) hello(p []byte) error {
 	}
 	h.Token = "" // keep no credentials in memory
 	v.hello = h
-	peer, prev := ss.srv.fleet.attach(&h, ss, cfg.now())
+	peer, prev, err := ss.srv.fleet.attach(&h, ss, cfg.now())
+	if err != nil {
+		ss.srv.m.connsRefused.WithLabelValues("max_agents").Inc()
+		ss.srv.log.Warn("agent refused: the fleet is full", "agent", snippet(h.AgentID), "remote", ss.remote, "max_agents", cfg.MaxAgents)
+		return protoErr(wire.CodeOverload, "the server tracks %d agents, its limit; try later or another server", cfg.MaxAgents)
+	}
 	ss.peer = peer
 	if prev != nil { // the agent reconnected before its old connection ended
 		prev.kick()
