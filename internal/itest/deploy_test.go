@@ -56,7 +56,12 @@ func yamlKeys(t reflect.Type) []string {
 	var out []string
 	for i := range t.NumField() {
 		f := t.Field(i)
-		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		opts := strings.Split(f.Tag.Get("yaml"), ",")
+		tag := opts[0]
+		if tag == "" && len(opts) > 1 && opts[1] == "inline" {
+			out = append(out, yamlKeys(f.Type)...)
+			continue
+		}
 		if tag == "" || tag == "-" {
 			continue
 		}
