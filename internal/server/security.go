@@ -59,7 +59,7 @@ func (ss *session) sniff() error {
 	}
 	var first [1]byte
 	if _, err := ss.conn.Read(first[:]); err != nil {
-		if isTimeout(err) {
+		if isTimeout(err) && !ss.draining.Load() {
 			ss.srv.m.errors.WithLabelValues("handshake_timeout").Inc()
 		}
 		return fmt.Errorf("%w: before the first byte: %v", errEnd, err)

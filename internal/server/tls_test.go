@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -149,6 +151,22 @@ func tlsRows() []catRow {
 			}
 			waitFor(t, "tls_handshake refusal", func() bool { return k.refused("tls_handshake") == 1 })
 		}},
+		{"tls/stalled_frame_inside_tls", func(t *testing.T) {
+			p := newPKI(t)
+			k := newCat(t, withTLS(p, false, PlaintextDefault))
+			c, err := dialTLS(t, k.addr, p.clientTLS())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.hello("a")
+			f := frame(t, wire.AppendHeartbeat(nil, &wire.Heartbeat{AgentTime: 1}, false))
+			c.raw(f[:len(f)/2]) // then silence past the stall timeout: the read deadline fires inside TLS
+			time.Sleep(400 * time.Millisecond)
+			c.alive()
+			if k.frames("stalled") < 1 {
+				t.Fatal("stall not counted")
+			}
+		}},
 		{"mtls/no_client_cert", func(t *testing.T) {
 			p := newPKI(t)
 			k := newCat(t, withTLS(p, true, PlaintextNone))
@@ -220,5 +238,41 @@ func readToEnd(c net.Conn) {
 		if _, err := c.Read(buf); err != nil {
 			return
 		}
+	}
+}
+
+// TestShutdownOverTLS: a drain reaches a TLS session through its read
+// deadline, and the session's GOAWAY goes out inside TLS.
+func TestShutdownOverTLS(t *testing.T) {
+	p := newPKI(t)
+	s, err := New(Config{Sink: newMemSink(), TLS: p.serverTLS(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	c, err := dialTLS(t, ln.Addr().String(), p.clientTLS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.hello("tls-drain")
+	c.batch(1, testBatch(2, nowMs(), 1))
+	if a := c.ack(); a != 1 {
+		t.Fatalf("ack %d", a)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wire.DecodeGoAway(c.recv()); err != nil {
+		t.Fatalf("goaway: %v", err)
+	}
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Fatal(err)
 	}
 }
