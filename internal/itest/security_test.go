@@ -108,3 +108,29 @@ func TestSecurityRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestUpgradeWithTLS: TLS wraps each connection after the listener is
+// inherited, so a SIGHUP upgrade of a TLS-only server with a token goes on
+// serving a TLS agent, and the new process reads the certificate again.
+func TestUpgradeWithTLS(t *testing.T) {
+	ca := testpki.NewCA(t, "hawk itest CA")
+	dir := t.TempDir()
+	caFile, cert, key := ca.WriteFiles(t, dir, "server", "hawk-server", "127.0.0.1")
+	token := filepath.Join(dir, "token")
+	if err := os.WriteFile(token, []byte("itest-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pidFile := filepath.Join(dir, "hawk.pid")
+	srv := startServer(t, filepath.Join(dir, "data"), "127.0.0.1:0", "-pid-file", pidFile, "-heartbeat-interval", "1s",
+		"-tls-cert-file", cert, "-tls-key-file", key, "-tls-plaintext", "none", "-auth-token-file", token)
+	runAgentLog(t, "-server", srv.agent, "-tls-ca-file", caFile, "-token", "itest-token", "-hostname", "itest-host")
+	srv.waitSamples(t, 3, time.Hour)
+	pid := readPID(t, pidFile)
+	syscall.Kill(pid, syscall.SIGHUP)
+	next := waitPIDChange(t, pidFile, pid)
+	t.Cleanup(func() { syscall.Kill(next, syscall.SIGTERM); waitExit(t, next) }) // started by our server, ended by us
+	waitExit(t, pid)
+	ts := srv.waitSamples(t, 7, time.Hour)
+	largest := checkContinuous(t, ts, time.Second)
+	t.Logf("upgrade under TLS: %d samples, largest spacing %v", len(ts), largest)
+}
