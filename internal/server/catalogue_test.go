@@ -666,6 +666,16 @@ func limitRows() []catRow {
 			c.expectError(wire.CodeLimit)
 			k.want("limit errors", k.errs("protocol_4"), 1)
 		}},
+		{"limit/dictionary_bytes", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxDictBytes = 10000 })
+			c := k.v2("a")
+			c.send(oneSeries(1, 1, 0, mt, "m", "k", strings.Repeat("v", 4000)))
+			c.ack()
+			c.send(newBB(1, 2, 0).uv(3).def("m", "k", strings.Repeat("w", 4000)).def("m", "k", strings.Repeat("x", 4000)).
+				def("m", "k", strings.Repeat("y", 4000)).uv(0))
+			c.expectError(wire.CodeLimit)
+			k.want("limit errors", k.errs("protocol_4"), 1)
+		}},
 		{"limit/batch_over_max_samples", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxBatchSamples = 3 })
 			c := k.v2("a")

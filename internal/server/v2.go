@@ -22,6 +22,10 @@ type v2State struct {
 	batch    wire.Batch   // decode target, reused
 	series   []seriesSlot // by dictionary id
 	lb       labels.ScratchBuilder
+	// dictBytes is the label and help text the dictionary keeps, bounded
+	// by MaxDictBytes: MaxSeries alone would let 64 KiB definitions add
+	// up to gigabytes on one connection.
+	dictBytes int
 
 	pending   []pendingSample // samples of complete batches, then of the open one
 	readyN    int             // pending[:readyN] belong to complete batches
@@ -202,9 +206,16 @@ func (ss *session) batch(p []byte) error {
 		return err
 	}
 	for i := range b.Defs {
-		v.series = append(v.series, ss.define(&b.Defs[i]))
+		slot := ss.define(&b.Defs[i])
+		if slot.bad == seriesOK {
+			v.dictBytes += len(slot.s.Meta.Help) + int(slot.s.Labels.ByteSize())
+		}
+		v.series = append(v.series, slot)
 	}
 	ss.srv.m.dictSeries.Add(float64(len(b.Defs)))
+	if limit := ss.srv.cfg.MaxDictBytes; v.dictBytes > limit {
+		return protoErr(wire.CodeLimit, "series dictionary holds more than %d bytes of labels and help", limit)
+	}
 	if !v.openDup {
 		for _, s := range b.Samples {
 			v.pending = append(v.pending, pendingSample{id: s.ID, t: s.T, v: s.V})
