@@ -277,7 +277,6 @@ func wireRows() []catRow {
 			f[3] += 3
 			c.raw(append(f, hb(t)...)) // the good frame behind must still be found
 			c.alive()
-			c.raw(nil)
 			if k.frames("bad_tail")+k.frames("bad_check") < 1 {
 				t.Fatal("corrupted length not counted")
 			}
