@@ -32,6 +32,7 @@ commands:
   conns   idle agents that only heartbeat; connections held, echo latency, RSS per connection
   audit   deterministic samples through GOAWAY/ERROR/reconnects, then checked via the query API
   influx  the load's series and samples as Influx line protocol over TCP
+  backfill  one host's history (e.g. 24 h) sent at once, for UI and query tests
 
 Run "hawk-bench <command> -h" for its flags.
 `
@@ -68,6 +69,8 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		return runAudit(ctx, fs, args, out)
 	case "influx":
 		return runInflux(ctx, fs, args, out)
+	case "backfill":
+		return runBackfill(ctx, fs, args, out)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -230,4 +233,23 @@ func runInflux(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	}
 	res.Print(out)
 	return nil
+}
+
+func runBackfill(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
+	cfg := bench.BackfillConfig{}
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:9876", "server address (loopback only)")
+	fs.StringVar(&cfg.Instance, "instance", "backfill-host", "instance label of the host")
+	fs.IntVar(&cfg.Series, "series", 300, "series of the host")
+	fs.DurationVar(&cfg.Span, "span", 24*time.Hour, "history to send, ending now (the server's -out-of-order-window must cover it)")
+	fs.DurationVar(&cfg.Step, "step", 15*time.Second, "time between a series' samples")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := bench.CheckLoopback(cfg.Addr); err != nil {
+		return err
+	}
+	start := time.Now()
+	n, err := bench.RunBackfill(ctx, cfg)
+	fmt.Fprintf(out, "backfill: %d batches of %d series (%v at %v) acknowledged in %v\n", n, cfg.Series, cfg.Span, cfg.Step, time.Since(start).Round(time.Millisecond))
+	return err
 }

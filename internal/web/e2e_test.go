@@ -26,6 +26,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -368,4 +370,38 @@ func shoot(t *testing.T, ctx context.Context, path string) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s (%d bytes)", path, len(png))
+}
+
+// TestE2EHost24h opens the host page of HAWK_E2E_HOST, a host with a day of
+// data (scripts/e2e/ui.sh backfills one), at 24 h five times, checks every
+// chart holds data and reports how long the page took to be ready. The
+// figure is recorded, not asserted: speed is measured, not unit-tested.
+func TestE2EHost24h(t *testing.T) {
+	base, host := os.Getenv("HAWK_E2E_URL"), os.Getenv("HAWK_E2E_HOST")
+	if base == "" || host == "" {
+		t.Skip("HAWK_E2E_URL and HAWK_E2E_HOST are not both set")
+	}
+	ctx := browser(t)
+	page := strings.TrimRight(base, "/") + "/host?instance=" + url.QueryEscape(host) + "&range=24h"
+	var times []int
+	for i := range 5 {
+		if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
+			t.Fatalf("open %s: %v", page, err)
+		}
+		charts := checkCharts(t, ctx, "24h")
+		ms, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.ms || ''`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := strconv.Atoi(ms)
+		times = append(times, n)
+		if i == 0 {
+			for _, c := range charts {
+				t.Logf("chart %s: %d points", c.ID, c.Points)
+			}
+			shoot(t, ctx, filepath.Join(shotsDir(t, ""), "host-24h.png"))
+		}
+	}
+	slices.Sort(times)
+	t.Logf("host page with 24 h of data ready in %v ms (sorted, 5 loads); median %d ms", times, times[len(times)/2])
 }
