@@ -39,14 +39,31 @@ func (a *Agent) collectLoop(ctx context.Context) {
 		if cap(rec) > 1<<20 {
 			rec = nil
 		}
-		next = nextSlot(a.cfg.Now(), a.cfg.Interval, offset)
+		next = followingSlot(next, a.cfg.Now(), a.cfg.Interval, offset)
 		timer.Reset(next.Sub(a.cfg.Now()))
 	}
 }
 
+// maxLate is how many intervals late a collection may be and still be made
+// for its own slot. A collection that overran its interval (a slow disk, a
+// starved CPU) is followed at once by the next one, stamped with its slot,
+// so a momentary stall leaves no gap; after a longer stop (the process was
+// suspended) the missed slots are skipped rather than collected in a burst
+// of identical readings.
+const maxLate = 2
+
+// followingSlot returns the slot after prev, or, if that one is more than
+// maxLate intervals in the past, the next slot after now.
+func followingSlot(prev, now time.Time, interval, offset time.Duration) time.Time {
+	next := prev.Add(interval)
+	if now.Sub(next) > maxLate*interval {
+		return nextSlot(now, interval, offset)
+	}
+	return next
+}
+
 // nextSlot returns the first time after now that is offset past a multiple
-// of interval. Collections missed while the process was stopped or starved
-// are skipped, not caught up.
+// of interval.
 func nextSlot(now time.Time, interval, offset time.Duration) time.Time {
 	t := now.Truncate(interval).Add(offset)
 	for !t.After(now) {
