@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 for t in scripts/e2e/*.sh; do
 	[ -e "$t" ] || continue
+	[ "$(basename "$t")" = lib.sh ] && continue # sourced by the others
 	echo "== $t"
 	bash "$t"
 done
