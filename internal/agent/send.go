@@ -71,6 +71,7 @@ func (s *sendState) fill() error {
 		}
 		if s.dict == nil {
 			s.dict = wire.NewDict(1 << 30)
+			s.dict.Intern() // the same definitions come back in every record
 		}
 		s.dict.Reset() // a record carries its own dictionary
 		if err := s.dict.DecodeBatch(payload, &s.batch); err != nil {

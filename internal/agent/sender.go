@@ -156,14 +156,24 @@ func (a *Agent) helloLabels() []wire.Label {
 	return append(ls, wire.Label{Name: "job", Value: a.cfg.Job}, wire.Label{Name: "instance", Value: a.cfg.Instance})
 }
 
-// readFrame reads until dec yields a frame; the payload is a copy.
+// readFrame reads until dec yields a frame; the payload is a copy. While
+// nothing is pending it reads into a small buffer, so that the reader,
+// blocked between the server's replies, holds no frame-sized buffer.
 func readFrame(conn net.Conn, dec *wire.Decoder) ([]byte, error) {
+	var small [512]byte
 	for {
 		if p, ok := dec.Next(); ok {
 			return append([]byte(nil), p...), nil
 		}
-		n, err := conn.Read(dec.Space())
-		dec.Commit(n)
+		var n int
+		var err error
+		if dec.Pending() == 0 {
+			n, err = conn.Read(small[:])
+			dec.Write(small[:n])
+		} else {
+			n, err = conn.Read(dec.Space())
+			dec.Commit(n)
+		}
 		if err != nil && n == 0 {
 			if errors.Is(err, io.EOF) {
 				return nil, io.ErrUnexpectedEOF
