@@ -190,7 +190,7 @@ func (f *Fleet) statusLocked(a *Agent, now time.Time) AgentStatus {
 // livenessSeries returns the agent's hawk_agent_* series, built once.
 func (a *Agent) livenessSeries(st *AgentStatus) []store.Series {
 	if a.liveSeries != nil && a.liveSeries[3].Labels.Get("version") == st.Version &&
-		a.liveSeries[3].Labels.Get("remote_addr") == st.RemoteAddr {
+		a.liveSeries[3].Labels.Get("protocol") == st.Protocol {
 		return a.liveSeries
 	}
 	base := []string{"agent_id", st.AgentID, "hostname", st.Hostname, "instance", st.Instance, "job", st.Job}
@@ -201,7 +201,9 @@ func (a *Agent) livenessSeries(st *AgentStatus) []store.Series {
 		mk("hawk_agent_up"),
 		mk("hawk_agent_last_seen_timestamp_seconds"),
 		mk("hawk_agent_clock_offset_seconds"),
-		mk("hawk_agent_info", "version", st.Version, "protocol", st.Protocol, "remote_addr", st.RemoteAddr),
+		// No remote address here: each reconnect comes from a new port and
+		// would make a new series; /api/v1/agents shows the address.
+		mk("hawk_agent_info", "version", st.Version, "protocol", st.Protocol),
 	}
 	return a.liveSeries
 }

@@ -38,11 +38,12 @@ type session struct {
 	plaintext  bool                 // TLS is offered but the peer did not start it
 	frameStart time.Time            // since when the head of the pending bytes has waited to become a frame
 
-	dec   wire.Decoder
-	last  wire.DecoderStats // decoder counters already added to metrics
-	small [256]byte         // reads land here while nothing is pending, so an idle or trickling session holds no frame buffer
-	held  int               // small[:held] are bytes read but not yet given to dec: no frame is complete in them
-	out   []byte            // replies not yet written; written once per read
+	dec         wire.Decoder
+	last        wire.DecoderStats // decoder counters already added to metrics
+	small       [256]byte         // reads land here while nothing is pending, so an idle or trickling session holds no frame buffer
+	held        int               // small[:held] are bytes read but not yet given to dec: no frame is complete in them
+	out         []byte            // replies not yet written; written once per read
+	echoPending bool              // out holds a heartbeat echo, to be written before the commit
 
 	proto protocol
 	peer  *Agent // fleet entry, once known
@@ -86,6 +87,13 @@ func (ss *session) run() {
 		err := ss.read()
 		if err == nil {
 			err = ss.process()
+		}
+		if err == nil && ss.echoPending {
+			// A heartbeat echo goes out before the commit of the batches
+			// read with it: the agent measures round trip and clock offset
+			// from it, and a commit's time would count as network delay.
+			ss.echoPending = false
+			err = ss.flush()
 		}
 		if err == nil {
 			err = ss.commit()

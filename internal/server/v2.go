@@ -188,6 +188,7 @@ func (ss *session) heartbeat(p []byte) error {
 	ss.peer.clock(offset, hb.RTT)
 	hb.ServerRecv, hb.ServerSend = now, ss.srv.cfg.now().UnixNano()
 	ss.appendFrame(func(b []byte) []byte { return wire.AppendHeartbeat(b, &hb, true) })
+	ss.echoPending = true
 	return nil
 }
 
