@@ -154,6 +154,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("server: no sink")
 	}
 	cfg.setDefaults()
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
+		if n := clampConns(cfg.MaxConns, rl.Cur); n < cfg.MaxConns {
+			cfg.Logger.Warn("max connections lowered to fit the open-files limit", "asked", cfg.MaxConns,
+				"limit", rl.Cur, "max_connections", n)
+			cfg.MaxConns = n
+		}
+	}
 	if cfg.Sequences == nil {
 		cfg.Sequences = newMemSequences()
 	}
@@ -218,6 +226,21 @@ func (s *Server) Serve(ln net.Listener) error {
 		backoff = 0
 		s.startSession(c)
 	}
+}
+
+// fdReserve is how many file descriptors the connection limit leaves for
+// everything else: the TSDB's blocks, WAL and chunks, HTTP clients, logs.
+const fdReserve = 1024
+
+// clampConns fits a connection limit under an open-files limit (Go raises
+// the soft limit to the hard one at start-up). Past it, accept fails with
+// EMFILE and connections wait unanswered in the backlog, and the storage
+// runs out of descriptors too.
+func clampConns(maxConns int, nofile uint64) int {
+	if nofile <= fdReserve*2 {
+		return max(1, min(maxConns, int(nofile/2)))
+	}
+	return min(maxConns, int(nofile-fdReserve))
 }
 
 // retryable reports whether an Accept error is one to wait out (out of
