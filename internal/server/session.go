@@ -383,6 +383,10 @@ func (ss *session) finish() {
 	}
 	if ss.v2 != nil {
 		ss.srv.m.dictSeries.Sub(float64(len(ss.v2.series)))
+		if ss.v2.bufs != nil {
+			putBatchBufs(ss.v2.bufs)
+			ss.v2.bufs = nil
+		}
 	}
 	if ss.proto == protoUnknown {
 		ss.srv.m.connsTotal.WithLabelValues("unknown").Inc()

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -19,7 +20,7 @@ type v2State struct {
 	welcomed bool
 	hello    wire.Hello
 	dict     *wire.Dict
-	batch    wire.Batch   // decode target, reused
+	bufs     *batchBufs   // decode target and pending samples; borrowed while a batch is in flight
 	series   []seriesSlot // by dictionary id
 	lb       labels.ScratchBuilder
 	// dictBytes is the label and help text the dictionary keeps, bounded
@@ -27,17 +28,16 @@ type v2State struct {
 	// up to gigabytes on one connection.
 	dictBytes int
 
-	pending   []pendingSample // samples of complete batches, then of the open one
-	readyN    int             // pending[:readyN] belong to complete batches
-	readySeq  uint64          // highest complete batch, stored or duplicate
-	readyAt   time.Time       // when the oldest unacknowledged complete batch was read
-	ackedSeq  uint64          // highest sequence acknowledged
-	committed uint64          // highest sequence durably stored for this agent
-	seqSeen   uint64          // highest sequence begun on this connection
-	open      bool            // a batch has parts still to come
-	openPart  uint32          // last part read of the open batch
-	openStart int             // index in pending of the open batch's first sample
-	openDup   bool            // the open batch is at or below committed
+	readyN    int       // pending[:readyN] belong to complete batches
+	readySeq  uint64    // highest complete batch, stored or duplicate
+	readyAt   time.Time // when the oldest unacknowledged complete batch was read
+	ackedSeq  uint64    // highest sequence acknowledged
+	committed uint64    // highest sequence durably stored for this agent
+	seqSeen   uint64    // highest sequence begun on this connection
+	open      bool      // a batch has parts still to come
+	openPart  uint32    // last part read of the open batch
+	openStart int       // index in pending of the open batch's first sample
+	openDup   bool      // the open batch is at or below committed
 }
 
 // seriesSlot is a dictionary entry: the series, or why it is refused.
@@ -196,7 +196,10 @@ func (ss *session) heartbeat(p []byte) error {
 // wait in pending until the batch is complete and committed.
 func (ss *session) batch(p []byte) error {
 	v := ss.v2
-	b := &v.batch
+	if v.bufs == nil {
+		v.bufs = getBatchBufs()
+	}
+	b := &v.bufs.batch
 	if err := v.dict.DecodeBatch(p, b); err != nil {
 		if errors.Is(err, wire.ErrDictFull) {
 			return protoErr(wire.CodeLimit, "%v", err)
@@ -219,9 +222,9 @@ func (ss *session) batch(p []byte) error {
 	}
 	if !v.openDup {
 		for _, s := range b.Samples {
-			v.pending = append(v.pending, pendingSample{id: s.ID, t: s.T, v: s.V})
+			v.bufs.pending = append(v.bufs.pending, pendingSample{id: s.ID, t: s.T, v: s.V})
 		}
-		if len(v.pending)-v.openStart > ss.srv.cfg.MaxBatchSamples {
+		if len(v.bufs.pending)-v.openStart > ss.srv.cfg.MaxBatchSamples {
 			return protoErr(wire.CodeLimit, "batch %d has more than %d samples", b.Seq, ss.srv.cfg.MaxBatchSamples)
 		}
 	} else {
@@ -229,7 +232,7 @@ func (ss *session) batch(p []byte) error {
 	}
 	if b.Final {
 		v.open = false
-		v.readySeq, v.readyN = b.Seq, len(v.pending)
+		v.readySeq, v.readyN = b.Seq, len(v.bufs.pending)
 		if v.readyAt.IsZero() {
 			v.readyAt = ss.srv.cfg.now()
 		}
@@ -255,7 +258,7 @@ func (v *v2State) sequence(b *wire.Batch) error {
 		return protoErr(wire.CodeProtocol, "batch %d part %d after batch %d", b.Seq, b.Part, v.seqSeen)
 	}
 	v.seqSeen, v.openPart, v.open = b.Seq, 0, true
-	v.openStart = len(v.pending)
+	v.openStart = len(v.bufs.pending)
 	v.openDup = b.Seq <= v.committed
 	return nil
 }
@@ -337,12 +340,16 @@ func metricType(t wire.MetricType) model.MetricType {
 // commitV2 stores the complete batches in pending and acknowledges them.
 func (ss *session) commitV2() error {
 	v, m := ss.v2, ss.srv.m
-	if v == nil || v.readySeq <= v.ackedSeq {
+	if v == nil {
+		return nil
+	}
+	defer v.releaseBufs()
+	if v.readySeq <= v.ackedSeq {
 		return nil
 	}
 	if v.readyN > 0 {
 		start := ss.srv.cfg.now()
-		stored, rejected, dropped, err := ss.store(v.pending[:v.readyN])
+		stored, rejected, dropped, err := ss.store(v.bufs.pending[:v.readyN])
 		if err != nil {
 			m.batchFailed.Inc()
 			ss.srv.log.Warn("commit failed", "agent", v.hello.AgentID, "err", err)
@@ -361,8 +368,8 @@ func (ss *session) commitV2() error {
 		if err := ss.srv.cfg.Sequences.Advance(v.hello.AgentID, v.readySeq); err != nil {
 			ss.srv.log.Warn("sequence not persisted", "agent", v.hello.AgentID, "err", err)
 		}
-		n := copy(v.pending, v.pending[v.readyN:])
-		v.pending = v.pending[:n]
+		n := copy(v.bufs.pending, v.bufs.pending[v.readyN:])
+		v.bufs.pending = v.bufs.pending[:n]
 		v.openStart -= v.readyN
 		v.readyN = 0
 	}
@@ -372,6 +379,39 @@ func (ss *session) commitV2() error {
 	m.ackSeconds.Observe(ss.srv.cfg.now().Sub(v.readyAt).Seconds())
 	v.readyAt = time.Time{}
 	return nil
+}
+
+// releaseBufs gives the batch buffers back when no batch is in flight: an
+// agent between batches holds none.
+func (v *v2State) releaseBufs() {
+	if !v.open && v.bufs != nil && len(v.bufs.pending) == 0 {
+		putBatchBufs(v.bufs)
+		v.bufs = nil
+	}
+}
+
+// batchBufs are what a session needs while a batch is in flight: the
+// decode target and the samples waiting for the commit. Sessions borrow
+// them from a pool per batch, so that thousands of agents between batches
+// hold none (a 300-series batch's are about 60 KB).
+type batchBufs struct {
+	batch   wire.Batch
+	pending []pendingSample
+}
+
+var batchPool = sync.Pool{New: func() any { return new(batchBufs) }}
+
+func getBatchBufs() *batchBufs { return batchPool.Get().(*batchBufs) }
+
+// putBatchBufs returns b to the pool, unless a huge batch grew it.
+func putBatchBufs(b *batchBufs) {
+	const maxKeep = 1 << 16 // samples
+	if cap(b.pending) > maxKeep || cap(b.batch.Samples) > maxKeep {
+		return
+	}
+	b.batch.Reset()
+	b.pending = b.pending[:0]
+	batchPool.Put(b)
 }
 
 // store appends samples to the sink in one transaction and commits it.
