@@ -106,11 +106,23 @@ func (p *proc) kill(sig syscall.Signal) {
 	}
 }
 
-// queryRaw runs an instant query for a range selector and returns the raw
-// sample timestamps (ms) of all series in it.
-func (p *proc) queryRaw(t testing.TB, q string) []int64 {
+// queryResult is one series of an instant query's result: Value for a
+// vector, Values for a matrix (a range selector).
+type queryResult struct {
+	Metric map[string]string
+	Value  [2]any
+	Values [][2]any
+}
+
+// instant runs an instant PromQL query (at time at, unless zero) and fails
+// the test on any error.
+func (p *proc) instant(t testing.TB, q string, at time.Time) []queryResult {
 	t.Helper()
-	resp, err := httpClient.PostForm("http://"+p.http+"/api/v1/query", url.Values{"query": {q}})
+	form := url.Values{"query": {q}}
+	if !at.IsZero() {
+		form.Set("time", strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64))
+	}
+	resp, err := httpClient.PostForm("http://"+p.http+"/api/v1/query", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,17 +130,20 @@ func (p *proc) queryRaw(t testing.TB, q string) []int64 {
 	var body struct {
 		Status string
 		Error  string
-		Data   struct {
-			Result []struct {
-				Values [][2]any
-			}
-		}
+		Data   struct{ Result []queryResult }
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Status != "success" {
 		t.Fatalf("query %q: %v %s", q, err, body.Error)
 	}
+	return body.Data.Result
+}
+
+// queryRaw runs an instant query for a range selector and returns the raw
+// sample timestamps (ms) of all series in it.
+func (p *proc) queryRaw(t testing.TB, q string) []int64 {
+	t.Helper()
 	var ts []int64
-	for _, r := range body.Data.Result {
+	for _, r := range p.instant(t, q, time.Time{}) {
 		for _, v := range r.Values {
 			ts = append(ts, int64(v[0].(float64)*1000+0.5))
 		}
@@ -140,27 +155,8 @@ func (p *proc) queryRaw(t testing.TB, q string) []int64 {
 // label string → value.
 func (p *proc) query(t testing.TB, q string, at time.Time) map[string]float64 {
 	t.Helper()
-	form := url.Values{"query": {q}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}}
-	resp, err := httpClient.PostForm("http://"+p.http+"/api/v1/query", form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Status string
-		Error  string
-		Data   struct {
-			Result []struct {
-				Metric map[string]string
-				Value  [2]any
-			}
-		}
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Status != "success" {
-		t.Fatalf("query %q: %v %s", q, err, body.Error)
-	}
 	out := map[string]float64{}
-	for _, r := range body.Data.Result {
+	for _, r := range p.instant(t, q, at) {
 		v, _ := strconv.ParseFloat(r.Value[1].(string), 64)
 		out[fmt.Sprint(r.Metric)] = v
 	}
