@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Agent overhead, side by side for the same minutes: hawk-agent sending to a
+# hawk-server, and Debian's prometheus-node-exporter scraped at the same
+# interval (by curl, as a Prometheus would). Prints CPU seconds, samples
+# collected, CPU per sample and RSS of each, and their ratio.
+#
+#   scripts/overhead.sh            # INTERVAL=5s DURATION=120s by default
+# Run from the repository root after `make build`.
+set -euo pipefail
+source "$(dirname "$0")/e2e/lib.sh"
+interval=${INTERVAL:-5s}
+duration=${DURATION:-120}
+ivl=${interval%s}
+ne=$(command -v prometheus-node-exporter || true)
+
+dir=$(mktemp -d)
+agent_pid= ne_pid=
+trap 'stop_pid ${agent_pid:-0}; stop_pid ${ne_pid:-0}; stop_pid ${SERVER_PID:-0}; rm -rf "$dir"' EXIT
+start_server "$dir"
+bin/hawk-agent -server "$AGENT_ADDR" -interval "$interval" -spool "$dir/spool" -hostname overhead-host >"$dir/agent.log" 2>&1 &
+agent_pid=$!
+if [ -n "$ne" ]; then
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	"$ne" --web.listen-address="127.0.0.1:$port" >"$dir/ne.log" 2>&1 &
+	ne_pid=$!
+fi
+
+# /proc/PID/stat fields after the command name; utime and stime are 14 and 15.
+cpu() { sed 's/.*) //' "/proc/$1/stat" | awk '{ printf "%.2f", ($12 + $13) / 100 }'; }
+rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+hwm() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+sleep 3 # both started; their start-up is not what is measured
+a0=$(cpu "$agent_pid")
+stored0=$(metric 'hawk_server_samples_total{outcome="stored"}')
+[ -n "$ne_pid" ] && n0=$(cpu "$ne_pid")
+start=$(date +%s)
+ne_samples=0 scrapes=0
+while [ $(($(date +%s) - start)) -lt "$duration" ]; do
+	if [ -n "$ne_pid" ]; then
+		n=$(curl -sf "http://127.0.0.1:$port/metrics" | grep -cv '^#' || true)
+		ne_samples=$((ne_samples + n))
+		scrapes=$((scrapes + 1))
+	fi
+	sleep "$ivl"
+done
+a1=$(cpu "$agent_pid")
+[ -n "$ne_pid" ] && n1=$(cpu "$ne_pid")
+elapsed=$(($(date +%s) - start))
+# Samples the agent delivered in the window, counted by the server.
+stored1=$(metric 'hawk_server_samples_total{outcome="stored"}')
+agent_samples=$(awk -v a="$stored0" -v b="$stored1" 'BEGIN { printf "%d", b - a }')
+
+printf '\n%-22s %8s %10s %14s %9s %9s\n' "" "CPU s" "samples" "CPU µs/sample" "RSS MiB" "peak MiB"
+ap=$(awk -v c="$(echo "$a1 - $a0" | bc)" -v s="$agent_samples" 'BEGIN { printf "%.2f", c * 1e6 / s }')
+printf '%-22s %8.2f %10d %14s %9s %9s\n' "hawk-agent" "$(echo "$a1 - $a0" | bc)" "$agent_samples" "$ap" "$(rss "$agent_pid")" "$(hwm "$agent_pid")"
+if [ -n "$ne_pid" ]; then
+	np=$(awk -v c="$(echo "$n1 - $n0" | bc)" -v s="$ne_samples" 'BEGIN { printf "%.2f", c * 1e6 / s }')
+	printf '%-22s %8.2f %10d %14s %9s %9s\n' "node_exporter" "$(echo "$n1 - $n0" | bc)" "$ne_samples" "$np" "$(rss "$ne_pid")" "$(hwm "$ne_pid")"
+	awk -v a="$ap" -v n="$np" 'BEGIN { printf "\nhawk-agent CPU per sample = %.2f × node_exporter'"'"'s (target ≤ 0.25)\n", a / n }'
+else
+	echo "(prometheus-node-exporter not installed: no side-by-side figures)"
+fi
+echo "interval $interval, ${elapsed}s measured"
