@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
@@ -70,10 +69,14 @@ func (ss *session) sniff() error {
 		ss.small[0], ss.held = first[0], 1
 		return nil
 	}
+	// The connection's deadline bounds the handshake. (HandshakeContext
+	// would close the connection itself on expiry, before the refusal is
+	// counted.)
 	tc := tls.Server(&prefixConn{Conn: ss.conn, prefix: first[:]}, cfg.TLS)
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	if err := tc.HandshakeContext(ctx); err != nil {
+	if err := tc.Handshake(); err != nil {
+		if ss.draining.Load() {
+			return fmt.Errorf("%w: tls handshake cut by a drain: %v", errEnd, err)
+		}
 		ss.srv.m.connsRefused.WithLabelValues("tls_handshake").Inc()
 		ss.srv.log.Warn("TLS handshake failed", "remote", ss.remote, "err", err)
 		return fmt.Errorf("%w: tls handshake: %v", errEnd, err)
