@@ -134,7 +134,13 @@ func (ss *session) read() error {
 	if ss.dec.Pending() == 0 {
 		n, err = ss.rw.Read(ss.small[ss.held:])
 		ss.held += n
-		if ss.held == len(ss.small) || !holdable(ss.small[:ss.held]) {
+		switch {
+		case bytes.IndexByte(ss.small[:ss.held], 0xFF) < 0:
+			// No frame can begin in these bytes: skip them here rather
+			// than borrow the decoder's 128 KiB buffer to skip them there.
+			ss.srv.m.bytesSkipped.Add(float64(ss.held))
+			ss.held = 0
+		case ss.held == len(ss.small) || !holdable(ss.small[:ss.held]):
 			ss.feedHeld()
 		}
 	} else {

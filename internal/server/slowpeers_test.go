@@ -28,6 +28,7 @@ var (
 	slowPeers    = flag.Int("slowpeers.n", 5000, "trickling connections")
 	slowAgents   = flag.Int("slowpeers.agents", 100, "normal agents")
 	slowPhase    = flag.Duration("slowpeers.phase", 15*time.Second, "length of each measured phase; longer than the handshake timeout, so tricklers are closed and return during it")
+	slowRamp     = flag.Duration("slowpeers.ramp", 10*time.Second, "time over which the tricklers connect")
 	slowInterval = flag.Duration("slowpeers.interval", 100*time.Millisecond, "batch interval of each normal agent")
 )
 
@@ -105,14 +106,26 @@ func measureAgents(t *testing.T, addr, prefix string, n int, d time.Duration) la
 			defer wg.Done()
 			c := dial(t, addr)
 			c.hello(fmt.Sprintf("%s-%d", prefix, i))
-			var own []time.Duration
+			own := make([]time.Duration, 0, int(d / *slowInterval)+1)
 			tk := time.NewTicker(*slowInterval)
 			defer tk.Stop()
+			// One batch, reused: the agents should load the server, not
+			// the garbage collector of the process the test shares with it.
+			b := testBatch(20, 0, 0)
+			var out []byte
 			for seq := uint64(1); time.Since(start) < d; seq++ {
 				<-tk.C
-				b := testBatch(20, time.Now().UnixMilli(), float64(seq))
+				ms := time.Now().UnixMilli()
+				for i := range b.Samples {
+					b.Samples[i].T, b.Samples[i].V = ms, float64(seq)+float64(i)
+				}
+				var err error
+				if out, err = c.enc.AppendBatch(out[:0], seq, b, 0); err != nil {
+					t.Error(err)
+					return
+				}
 				t0 := time.Now()
-				c.batch(seq, b)
+				c.raw(out)
 				for a := c.ack(); a < seq; a = c.ack() {
 				}
 				own = append(own, time.Since(t0))
@@ -188,11 +201,12 @@ func (tr *tricklers) work(t *testing.T, addr string, m, w int, hello []byte, rea
 		tr.live.Add(1)
 		conns[i] = trickleConn{c: c}
 	}
+	// Ramp up over the handshake timeout, as independent peers would
+	// arrive: the server's closes, and the redials, spread out the same way
+	// instead of coming in one burst.
 	for i := range conns {
 		redial(i)
-		if i%20 == 19 {
-			time.Sleep(10 * time.Millisecond) // ramp up: the listen backlog is finite
-		}
+		time.Sleep(*slowRamp / time.Duration(m))
 	}
 	ready <- struct{}{}
 	// One write every 1/m s, round robin: each connection gets a byte a
