@@ -40,6 +40,7 @@ type Security struct {
 
 	MaxConnsPerAddr   int            `yaml:"max-connections-per-address"`
 	MaxAgents         int            `yaml:"max-agents"`
+	MaxDictBytes      int            `yaml:"max-dictionary-bytes"`
 	HandshakeTimeout  model.Duration `yaml:"handshake-timeout"`
 	IdleTimeout       model.Duration `yaml:"idle-timeout"`
 	FrameTimeout      model.Duration `yaml:"frame-timeout"`
@@ -58,7 +59,7 @@ type Security struct {
 func defaultSecurity() Security {
 	return Security{
 		TLSMinVersion: "1.3", TLSPlaintext: "legacy", TLSBindAgentID: true,
-		MaxConnsPerAddr: 20000, MaxAgents: 250000, HandshakeTimeout: model.Duration(10 * time.Second),
+		MaxConnsPerAddr: 20000, MaxAgents: 250000, MaxDictBytes: 64 << 20, HandshakeTimeout: model.Duration(10 * time.Second),
 		FrameTimeout: model.Duration(30 * time.Second), MaxSeriesPerAgent: 50000, MaxLabels: 64,
 		MaxLabelNameLen: 256, MaxLabelValueLen: 4096, MaxFutureSkew: model.Duration(10 * time.Minute),
 	}
@@ -76,6 +77,7 @@ func (s *Security) registerFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.LegacyAllow, "legacy-allow", s.LegacyAllow, "comma-separated networks legacy agents may connect from, e.g. 10.0.0.0/8,127.0.0.1/32 (empty: any)")
 	fs.IntVar(&s.MaxConnsPerAddr, "max-connections-per-address", s.MaxConnsPerAddr, "agent connections open at most from one IP address")
 	fs.IntVar(&s.MaxAgents, "max-agents", s.MaxAgents, "agents and legacy peers the server tracks at most; a new agent id beyond it is refused")
+	fs.IntVar(&s.MaxDictBytes, "max-dictionary-bytes", s.MaxDictBytes, "label and help bytes one agent connection's series dictionary may keep")
 	fs.Var(&s.HandshakeTimeout, "handshake-timeout", "from accept to a valid HELLO (or legacy packet), TLS handshake included")
 	fs.Var(&s.IdleTimeout, "idle-timeout", "a connection silent this long is closed (0: missed-heartbeats x heartbeat-interval)")
 	fs.Var(&s.FrameTimeout, "frame-timeout", "longest one frame may take to arrive; a peer trickling bytes is closed")
@@ -107,6 +109,7 @@ func (s *Security) apply(c *server.Config) error {
 		return fmt.Errorf("-legacy-allow: %w", err)
 	}
 	c.MaxConnsPerAddr, c.MaxSeriesPerAgent, c.MaxAgents = s.MaxConnsPerAddr, s.MaxSeriesPerAgent, s.MaxAgents
+	c.MaxDictBytes = s.MaxDictBytes
 	c.MaxLabels, c.MaxLabelNameLen, c.MaxLabelValueLen = s.MaxLabels, s.MaxLabelNameLen, s.MaxLabelValueLen
 	c.HandshakeTimeout, c.IdleTimeout = time.Duration(s.HandshakeTimeout), time.Duration(s.IdleTimeout)
 	c.FrameTimeout, c.MaxFutureSkew = time.Duration(s.FrameTimeout), time.Duration(s.MaxFutureSkew)
