@@ -18,12 +18,19 @@ import (
 // startAgent runs hawk-agent with a 1 s interval and returns its process.
 func startAgent(t testing.TB, spool string, servers ...string) *exec.Cmd {
 	t.Helper()
-	logf, err := os.OpenFile(filepath.Join(spool+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	return runAgent(t, spool+".log", "-server", strings.Join(servers, ","),
+		"-interval", "1s", "-spool", spool, "-hostname", "itest-host")
+}
+
+// runAgent runs hawk-agent with args, appending its output to logPath, and
+// stops it (SIGTERM, then SIGKILL after 10 s) when the test ends.
+func runAgent(t testing.TB, logPath string, args ...string) *exec.Cmd {
+	t.Helper()
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(binDir(t), "hawk-agent"), "-server", strings.Join(servers, ","),
-		"-interval", "1s", "-spool", spool, "-hostname", "itest-host")
+	cmd := exec.Command(filepath.Join(binDir(t), "hawk-agent"), args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

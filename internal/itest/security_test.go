@@ -4,7 +4,6 @@ package itest
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -20,28 +19,7 @@ func runAgentLog(t *testing.T, args ...string) func() string {
 	t.Helper()
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "agent.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	args = append([]string{"-interval", "1s", "-spool", filepath.Join(dir, "spool"), "-hostname", "itest-sec"}, args...)
-	cmd := exec.Command(filepath.Join(binDir(t), "hawk-agent"), args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-	})
+	runAgent(t, logPath, append([]string{"-interval", "1s", "-spool", filepath.Join(dir, "spool"), "-hostname", "itest-sec"}, args...)...)
 	return func() string { b, _ := os.ReadFile(logPath); return string(b) }
 }
 
