@@ -134,6 +134,12 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	log.Info("hawk-server started", "version", Version, "agents", d.agents.Addr().String(),
 		"http", d.web.Addr().String(), "data", cfg.Data, "tls", scfg.TLS != nil, "mtls", scfg.BindClientCert || cfg.Security.TLSClientCAFile != "",
 		"agent_auth", scfg.Auth != nil, "http_tls", httpTLS != nil)
+	scheme := "http"
+	if httpTLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + localAddr(d.web.Addr())
+	log.Info("UI at "+base+"/ · query API at "+base+"/api/v1/ · self-metrics at "+base+"/metrics", "agents", localAddr(d.agents.Addr()))
 	return nil
 }
 
@@ -207,10 +213,7 @@ func (d *Daemon) closeAll() error {
 // startDemo runs a hawk-agent for this host inside the server, sending to
 // the server's own agent port.
 func (d *Daemon) startDemo() error {
-	addr := d.agents.Addr().String()
-	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "::" || host == "0.0.0.0" || host == "") {
-		addr = net.JoinHostPort("127.0.0.1", port)
-	}
+	addr := localAddr(d.agents.Addr())
 	acfg := agent.Config{
 		Servers: []string{addr}, Interval: time.Duration(d.cfg.DemoInterval),
 		SpoolDir: filepath.Join(d.cfg.Data, "demo-agent"), Version: Version,
@@ -244,6 +247,19 @@ func (d *Daemon) abort() {
 		}
 	}
 	d.closeAll() //nolint:errcheck // the Start error is the one to report
+}
+
+// localAddr names a listening address as a local client would dial it: a
+// wildcard host becomes 127.0.0.1.
+func localAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 func listen(l net.Listener, addr string) (net.Listener, error) {
