@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/util/compression"
 )
 
 // Defaults of TSDBOptions.
@@ -120,6 +121,10 @@ func tsdbOptions(opts TSDBOptions) *tsdb.Options {
 	// instead of replaying the whole WAL: the upgrade's ingest pause is
 	// the snapshot's load, not a replay that grows for two hours.
 	o.EnableMemorySnapshotOnShutdown = true
+	// As Prometheus' own server does: snappy roughly halves the bytes the
+	// WAL writes per commit, which at millions of samples a second is what
+	// page-cache writeback would otherwise throttle.
+	o.WALCompression = compression.Snappy
 	return o
 }
 
