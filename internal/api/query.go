@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/util/annotations"
 )
 
 // queryData is the data of a query response.
@@ -135,27 +136,26 @@ func (a *API) exec(ctx context.Context, qry promql.Query, limit int) result {
 	val := res.Value
 	switch v := val.(type) {
 	case promql.Matrix:
-		if v == nil {
-			v = promql.Matrix{}
-		}
-		if limit > 0 && len(v) > limit {
-			v = v[:limit]
-			warnings = warnings.Add(errors.New("results truncated due to limit"))
-		}
-		val = v
+		val, warnings = limitSeries(v, limit, warnings)
 	case promql.Vector:
-		if v == nil {
-			v = promql.Vector{}
-		}
-		if limit > 0 && len(v) > limit {
-			v = v[:limit]
-			warnings = warnings.Add(errors.New("results truncated due to limit"))
-		}
-		val = v
+		val, warnings = limitSeries(v, limit, warnings)
 	}
 	return result{
 		data:      &queryData{ResultType: val.Type(), Result: val},
 		warnings:  warnings,
 		finalizer: qry.Close,
 	}
+}
+
+// limitSeries makes a nil result an empty one (Prometheus answers [] rather
+// than null) and cuts it to limit series when limit > 0, with a warning.
+func limitSeries[S ~[]E, E any](v S, limit int, w annotations.Annotations) (S, annotations.Annotations) {
+	if v == nil {
+		v = S{}
+	}
+	if limit > 0 && len(v) > limit {
+		v = v[:limit]
+		w = w.Add(errors.New("results truncated due to limit"))
+	}
+	return v, w
 }
