@@ -1,9 +1,7 @@
 package server
 
 import (
-	"context"
 	"crypto/tls"
-	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -264,15 +262,5 @@ func TestShutdownOverTLS(t *testing.T) {
 	if a := c.ack(); a != 1 {
 		t.Fatalf("ack %d", a)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := wire.DecodeGoAway(c.recv()); err != nil {
-		t.Fatalf("goaway: %v", err)
-	}
-	if err := <-served; !errors.Is(err, ErrServerClosed) {
-		t.Fatal(err)
-	}
+	drainExpectGoAway(t, s, c, served)
 }

@@ -264,17 +264,7 @@ func TestShutdownSendsGoAway(t *testing.T) {
 	if c.ack() != 1 {
 		t.Fatal("no ack")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := wire.DecodeGoAway(c.recv()); err != nil {
-		t.Fatalf("goaway: %v", err)
-	}
-	if err := <-served; !errors.Is(err, ErrServerClosed) {
-		t.Fatal(err)
-	}
+	drainExpectGoAway(t, s, c, served)
 }
 
 func TestStorageFailureNotAcked(t *testing.T) {
@@ -287,5 +277,22 @@ func TestStorageFailureNotAcked(t *testing.T) {
 	e, err := wire.DecodeError(c.recv())
 	if err != nil || e.Code != wire.CodeStorage {
 		t.Fatalf("got %+v %v", e, err)
+	}
+}
+
+// drainExpectGoAway shuts s down and checks that c is told to go away and
+// that Serve (whose result arrives on served) ends with ErrServerClosed.
+func drainExpectGoAway(t *testing.T, s *Server, c *client, served <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wire.DecodeGoAway(c.recv()); err != nil {
+		t.Fatalf("goaway: %v", err)
+	}
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Fatal(err)
 	}
 }
