@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -20,10 +21,34 @@ const maxFileSize = 16 << 20
 // fileReader reads whole small files into one reused buffer with plain
 // system calls, so that a steady-state read does not allocate (os.Open
 // allocates a File and tries to register it with the poller).
+//
+// Files of procfs and sysfs are kept open between reads and read again from
+// offset 0 with pread, which makes the kernel generate their content anew:
+// opening walks the path (costly in sysfs, more so in a VM) and is most of
+// what reading a one-line attribute costs. Regular files (os-release, test
+// fixtures) are opened on every read, since they may be replaced by a rename.
+// A kept file that fails to read (its device is gone) is closed and opened
+// again by name; every keptFor all kept files are closed, so that a name
+// reused by another device is not read through an old handle for long and
+// handles of vanished devices do not pile up.
 type fileReader struct {
 	buf  []byte // grows to the largest file read and is kept
 	path []byte // NUL-terminated path of the current call
+
+	kept      map[string]int // path -> open descriptor
+	keptSince time.Time      // when kept was last emptied
 }
+
+const (
+	keptFor = 10 * time.Minute
+	maxKept = 256 // per reader; past it files are opened on every read
+)
+
+// statfs magic numbers of the pseudo filesystems whose files are kept open.
+const (
+	procSuperMagic = 0x9fa0
+	sysfsMagic     = 0x62656572
+)
 
 // open opens the concatenation of parts read-only.
 func (r *fileReader) open(parts []string) (int, error) {
@@ -32,6 +57,11 @@ func (r *fileReader) open(parts []string) (int, error) {
 		r.path = append(r.path, p...)
 	}
 	r.path = append(r.path, 0)
+	return r.openPath()
+}
+
+// openPath opens r.path, which holds a NUL-terminated path.
+func (r *fileReader) openPath() (int, error) {
 	for {
 		fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, atFDCWD,
 			uintptr(unsafe.Pointer(&r.path[0])), uintptr(unix.O_RDONLY|unix.O_CLOEXEC), 0, 0, 0)
@@ -59,11 +89,70 @@ func (r *fileReader) exists(parts ...string) bool {
 // read returns the content of the file whose path is the concatenation of
 // parts. The slice is valid until the next call.
 func (r *fileReader) read(parts ...string) ([]byte, error) {
-	fd, err := r.open(parts)
+	r.path = r.path[:0]
+	for _, p := range parts {
+		r.path = append(r.path, p...)
+	}
+	r.path = append(r.path, 0)
+	name := r.path[:len(r.path)-1]
+	if len(r.kept) > 0 && time.Since(r.keptSince) > keptFor {
+		r.closeKept()
+	}
+	if fd, ok := r.kept[string(name)]; ok {
+		b, err := r.readFD(fd)
+		if !isGone(err) {
+			return b, err // an attribute may refuse to show (EINVAL) and still be there
+		}
+		// The file went away under the handle (its device was removed):
+		// forget it and try the name afresh.
+		delete(r.kept, string(name))
+		unix.Close(fd)
+	}
+	fd, err := r.openPath()
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(fd)
+	b, err := r.readFD(fd)
+	if isGone(err) || !r.keep(string(name), fd) {
+		unix.Close(fd)
+	}
+	return b, err
+}
+
+// isGone reports whether a read failed because the file no longer exists.
+func isGone(err error) bool {
+	return errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESTALE) || errors.Is(err, unix.EBADF)
+}
+
+// keep adds fd to the kept files if it is on procfs or sysfs and there is
+// room, and reports whether it did.
+func (r *fileReader) keep(name string, fd int) bool {
+	if len(r.kept) >= maxKept {
+		return false
+	}
+	var st unix.Statfs_t
+	if unix.Fstatfs(fd, &st) != nil || (st.Type != procSuperMagic && st.Type != sysfsMagic) {
+		return false
+	}
+	if r.kept == nil {
+		r.kept = make(map[string]int)
+		r.keptSince = time.Now()
+	}
+	r.kept[name] = fd
+	return true
+}
+
+// closeKept closes every kept file.
+func (r *fileReader) closeKept() {
+	for _, fd := range r.kept {
+		unix.Close(fd)
+	}
+	clear(r.kept)
+	r.keptSince = time.Now()
+}
+
+// readFD reads fd from offset 0 to its end into r.buf.
+func (r *fileReader) readFD(fd int) ([]byte, error) {
 	if cap(r.buf) == 0 {
 		r.buf = make([]byte, 0, 4096)
 	}
@@ -75,7 +164,7 @@ func (r *fileReader) read(parts ...string) ([]byte, error) {
 			}
 			b = slices.Grow(b, len(b))
 		}
-		n, err := unix.Read(fd, b[len(b):cap(b)])
+		n, err := unix.Pread(fd, b[len(b):cap(b)], int64(len(b)))
 		if err == unix.EINTR {
 			continue
 		}

@@ -1,0 +1,99 @@
+package collect
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A sysfs counter read through a kept handle shows the kernel's current
+// value, not the one of the first read.
+func TestFileReaderKeptHandleRereads(t *testing.T) {
+	const path = "/sys/class/net/lo/statistics/tx_packets"
+	var r fileReader
+	defer r.closeKept()
+	b, err := r.read(path)
+	if err != nil {
+		t.Skipf("no loopback statistics: %v", err)
+	}
+	before, ok := parseUint(bytes.TrimSpace(b))
+	if !ok {
+		t.Fatalf("bad counter %q", b)
+	}
+	if _, ok := r.kept[path]; !ok {
+		t.Fatalf("%s was not kept open", path)
+	}
+	// Send a few datagrams over loopback so that the counter moves.
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for range 3 {
+		if _, err := c.WriteTo([]byte("x"), c.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fd := r.kept[path]
+	b, err = r.read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := parseUint(bytes.TrimSpace(b))
+	if after < before+3 {
+		t.Fatalf("tx_packets %d then %d after sending 3 datagrams: the kept handle returned stale content", before, after)
+	}
+	if r.kept[path] != fd {
+		t.Fatalf("handle changed from %d to %d: the file was opened again", fd, r.kept[path])
+	}
+}
+
+// A regular file is opened on every read: one replaced by a rename, as
+// os-release is on upgrades, is read anew.
+func TestFileReaderRegularFileNotKept(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "os-release")
+	if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var r fileReader
+	if b, err := r.read(path); err != nil || string(b) != "old\n" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	if len(r.kept) != 0 {
+		t.Fatalf("regular file kept open: %v", r.kept)
+	}
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte("new\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := r.read(path); err != nil || string(b) != "new\n" {
+		t.Fatalf("after rename read %q, %v; want new", b, err)
+	}
+}
+
+// Kept handles are all closed once keptFor has passed, so a name reused by
+// another device is opened afresh.
+func TestFileReaderKeptHandlesExpire(t *testing.T) {
+	var r fileReader
+	defer r.closeKept()
+	if _, err := r.read("/proc/loadavg"); err != nil {
+		t.Skipf("no /proc/loadavg: %v", err)
+	}
+	if len(r.kept) != 1 {
+		t.Fatalf("kept %d files, want 1", len(r.kept))
+	}
+	r.keptSince = time.Now().Add(-keptFor - time.Second)
+	if _, err := r.read("/proc/stat"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.kept["/proc/loadavg"]; ok || len(r.kept) != 1 {
+		t.Fatalf("after keptFor kept = %v; want only /proc/stat", r.kept)
+	}
+}
