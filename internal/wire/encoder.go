@@ -67,8 +67,22 @@ func (e *Encoder) AppendBatch(dst []byte, seq uint64, b *Batch, maxPayload int) 
 // agent keeps a batch on disk. Dict.DecodeBatch with a fresh Dict reads it
 // back with sample ids equal to the order of first use of each definition.
 func AppendRecord(dst []byte, b *Batch) ([]byte, error) {
-	var e Encoder // no ids map: a record defines each of its Defs once, by index
-	return e.encode(dst, 0, b, math.MaxInt, false)
+	var r RecordEncoder
+	return r.Append(dst, b)
+}
+
+// RecordEncoder appends records as AppendRecord does, but keeps its scratch
+// buffers from one call to the next, so that an agent encoding a collection
+// of the same size each interval does not allocate. Not safe for concurrent
+// use.
+type RecordEncoder struct {
+	e Encoder // no ids map: a record defines each of its Defs once, by index
+}
+
+// Append appends b to dst as one record; see AppendRecord.
+func (r *RecordEncoder) Append(dst []byte, b *Batch) ([]byte, error) {
+	r.e.prev = r.e.prev[:0] // each record has a dictionary of its own
+	return r.e.encode(dst, 0, b, math.MaxInt, false)
 }
 
 func (e *Encoder) encode(dst []byte, seq uint64, b *Batch, limit int, framed bool) ([]byte, error) {
