@@ -127,6 +127,8 @@ type Spool struct {
 	wbuf  []byte   // encode buffer, reused by Append
 	floor uint64   // floor persisted in META
 	werr  error    // first write error; returned from then on
+	dirty bool     // records appended without Sync and not yet fsynced
+	newer bool     // segment created without Sync, its directory entry not fsynced
 
 	// mu guards the fields below and is never held during I/O, so a cursor
 	// or Stats never waits for an fsync. Fields marked "wmu+mu" are written

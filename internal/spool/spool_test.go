@@ -633,3 +633,48 @@ func TestCursorSkipsAckedUnderIt(t *testing.T) {
 	}
 	checkSeqs(t, got, seqRange(18, 30))
 }
+
+// Sync on a spool without Options.Sync fsyncs what Append left unsynced:
+// the records and the directory entry of a new segment; then nothing is
+// left to sync until the next Append.
+func TestSyncOnDemand(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, Options{SegmentSize: 4096})
+	if err := s.Sync(); err != nil {
+		t.Fatalf("Sync of an empty spool: %v", err)
+	}
+	appendT(t, s, payloadFor(1, 300))
+	if !s.dirty || !s.newer {
+		t.Fatalf("after Append dirty=%v newer=%v, want both", s.dirty, s.newer)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if s.dirty || s.newer {
+		t.Fatalf("after Sync dirty=%v newer=%v, want neither", s.dirty, s.newer)
+	}
+	appendT(t, s, payloadFor(2, 300))
+	if !s.dirty || s.newer {
+		t.Fatalf("after a second Append dirty=%v newer=%v, want only dirty", s.dirty, s.newer)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Sync after Close: %v, want ErrClosed", err)
+	}
+	s2 := openT(t, dir, Options{})
+	checkSeqs(t, readAll(t, s2, 0), []uint64{1, 2})
+}
+
+// A spool with Options.Sync has nothing for Sync to do.
+func TestSyncWithSyncOption(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{Sync: true})
+	appendT(t, s, payloadFor(1, 300))
+	if s.dirty || s.newer {
+		t.Fatalf("Sync spool left dirty=%v newer=%v", s.dirty, s.newer)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -63,6 +63,8 @@ func (s *Spool) appendLocked(payload []byte, n int64) (uint64, error) {
 		if err := s.wf.Sync(); err != nil {
 			return 0, fmt.Errorf("spool: append: fsync: %w", err)
 		}
+	} else {
+		s.dirty = true
 	}
 	if cap(s.wbuf) > 4*windowSize {
 		s.wbuf = nil
@@ -83,6 +85,37 @@ func (s *Spool) appendLocked(payload []byte, n int64) (uint64, error) {
 	return seq, nil
 }
 
+// Sync makes the records appended so far survive power loss, for a spool
+// opened without Options.Sync: it fsyncs the active segment, and the
+// directory if a segment was created since the last Sync. It does nothing
+// when every record is already on stable storage. A failure is returned
+// from every later Append, as a write error is.
+func (s *Spool) Sync() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if s.werr != nil {
+		return s.werr
+	}
+	if s.newer {
+		if err := syncDir(s.dir); err != nil {
+			s.werr = fmt.Errorf("spool: sync: %w", err)
+			return s.werr
+		}
+		s.newer = false
+	}
+	if s.dirty && s.wf != nil {
+		if err := s.wf.Sync(); err != nil {
+			s.werr = fmt.Errorf("spool: sync: %w", err)
+			return s.werr
+		}
+	}
+	s.dirty = false
+	return nil
+}
+
 // createLocked starts a new active segment named after the next seq.
 func (s *Spool) createLocked() error {
 	f, err := os.OpenFile(s.segPath(s.next), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
@@ -94,6 +127,8 @@ func (s *Spool) createLocked() error {
 			_ = f.Close()
 			return fmt.Errorf("spool: create segment: %w", err)
 		}
+	} else {
+		s.newer = true
 	}
 	s.wf = f
 	g := &segment{first: s.next}
@@ -111,6 +146,7 @@ func (s *Spool) sealLocked() error {
 	var err error
 	if !s.opts.Sync {
 		err = s.wf.Sync()
+		s.dirty = false
 	}
 	if cerr := s.wf.Close(); err == nil {
 		err = cerr
