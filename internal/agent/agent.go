@@ -24,6 +24,12 @@ type Config struct {
 	SpoolDir string        // on-disk buffer and identity; required
 	SpoolMax int64         // bytes the spool may hold (default 512 MiB)
 	SpoolAge time.Duration // oldest batch the spool keeps (default 24h)
+	// SpoolSyncAlways fsyncs every batch as it is spooled. By default a
+	// batch is fsynced only while the server is behind: when the batch
+	// before it has not been acknowledged yet. An acknowledged batch is
+	// durable on the server, so with the server up and acking, a power loss
+	// can cost at most the newest batch, which was then in flight.
+	SpoolSyncAlways bool
 
 	Hostname string       // default os.Hostname
 	Job      string       // the job label (default "node")
@@ -126,7 +132,7 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
-	sp, err := spool.Open(cfg.SpoolDir, spool.Options{MaxBytes: cfg.SpoolMax, MaxAge: cfg.SpoolAge, Sync: true,
+	sp, err := spool.Open(cfg.SpoolDir, spool.Options{MaxBytes: cfg.SpoolMax, MaxAge: cfg.SpoolAge, Sync: cfg.SpoolSyncAlways,
 		Logger: cfg.Logger.With("component", "spool")})
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)

@@ -14,6 +14,7 @@ import (
 func (a *Agent) collectLoop(ctx context.Context) {
 	b := newBuilder(a.cfg)
 	var rec []byte
+	var enc wire.RecordEncoder
 	offset := time.Duration(a.hash64("schedule") % uint64(a.cfg.Interval))
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -31,17 +32,30 @@ func (a *Agent) collectLoop(ctx context.Context) {
 		a.selfMetrics(b, next)
 		a.stats.collectNs.Store(int64(a.cfg.Now().Sub(start)))
 		var err error
-		if rec, err = wire.AppendRecord(rec[:0], &b.batch); err != nil {
+		if rec, err = enc.Append(rec[:0], &b.batch); err != nil {
 			a.log.Error("collection not encoded", "err", err)
-		} else if _, err := a.spool.Append(rec); err != nil {
+		} else if seq, err := a.spool.Append(rec); err != nil {
 			a.log.Error("collection not spooled", "err", err)
+		} else if err := a.syncSpool(seq); err != nil {
+			a.log.Error("spool not synced", "err", err)
 		}
 		if cap(rec) > 1<<20 {
-			rec = nil
+			rec, enc = nil, wire.RecordEncoder{}
 		}
 		next = followingSlot(next, a.cfg.Now(), a.cfg.Interval, offset)
 		timer.Reset(next.Sub(a.cfg.Now()))
 	}
+}
+
+// syncSpool makes batch seq and those before it survive power loss while
+// the server has not acknowledged the previous batch (it is away or behind);
+// once the server acknowledges, the batches are durable there. With
+// SpoolSyncAlways the spool fsyncs each Append itself.
+func (a *Agent) syncSpool(seq uint64) error {
+	if a.cfg.SpoolSyncAlways || a.spool.Stats().LastAcked+1 >= seq {
+		return nil
+	}
+	return a.spool.Sync()
 }
 
 // maxLate is how many intervals late a collection may be and still be made
