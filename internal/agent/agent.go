@@ -101,6 +101,7 @@ type Agent struct {
 	spool *spool.Spool
 	set   *collect.Set
 	stats stats
+	self  selfStat // used by the collect loop only
 }
 
 // stats are what the agent knows about itself, exported as hawk_agent_*
@@ -148,7 +149,7 @@ func (a *Agent) ID() string { return a.id }
 func (a *Agent) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); a.collectLoop(ctx) }()
+	go func() { defer wg.Done(); defer a.self.close(); a.collectLoop(ctx) }()
 	go func() { defer wg.Done(); a.sendLoop(ctx) }()
 	wg.Wait()
 	return a.spool.Close()

@@ -210,3 +210,34 @@ func TestAgentFailoverAndRestart(t *testing.T) {
 		}
 	}
 }
+
+// The agent's own CPU and RSS come from /proc/self/stat through a kept
+// descriptor; a second read sees the process's current figures.
+func TestSelfStat(t *testing.T) {
+	var r selfStat
+	defer r.close()
+	cpu, rss, ok := r.read()
+	if !ok {
+		t.Skip("no /proc/self/stat")
+	}
+	if rss <= 0 || cpu < 0 {
+		t.Fatalf("cpu %v rss %v", cpu, rss)
+	}
+	// Burn CPU until the kernel's 10 ms tick counts it (bounded).
+	deadline := time.Now().Add(5 * time.Second)
+	var cpu2 float64
+	for x := 0; time.Now().Before(deadline); x++ {
+		for i := range 1 << 20 {
+			x ^= i
+		}
+		if cpu2, _, _ = r.read(); cpu2 > cpu {
+			break
+		}
+	}
+	if cpu2 <= cpu {
+		t.Fatalf("CPU seconds stayed at %v through a busy loop: the kept descriptor returns stale content", cpu)
+	}
+	if _, _, ok := parseSelfStat([]byte("12 (a b) R 1 2 3")); ok {
+		t.Fatal("short line parsed")
+	}
+}

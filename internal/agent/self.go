@@ -2,6 +2,8 @@ package agent
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"strconv"
 	"time"
@@ -30,35 +32,81 @@ func (a *Agent) selfMetrics(b *builder, t time.Time) {
 		float64(st.DroppedSize), wire.Label{Name: "reason", Value: "size"})
 	b.counter("hawk_agent_spool_dropped_total", "Unacknowledged batches dropped to keep the spool within its bounds.", t,
 		float64(st.DroppedAge), wire.Label{Name: "reason", Value: "age"})
-	if cpu, rss, ok := readSelfStat(); ok {
+	if cpu, rss, ok := a.self.read(); ok {
 		b.counter("hawk_agent_process_cpu_seconds_total", "CPU time the agent process used.", t, cpu)
 		b.gauge("hawk_agent_process_resident_memory_bytes", "Resident memory of the agent process.", t, rss)
 	}
 }
 
-// readSelfStat reads the process's CPU seconds and resident bytes from
-// /proc/self/stat.
-func readSelfStat() (cpu, rss float64, ok bool) {
-	b, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
+// selfStat reads the process's CPU seconds and resident bytes from
+// /proc/self/stat, through a descriptor kept open from one collection to
+// the next: procfs makes the content anew for each read from offset 0.
+type selfStat struct {
+	f   *os.File
+	buf [1024]byte
+}
+
+func (r *selfStat) read() (cpu, rss float64, ok bool) {
+	if r.f == nil {
+		f, err := os.Open("/proc/self/stat")
+		if err != nil {
+			return 0, 0, false
+		}
+		r.f = f
+	}
+	n, err := r.f.ReadAt(r.buf[:], 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		r.f.Close()
+		r.f = nil
 		return 0, 0, false
 	}
+	return parseSelfStat(r.buf[:n])
+}
+
+func (r *selfStat) close() {
+	if r.f != nil {
+		r.f.Close()
+		r.f = nil
+	}
+}
+
+// parseSelfStat picks CPU seconds and resident bytes out of a
+// /proc/PID/stat line.
+func parseSelfStat(b []byte) (cpu, rss float64, ok bool) {
 	// Fields after the command name, which is in parentheses and may hold
 	// spaces: state is field 3, utime 14, stime 15, rss 24.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
 		return 0, 0, false
 	}
-	f := bytes.Fields(b[i+1:])
-	if len(f) < 22 {
+	var f [24][]byte
+	n := 0
+	for rest := b[i+1:]; n < len(f); n++ {
+		rest = bytes.TrimLeft(rest, " \n")
+		if len(rest) == 0 {
+			break
+		}
+		j := bytes.IndexAny(rest, " \n")
+		if j < 0 {
+			j = len(rest)
+		}
+		f[n], rest = rest[:j], rest[j:]
+	}
+	if n < 22 {
 		return 0, 0, false
 	}
-	ut, err1 := strconv.ParseFloat(string(f[11]), 64)
-	st, err2 := strconv.ParseFloat(string(f[12]), 64)
-	pages, err3 := strconv.ParseFloat(string(f[21]), 64)
-	if err1 != nil || err2 != nil || err3 != nil {
+	ut, ok1 := parseUint(f[11])
+	st, ok2 := parseUint(f[12])
+	pages, ok3 := parseUint(f[21])
+	if !ok1 || !ok2 || !ok3 {
 		return 0, 0, false
 	}
 	const userHZ = 100
-	return (ut + st) / userHZ, pages * float64(os.Getpagesize()), true
+	return float64(ut+st) / userHZ, float64(pages) * float64(os.Getpagesize()), true
+}
+
+// parseUint parses an unsigned decimal number without allocating.
+func parseUint(b []byte) (uint64, bool) {
+	v, err := strconv.ParseUint(string(b), 10, 64)
+	return v, err == nil
 }

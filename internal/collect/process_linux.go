@@ -152,15 +152,23 @@ func (c *processCollector) bootTime() (float64, error) {
 	return 0, fmt.Errorf("process: no btime in %s", c.procStat)
 }
 
-// openFDs counts the entries of /proc/self/fd with getdents(2) into a
-// reused buffer, so that it does not allocate. Like client_golang, it
-// counts the descriptor it opens to read the directory.
+// openFDs counts the entries of /proc/self/fd. Like client_golang, it
+// counts the descriptor it opens to read the directory. Since Linux 6.2 the
+// size procfs reports for the directory is that count, which spares listing
+// it (the kernel builds a dentry for every entry listed); older kernels
+// report 0 and the entries are counted with getdents(2) into a reused
+// buffer, so that it does not allocate.
 func (c *processCollector) openFDs() (int, error) {
 	fd, err := c.r.open([]string{c.fdDir})
 	if err != nil {
 		return 0, fmt.Errorf("process: %w", err)
 	}
 	defer unix.Close(fd)
+	var st unix.Stat_t
+	var fs unix.Statfs_t
+	if unix.Fstat(fd, &st) == nil && st.Size > 0 && unix.Fstatfs(fd, &fs) == nil && fs.Type == procSuperMagic {
+		return int(st.Size), nil
+	}
 	if c.dents == nil {
 		c.dents = make([]byte, 8192)
 	}

@@ -98,7 +98,7 @@
 // number. META is rewritten with floor >= next before any segment file is
 // deleted or truncated, so the next number survives the loss of every
 // segment. Ack updates acked in memory at once but rewrites META at most
-// every 5 s, before deleting a segment, and on Close: a META that lags after
+// once a minute, before deleting a segment, and on Close: a META that lags after
 // a crash, like a damaged one (logged and ignored), only makes the agent
 // resend records the server already stored, which it acknowledges without
 // storing them again.

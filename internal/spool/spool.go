@@ -39,8 +39,8 @@ const (
 // ackSaveInterval is how often Ack rewrites META at most. A lagging META
 // only makes the agent resend batches that the server then acknowledges
 // without storing again, so one fsynced rewrite per batch is not worth its
-// cost.
-const ackSaveInterval = 5 * time.Second
+// cost: after a crash the agent resends at most a minute of batches.
+const ackSaveInterval = time.Minute
 
 // leaseSize is how many sequence numbers Append reserves in META at a time
 // when Options.Sync is off, so that records lost from the page cache by a
