@@ -15,7 +15,8 @@
 // TSDB instance, so the steady state does no label hashing (0 allocs and
 // about 1.7 times the samples per second of resolving by labels; see
 // BenchmarkTSDBAppend*) and a ref from an earlier instance is never trusted. A ref the head has garbage-collected is
-// resolved again from the labels inside the TSDB. Sample errors (out of
+// resolved again from the labels inside the TSDB. A series' metadata goes to
+// the TSDB with the sample that resolves its ref only, not with every sample. Sample errors (out of
 // bounds, out of order, too old, another value for the same timestamp,
 // invalid labels) wrap ErrRejected and are counted in
 // hawk_store_samples_rejected_total{reason}.

@@ -125,6 +125,22 @@ func tsdbOptions(opts TSDBOptions) *tsdb.Options {
 	// WAL writes per commit, which at millions of samples a second is what
 	// page-cache writeback would otherwise throttle.
 	o.WALCompression = compression.Snappy
+	// Isolation keeps a query from seeing part of a transaction that is
+	// being committed. hawk's transactions are batches (or groups of them)
+	// of independent samples, so a query that sees some of a batch a few
+	// microseconds early is as correct as one a moment later; isolation
+	// would cost a ring of transaction ids per series (tens of MB of heap
+	// at 60k series) and a global lock twice per commit. Mimir turns it
+	// off for its ingesters for the same reason.
+	o.IsolationDisabled = true
+	// The TSDB moves full head chunks from the Go heap to its m-mapped
+	// files only on this tick (once a minute by default). A series taking
+	// a sample a second fills a chunk every two minutes, but the load
+	// benchmarks push a hundred samples a second per series, and a
+	// minute of full chunks then doubles the live heap, and with it the
+	// time each GC spends marking it while sessions wait. The tick also
+	// reloads the block directory, a cheap listing.
+	o.BlockReloadInterval = 5 * time.Second
 	return o
 }
 
@@ -169,18 +185,35 @@ type tsdbAppender struct {
 // Append implements Appender. In the steady state it hands the cached ref to
 // the TSDB, which then skips hashing the labels; a ref the TSDB no longer
 // knows (the series was garbage-collected from the head) falls back to the
-// labels inside the TSDB, and the fresh ref is cached.
+// labels inside the TSDB.
+//
+// The metadata goes along only with the sample that resolves the ref: the
+// head keeps it per series from then on, and a Series' metadata never
+// changes (a new connection defines new Series). Passing it with every
+// sample made the head compare the help text of every sample against its
+// copy, under the series lock: a cache miss per sample at high rates. The
+// series the head recreates for a stale ref gets no metadata from that
+// sample, so the ref is forgotten and the next sample resolves it again
+// from the labels, with the metadata.
 func (a *tsdbAppender) Append(s *Series, t int64, v float64) error {
 	slot := s.Ref(a.sink.slot)
 	var ref storage.SeriesRef
+	var opts storage.AOptions
 	if *slot&^refMask == a.sink.tag {
 		ref = storage.SeriesRef(*slot & refMask)
+	} else {
+		opts.Metadata = s.Meta
 	}
-	got, err := a.app.Append(ref, s.Labels, 0, t, v, nil, nil, storage.AOptions{Metadata: s.Meta})
+	got, err := a.app.Append(ref, s.Labels, 0, t, v, nil, nil, opts)
 	if err != nil {
 		return a.sink.appendError(s, t, err)
 	}
-	if got != ref {
+	switch {
+	case got == ref:
+	case ref != 0: // stale: resolve with the metadata next time
+		a.sink.metrics.refMisses.Inc()
+		*slot = 0
+	default:
 		a.resolved(s, slot, got)
 	}
 	a.n++

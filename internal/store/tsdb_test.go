@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"math"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/prometheus/prometheus/tsdb/record"
+	"github.com/prometheus/prometheus/tsdb/wlog"
 	"go.uber.org/goleak"
 )
 
@@ -266,5 +270,74 @@ func TestTSDBStaleRef(t *testing.T) {
 	}
 	if got := query(t, db, old.Labels); !equalSamples(got, []sample{{1 * hour, 1}, {10 * hour, 3}}) {
 		t.Fatalf("old = %v", got)
+	}
+}
+
+// walRecords counts the records of each type in the WAL of a closed TSDB.
+func walRecords(t *testing.T, dir string) map[record.Type]int {
+	t.Helper()
+	sr, err := wlog.NewSegmentsReader(filepath.Join(dir, "wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sr.Close()
+	r := wlog.NewReader(sr)
+	var dec record.Decoder
+	n := map[record.Type]int{}
+	for r.Next() {
+		n[dec.Type(r.Record())]++
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestTSDBMetadataOnce(t *testing.T) {
+	dir := t.TempDir()
+	db := openTest(t, dir, TSDBOptions{})
+	s := newSeries("m", "a", "b")
+	s.Meta = metadata.Metadata{Type: model.MetricTypeCounter, Help: "help of m"}
+	for i := range 5 {
+		appendCommit(t, db, s, sample{hour + int64(i), float64(i)})
+	}
+	if got := db.Metadata("m")["m"]; got != s.Meta {
+		t.Fatalf("Metadata = %+v, want %+v", got, s.Meta)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := walRecords(t, dir)
+	if n[record.Metadata] != 1 || n[record.Samples] != 5 {
+		t.Fatalf("WAL records: %d metadata, %d samples; want 1 and 5", n[record.Metadata], n[record.Samples])
+	}
+}
+
+func TestTSDBStaleRefMetadata(t *testing.T) {
+	dir := t.TempDir()
+	db := openTest(t, dir, TSDBOptions{OutOfOrderWindow: -1})
+	old, keep := newSeries("old"), newSeries("keep")
+	old.Meta = metadata.Metadata{Type: model.MetricTypeGauge, Help: "help of old"}
+	appendCommit(t, db, old, sample{1 * hour, 1})
+	appendCommit(t, db, keep, sample{1 * hour, 1}, sample{10 * hour, 2})
+	if err := db.DB().Compact(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// The first sample after the compaction recreates the series without
+	// its metadata; the next one brings it.
+	appendCommit(t, db, old, sample{10 * hour, 3})
+	appendCommit(t, db, old, sample{10*hour + 1, 4})
+	appendCommit(t, db, old, sample{10*hour + 2, 5})
+	if *old.Ref(0) == 0 {
+		t.Fatal("ref not resolved again")
+	}
+	if got := query(t, db, old.Labels); !equalSamples(got, []sample{{1 * hour, 1}, {10 * hour, 3}, {10*hour + 1, 4}, {10*hour + 2, 5}}) {
+		t.Fatalf("old = %v", got)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := walRecords(t, dir); n[record.Metadata] != 2 {
+		t.Fatalf("WAL holds %d metadata records, want 2 (before and after the compaction)", n[record.Metadata])
 	}
 }
