@@ -8,8 +8,10 @@ STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 run: build
 	./bin/hawk-server -demo -data ./data
 
+# Static binaries without cgo: they run on any Linux of the fleet, and
+# hawk-agent does not map libc (1.5 MiB of its resident memory otherwise).
 build:
-	$(GO) build -o bin/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/...
 
 check: deps fmt vet lint test fuzz e2e
 

@@ -26,7 +26,7 @@ type hwmonName struct {
 }
 
 func newHwmon(cfg *Config, _ *slog.Logger) (collector, error) {
-	return &hwmonCollector{dir: cfg.sys("class", "hwmon"), names: map[string]hwmonName{}}, nil
+	return &hwmonCollector{dir: cfg.sys("class", "hwmon"), names: map[string]hwmonName{}, r: fileReader{mayBlock: true}}, nil
 }
 
 // hwmonUnits gives the unit suffix and scale of each sensor type.

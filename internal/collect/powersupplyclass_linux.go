@@ -17,7 +17,7 @@ type powerSupplyCollector struct {
 }
 
 func newPowerSupply(cfg *Config, _ *slog.Logger) (collector, error) {
-	return &powerSupplyCollector{dir: cfg.sys("class", "power_supply")}, nil
+	return &powerSupplyCollector{dir: cfg.sys("class", "power_supply"), r: fileReader{mayBlock: true}}, nil
 }
 
 // powerSupplyAttrs are the numeric attributes; the kernel gives µV, µA,

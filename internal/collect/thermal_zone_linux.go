@@ -18,7 +18,7 @@ type thermalZoneCollector struct {
 }
 
 func newThermalZone(cfg *Config, _ *slog.Logger) (collector, error) {
-	return &thermalZoneCollector{dir: cfg.sys("class", "thermal")}, nil
+	return &thermalZoneCollector{dir: cfg.sys("class", "thermal"), r: fileReader{mayBlock: true}}, nil
 }
 
 func (c *thermalZoneCollector) update(e *emitter) error {

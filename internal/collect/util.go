@@ -37,6 +37,14 @@ type fileReader struct {
 
 	kept      map[string]int // path -> open descriptor
 	keptSince time.Time      // when kept was last emptied
+
+	// mayBlock is set for readers of driver-backed files (hwmon sensors,
+	// batteries behind ACPI) whose read may sleep for milliseconds. Other
+	// kept files are read with raw system calls: procfs and sysfs make their
+	// content in memory, in microseconds, and a raw call spares the Go
+	// scheduler's hand-off of the thread's P during the call, which with the
+	// agent's single P woke a second thread for nearly every read.
+	mayBlock bool
 }
 
 const (
@@ -99,7 +107,7 @@ func (r *fileReader) read(parts ...string) ([]byte, error) {
 		r.closeKept()
 	}
 	if fd, ok := r.kept[string(name)]; ok {
-		b, err := r.readFD(fd)
+		b, err := r.readFD(fd, !r.mayBlock)
 		if !isGone(err) {
 			return b, err // an attribute may refuse to show (EINVAL) and still be there
 		}
@@ -112,11 +120,24 @@ func (r *fileReader) read(parts ...string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := r.readFD(fd)
+	b, err := r.readFD(fd, false)
 	if isGone(err) || !r.keep(string(name), fd) {
 		unix.Close(fd)
 	}
 	return b, err
+}
+
+// pread is unix.Pread, or the same system call made without telling the
+// scheduler if raw is set.
+func pread(fd int, p []byte, off int64, raw bool) (int, error) {
+	if !raw {
+		return unix.Pread(fd, p, off)
+	}
+	n, _, errno := unix.RawSyscall6(unix.SYS_PREAD64, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)), uintptr(off), 0, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(n), nil
 }
 
 // isGone reports whether a read failed because the file no longer exists.
@@ -151,8 +172,9 @@ func (r *fileReader) closeKept() {
 	r.keptSince = time.Now()
 }
 
-// readFD reads fd from offset 0 to its end into r.buf.
-func (r *fileReader) readFD(fd int) ([]byte, error) {
+// readFD reads fd from offset 0 to its end into r.buf, with raw system
+// calls if raw is set.
+func (r *fileReader) readFD(fd int, raw bool) ([]byte, error) {
 	if cap(r.buf) == 0 {
 		r.buf = make([]byte, 0, 4096)
 	}
@@ -164,7 +186,7 @@ func (r *fileReader) readFD(fd int) ([]byte, error) {
 			}
 			b = slices.Grow(b, len(b))
 		}
-		n, err := unix.Pread(fd, b[len(b):cap(b)], int64(len(b)))
+		n, err := pread(fd, b[len(b):cap(b)], int64(len(b)), raw)
 		if err == unix.EINTR {
 			continue
 		}
