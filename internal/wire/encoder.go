@@ -16,6 +16,11 @@ type Encoder struct {
 	prev []float64         // last value sent of each id
 
 	remap []uint32 // Batch.Defs index → connection id, or noID
+	// last holds, by position in Batch.Defs, the series last encoded there
+	// and its id: a sender of the same series batch after batch finds them
+	// by comparing strings, which the interning Dict makes identical, in
+	// place of hashing their keys.
+	last []lastDef
 	key   []byte   // scratch for series keys
 	tmp   []byte   // scratch: a definition (tmp[:split]) and a sample
 	split int
@@ -43,10 +48,31 @@ const (
 // NewEncoder returns an Encoder with an empty dictionary.
 func NewEncoder() *Encoder { return &Encoder{ids: make(map[string]uint32)} }
 
+// lastDef is a series identity (name and labels, in storage of its own)
+// and the connection id it had.
+type lastDef struct {
+	name   string
+	labels []Label
+	id     uint32
+}
+
+func (l *lastDef) is(d *SeriesDef) bool {
+	if l.name != d.Name || len(l.labels) != len(d.Labels) {
+		return false
+	}
+	for i := range l.labels {
+		if l.labels[i] != d.Labels[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // Reset forgets every series, for a new connection.
 func (e *Encoder) Reset() {
 	clear(e.ids)
 	e.prev = e.prev[:0]
+	e.last = e.last[:0]
 }
 
 // Len returns how many series the dictionary holds.
@@ -90,9 +116,13 @@ func (e *Encoder) encode(dst []byte, seq uint64, b *Batch, limit int, framed boo
 	for i := range b.Defs {
 		id := uint32(noID)
 		if e.ids != nil {
-			e.key = appendKey(e.key[:0], &b.Defs[i])
-			if known, ok := e.ids[string(e.key)]; ok {
-				id = known
+			if i < len(e.last) && e.last[i].id != noID && e.last[i].is(&b.Defs[i]) {
+				id = e.last[i].id
+			} else {
+				e.key = appendKey(e.key[:0], &b.Defs[i])
+				if known, ok := e.ids[string(e.key)]; ok {
+					id = known
+				}
 			}
 		}
 		e.remap = append(e.remap, id)
@@ -129,7 +159,26 @@ func (e *Encoder) encode(dst []byte, seq uint64, b *Batch, limit int, framed boo
 		}
 	}
 	e.closeGroup()
+	if e.ids != nil {
+		e.remember(b)
+	}
 	return e.flush(dst, seq, true, framed)
+}
+
+// remember records the ids the series of b have on the connection, by
+// position, for the next batch.
+func (e *Encoder) remember(b *Batch) {
+	if len(e.last) < len(b.Defs) {
+		e.last = append(e.last, make([]lastDef, len(b.Defs)-len(e.last))...)
+	}
+	e.last = e.last[:len(b.Defs)]
+	for i := range b.Defs {
+		l, d := &e.last[i], &b.Defs[i]
+		if l.id == e.remap[i] && l.id != noID && l.is(d) {
+			continue
+		}
+		l.name, l.labels, l.id = d.Name, append(l.labels[:0], d.Labels...), e.remap[i]
+	}
 }
 
 // prepare encodes into tmp a sample (and its definition when def is not
