@@ -33,7 +33,7 @@ var cpufreqFiles = [...]struct{ file, name, help string }{
 }
 
 func (c *cpufreqCollector) update(e *emitter) error {
-	names, err := listDir(c.dir)
+	names, err := c.r.listDir(c.dir)
 	if err != nil {
 		return fmt.Errorf("cpufreq: %w", noData(err))
 	}

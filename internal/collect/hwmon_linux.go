@@ -107,7 +107,7 @@ func (c *hwmonCollector) metric(typ, prop string) (hwmonName, bool) {
 }
 
 func (c *hwmonCollector) update(e *emitter) error {
-	chips, err := listDir(c.dir)
+	chips, err := c.r.listDir(c.dir)
 	if err != nil {
 		return fmt.Errorf("hwmon: %w", noData(err))
 	}

@@ -72,7 +72,7 @@ var netclassAttrs = [...]struct {
 }
 
 func (c *netclassCollector) update(e *emitter) error {
-	devs, err := listDir(c.dir)
+	devs, err := c.r.listDir(c.dir)
 	if err != nil {
 		return fmt.Errorf("netclass: %w", noData(err))
 	}

@@ -44,7 +44,7 @@ var powerSupplyAttrs = [...]struct {
 }
 
 func (c *powerSupplyCollector) update(e *emitter) error {
-	names, err := listDir(c.dir)
+	names, err := c.r.listDir(c.dir)
 	if err != nil {
 		return fmt.Errorf("powersupplyclass: %w", noData(err))
 	}

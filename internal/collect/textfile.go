@@ -36,7 +36,7 @@ func (c *textfileCollector) update(e *emitter) error {
 	if c.dir == "" {
 		return nil
 	}
-	names, err := listDir(c.dir)
+	names, err := readDirNames(c.dir)
 	if err != nil {
 		c.logger.Debug("cannot read textfile directory", "dir", c.dir, "err", err)
 		errVal = 1
@@ -109,4 +109,19 @@ func (c *textfileCollector) family(e *emitter, fam *textFamily, path string) {
 		slices.SortFunc(c.labels, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
 		e.send(s.name, help, t, s.value, c.labels)
 	}
+}
+
+// readDirNames returns the sorted names in dir.
+func readDirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	slices.Sort(names)
+	return names, nil
 }

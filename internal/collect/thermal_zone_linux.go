@@ -22,7 +22,7 @@ func newThermalZone(cfg *Config, _ *slog.Logger) (collector, error) {
 }
 
 func (c *thermalZoneCollector) update(e *emitter) error {
-	names, err := listDir(c.dir)
+	names, err := c.r.listDir(c.dir)
 	if err != nil {
 		return fmt.Errorf("thermal_zone: %w", noData(err))
 	}

@@ -35,7 +35,7 @@ func (c *timeCollector) update(e *emitter) error {
 // clocksources reports the available and current clock source of each
 // clocksourceN device; a missing directory is not an error.
 func (c *timeCollector) clocksources(e *emitter) error {
-	names, err := listDir(c.csDir)
+	names, err := c.r.listDir(c.csDir)
 	if err != nil {
 		if isMissing(err) {
 			return nil

@@ -2,10 +2,10 @@ package collect
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -35,8 +35,12 @@ type fileReader struct {
 	buf  []byte // grows to the largest file read and is kept
 	path []byte // NUL-terminated path of the current call
 
-	kept      map[string]int // path -> open descriptor
+	kept      map[string]keptFile // by path
 	keptSince time.Time      // when kept was last emptied
+
+	dents []byte   // getdents buffer of listDir
+	names []string // result of listDir
+	strs  strcache // names listDir returned
 
 	// mayBlock is set for readers of driver-backed files (hwmon sensors,
 	// batteries behind ACPI) whose read may sleep for milliseconds. Other
@@ -45,6 +49,16 @@ type fileReader struct {
 	// scheduler's hand-off of the thread's P during the call, which with the
 	// agent's single P woke a second thread for nearly every read.
 	mayBlock bool
+}
+
+// keptFile is a file kept open.
+type keptFile struct {
+	fd int
+	// sysfs attributes are shown whole by one read into a buffer large
+	// enough (at most a page), so a short read is their end and the read
+	// that would return 0 is spared. A read of procfs may stop short of
+	// the end at a record boundary.
+	sysfs bool
 }
 
 const (
@@ -106,21 +120,21 @@ func (r *fileReader) read(parts ...string) ([]byte, error) {
 	if len(r.kept) > 0 && time.Since(r.keptSince) > keptFor {
 		r.closeKept()
 	}
-	if fd, ok := r.kept[string(name)]; ok {
-		b, err := r.readFD(fd, !r.mayBlock)
+	if k, ok := r.kept[string(name)]; ok {
+		b, err := r.readFD(k.fd, !r.mayBlock, k.sysfs)
 		if !isGone(err) {
 			return b, err // an attribute may refuse to show (EINVAL) and still be there
 		}
 		// The file went away under the handle (its device was removed):
 		// forget it and try the name afresh.
 		delete(r.kept, string(name))
-		unix.Close(fd)
+		unix.Close(k.fd)
 	}
 	fd, err := r.openPath()
 	if err != nil {
 		return nil, err
 	}
-	b, err := r.readFD(fd, false)
+	b, err := r.readFD(fd, false, false)
 	if isGone(err) || !r.keep(string(name), fd) {
 		unix.Close(fd)
 	}
@@ -156,25 +170,26 @@ func (r *fileReader) keep(name string, fd int) bool {
 		return false
 	}
 	if r.kept == nil {
-		r.kept = make(map[string]int)
+		r.kept = make(map[string]keptFile)
 		r.keptSince = time.Now()
 	}
-	r.kept[name] = fd
+	r.kept[name] = keptFile{fd: fd, sysfs: st.Type == sysfsMagic}
 	return true
 }
 
 // closeKept closes every kept file.
 func (r *fileReader) closeKept() {
-	for _, fd := range r.kept {
-		unix.Close(fd)
+	for _, k := range r.kept {
+		unix.Close(k.fd)
 	}
 	clear(r.kept)
 	r.keptSince = time.Now()
 }
 
 // readFD reads fd from offset 0 to its end into r.buf, with raw system
-// calls if raw is set.
-func (r *fileReader) readFD(fd int, raw bool) ([]byte, error) {
+// calls if raw is set. If whole is set, a read that does not fill the
+// buffer is taken for the end of the file.
+func (r *fileReader) readFD(fd int, raw, whole bool) ([]byte, error) {
 	if cap(r.buf) == 0 {
 		r.buf = make([]byte, 0, 4096)
 	}
@@ -197,7 +212,11 @@ func (r *fileReader) readFD(fd int, raw bool) ([]byte, error) {
 		if n <= 0 {
 			break
 		}
+		short := len(b)+n < cap(b)
 		b = b[:len(b)+n]
+		if whole && short {
+			break
+		}
 	}
 	r.buf = b[:0]
 	return b, nil
@@ -363,19 +382,55 @@ func (c *strcache) get(b []byte) string {
 	return s
 }
 
-// listDir returns the sorted names in dir.
-func listDir(dir string) ([]string, error) {
-	f, err := os.Open(dir)
+// listDir returns the sorted names in dir. The slice is valid until the
+// next listDir with r; the names are interned, so listing the same
+// directory again does not allocate.
+func (r *fileReader) listDir(dir string) ([]string, error) {
+	fd, err := r.open([]string{dir})
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", dir, err)
+	defer unix.Close(fd)
+	if r.dents == nil {
+		r.dents = make([]byte, 8192)
 	}
-	slices.Sort(names)
-	return names, nil
+	r.names = r.names[:0]
+	for {
+		n, err := unix.Getdents(fd, r.dents)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", dir, err)
+		}
+		if n <= 0 {
+			break
+		}
+		r.names = appendDirents(r.names, r.dents[:n], &r.strs)
+	}
+	slices.Sort(r.names)
+	return r.names, nil
+}
+
+// appendDirents appends the names of the linux_dirent64 records in b,
+// without "." and "..", interned in strs.
+func appendDirents(dst []string, b []byte, strs *strcache) []string {
+	const nameOff = int(unsafe.Offsetof(unix.Dirent{}.Name))
+	for len(b) >= nameOff {
+		reclen := int(binary.NativeEndian.Uint16(b[unsafe.Offsetof(unix.Dirent{}.Reclen):]))
+		if reclen < nameOff || reclen > len(b) {
+			break
+		}
+		name := b[nameOff:reclen]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		if string(name) != "." && string(name) != ".." {
+			dst = append(dst, strs.get(name))
+		}
+		b = b[reclen:]
+	}
+	return dst
 }
 
 // atFDCWD is AT_FDCWD as a system call argument.

@@ -23,8 +23,8 @@ func TestFileReaderKeptHandleRereads(t *testing.T) {
 	if !ok {
 		t.Fatalf("bad counter %q", b)
 	}
-	if _, ok := r.kept[path]; !ok {
-		t.Fatalf("%s was not kept open", path)
+	if k, ok := r.kept[path]; !ok || !k.sysfs {
+		t.Fatalf("%s kept as %+v (%v), want kept as a sysfs file", path, k, ok)
 	}
 	// Send a few datagrams over loopback so that the counter moves.
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -37,7 +37,7 @@ func TestFileReaderKeptHandleRereads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fd := r.kept[path]
+	fd := r.kept[path].fd
 	b, err = r.read(path)
 	if err != nil {
 		t.Fatal(err)
@@ -46,8 +46,8 @@ func TestFileReaderKeptHandleRereads(t *testing.T) {
 	if after < before+3 {
 		t.Fatalf("tx_packets %d then %d after sending 3 datagrams: the kept handle returned stale content", before, after)
 	}
-	if r.kept[path] != fd {
-		t.Fatalf("handle changed from %d to %d: the file was opened again", fd, r.kept[path])
+	if r.kept[path].fd != fd {
+		t.Fatalf("handle changed from %d to %d: the file was opened again", fd, r.kept[path].fd)
 	}
 }
 
