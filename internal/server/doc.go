@@ -7,8 +7,13 @@
 // connection must open with HELLO; the server answers WELCOME with the
 // highest batch sequence it has stored for the agent. Batches are decoded
 // against the connection's series dictionary and held until complete; all
-// complete batches read in one go are appended to the sink in one
-// transaction, and once Commit returns the session sends one cumulative ACK.
+// complete batches read in one go go to the sink together, and once their
+// transaction is committed the session sends one cumulative ACK. Sessions
+// that commit at the same time share transactions (group commit, see
+// committer): at most GOMAXPROCS transactions are open at once, and a
+// session that finds them all busy queues its batches for the next one,
+// which the oldest queued session leads. An error fails every batch of the
+// transaction, and each of their sessions ends with ERROR(storage).
 // A batch at or below the stored sequence is acknowledged without being
 // stored again.
 //

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -132,10 +133,11 @@ var ErrServerClosed = errors.New("server: closed")
 // Server accepts agent connections and serves both payload encodings on
 // one port. Its methods are safe for concurrent use.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	m     *metrics
-	fleet *Fleet
+	cfg     Config
+	log     *slog.Logger
+	m       *metrics
+	fleet   *Fleet
+	commits *committer // every session's commits go through it
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -174,6 +176,8 @@ func New(cfg Config) (*Server, error) {
 		perAddr:   make(map[netip.Addr]int),
 		stop:      make(chan struct{}),
 	}
+	s.commits = &committer{sink: cfg.Sink, maxLeaders: runtime.GOMAXPROCS(0), now: cfg.now,
+		observe: func(d time.Duration) { s.m.commitSeconds.Observe(d.Seconds()) }}
 	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.MaxAgents, cfg.now)
 	if cfg.Registry != nil {
 		if err := s.m.register(cfg.Registry); err != nil {

@@ -21,6 +21,7 @@ type v2State struct {
 	hello    wire.Hello
 	dict     *wire.Dict
 	bufs     *batchBufs   // decode target and pending samples; borrowed while a batch is in flight
+	req      *commitReq   // hands complete batches to the group committer; made at the first commit
 	series   []seriesSlot // by dictionary id
 	lb       labels.ScratchBuilder
 	// dictBytes is the label and help text the dictionary keeps, bounded
@@ -348,23 +349,28 @@ func (ss *session) commitV2() error {
 		return nil
 	}
 	if v.readyN > 0 {
-		start := ss.srv.cfg.now()
-		stored, rejected, dropped, err := ss.store(v.bufs.pending[:v.readyN])
-		if err != nil {
-			m.batchFailed.Inc()
-			ss.srv.log.Warn("commit failed", "agent", v.hello.AgentID, "err", err)
-			return protoErr(wire.CodeStorage, "storage failed: %v", err)
+		if v.req == nil {
+			v.req = newCommitReq()
 		}
-		m.commitSeconds.Observe(ss.srv.cfg.now().Sub(start).Seconds())
-		m.samplesStored.Add(float64(stored))
-		m.samplesRejected.Add(float64(rejected))
-		for r, n := range dropped {
+		r := v.req
+		r.samples, r.series = v.bufs.pending[:v.readyN], v.series
+		r.future = ss.srv.cfg.now().Add(ss.srv.cfg.MaxFutureSkew).UnixMilli()
+		ss.srv.commits.commit(r)
+		r.samples, r.series = nil, nil
+		if r.err != nil {
+			m.batchFailed.Inc()
+			ss.srv.log.Warn("commit failed", "agent", v.hello.AgentID, "err", r.err)
+			return protoErr(wire.CodeStorage, "storage failed: %v", r.err)
+		}
+		m.samplesStored.Add(float64(r.stored))
+		m.samplesRejected.Add(float64(r.rejected))
+		for reason, n := range r.dropped {
 			if n > 0 {
-				m.errors.WithLabelValues(badReasonNames[r]).Add(float64(n))
+				m.errors.WithLabelValues(badReasonNames[reason]).Add(float64(n))
 			}
 		}
 		m.batchStored.Inc()
-		ss.peer.samples.Add(uint64(stored))
+		ss.peer.samples.Add(uint64(r.stored))
 		if err := ss.srv.cfg.Sequences.Advance(v.hello.AgentID, v.readySeq); err != nil {
 			ss.srv.log.Warn("sequence not persisted", "agent", v.hello.AgentID, "err", err)
 		}
@@ -412,39 +418,6 @@ func putBatchBufs(b *batchBufs) {
 	b.batch.Reset()
 	b.pending = b.pending[:0]
 	batchPool.Put(b)
-}
-
-// store appends samples to the sink in one transaction and commits it.
-// Samples of refused series and samples too far in the future are dropped
-// and counted by reason.
-func (ss *session) store(ps []pendingSample) (stored, rejected int, dropped [nBadReasons]int, err error) {
-	v := ss.v2
-	app := ss.srv.cfg.Sink.Appender()
-	future := ss.srv.cfg.now().Add(ss.srv.cfg.MaxFutureSkew).UnixMilli()
-	for _, p := range ps {
-		slot := &v.series[p.id]
-		if slot.bad != seriesOK {
-			dropped[slot.bad]++
-			continue
-		}
-		if p.t > future {
-			dropped[badFuture]++
-			continue
-		}
-		if err := app.Append(&slot.s, p.t, p.v); err != nil {
-			if errors.Is(err, store.ErrRejected) {
-				rejected++
-				continue
-			}
-			app.Rollback() //nolint:errcheck // the append error is the one to report
-			return 0, 0, dropped, err
-		}
-		stored++
-	}
-	if err := app.Commit(); err != nil {
-		return 0, 0, dropped, err
-	}
-	return stored, rejected, dropped, nil
 }
 
 func (ss *session) sendError(code wire.ErrorCode, msg string) {

@@ -21,7 +21,8 @@ var ErrRejected = errors.New("store: sample rejected")
 
 // Series is one series as a session knows it: its labels and the per-sink
 // cache slots that let a sink skip label hashing in the steady state.
-// A Series belongs to one session and is not safe for concurrent use.
+// A Series belongs to one session and is used by one goroutine at a time:
+// the session's, or that of the session committing a group it is part of.
 type Series struct {
 	Labels labels.Labels     // the full label set, __name__ included
 	Meta   metadata.Metadata // type, unit and help, when the agent sent them

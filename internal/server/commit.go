@@ -1,0 +1,170 @@
+package server
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"hawk/internal/store"
+)
+
+// maxGroupSamples bounds the samples a leader adds to its own request's
+// when it gathers a group: a few milliseconds of appending, so that the
+// first request of a large group does not wait for a huge commit.
+const maxGroupSamples = 1 << 14
+
+// committer commits the complete batches of many sessions in shared sink
+// transactions (group commit). A session hands its request to commit and
+// blocks until the request is stored. If fewer than maxLeaders groups are
+// being committed, the session leads a group itself, at once, on its own
+// goroutine: its request and the requests queued at that moment become
+// one transaction, one WAL write, and the followers are woken when it is
+// committed. Otherwise the request waits in the queue, and the first
+// request of the queue leads the next group when a leader finishes. So an
+// idle server commits each batch as it comes, with no hand-off, and a busy
+// one commits ever larger groups, paying the per-transaction costs (the
+// appender, the WAL record, its write(2), the lock convoys of many
+// sessions committing at once) once per group.
+//
+// It starts no goroutines and is safe for concurrent use.
+type committer struct {
+	sink       store.Sink
+	maxLeaders int // groups committed at once, at most
+	now        func() time.Time
+	observe    func(time.Duration) // how long each group's transaction took
+
+	mu      sync.Mutex
+	queue   []*commitReq // guarded by mu; requests no leader has taken yet, oldest first
+	leaders int          // guarded by mu; groups being committed
+}
+
+// commitReq is one session's complete batches on their way to the sink.
+// The session owns it; between commit's call and return the leader of its
+// group reads and writes it.
+type commitReq struct {
+	samples []pendingSample // to store, in order
+	series  []seriesSlot    // the session's dictionary, by sample id
+	future  int64           // samples after this timestamp (ms) are dropped
+
+	// Results, set by the group's leader before the request is woken.
+	stored, rejected int
+	dropped          [nBadReasons]int
+	err              error
+
+	wake  chan bool    // true: the request was committed or failed; false: lead the next group
+	group []*commitReq // scratch for the group this request leads
+}
+
+func newCommitReq() *commitReq { return &commitReq{wake: make(chan bool, 1)} }
+
+// commit stores r's samples, alone or with other sessions' in one
+// transaction, and returns when they are committed (r.err nil) or failed.
+func (c *committer) commit(r *commitReq) {
+	c.mu.Lock()
+	if c.leaders >= c.maxLeaders {
+		c.queue = append(c.queue, r)
+		c.mu.Unlock()
+		if <-r.wake {
+			return
+		}
+		// Promoted: the previous leader handed its place to r.
+	} else {
+		c.leaders++
+		c.mu.Unlock()
+	}
+	c.lead(r)
+}
+
+// lead commits r and the requests queued behind it as one group, then
+// hands its place to the oldest request still queued, if any.
+func (c *committer) lead(r *commitReq) {
+	g, n := append(r.group[:0], r), len(r.samples)
+	c.mu.Lock()
+	i := 0
+	for ; i < len(c.queue) && n < maxGroupSamples; i++ {
+		g = append(g, c.queue[i])
+		n += len(c.queue[i].samples)
+	}
+	c.dequeueLocked(i)
+	c.mu.Unlock()
+
+	c.store(g)
+	for _, q := range g[1:] {
+		q.wake <- true
+	}
+	clear(g)
+	r.group = g[:0]
+
+	c.mu.Lock()
+	if len(c.queue) == 0 {
+		c.leaders--
+		c.mu.Unlock()
+		return
+	}
+	next := c.queue[0]
+	c.dequeueLocked(1)
+	c.mu.Unlock()
+	next.wake <- false
+}
+
+// dequeueLocked drops the first n requests of the queue. c.mu must be held.
+func (c *committer) dequeueLocked(n int) {
+	if n == 0 {
+		return
+	}
+	k := copy(c.queue, c.queue[n:])
+	clear(c.queue[k:])
+	c.queue = c.queue[:k]
+}
+
+// store appends the group's samples to one transaction and commits it.
+// Samples of refused series and samples too far in the future are dropped
+// and counted by reason, per request. An append or commit error fails
+// every request of the group: nothing of the transaction is stored.
+func (c *committer) store(g []*commitReq) {
+	start := c.now()
+	app := c.sink.Appender()
+	for _, r := range g {
+		if err := r.append(app); err != nil {
+			app.Rollback() //nolint:errcheck // the append error is the one to report
+			failAll(g, err)
+			return
+		}
+	}
+	if err := app.Commit(); err != nil {
+		failAll(g, err)
+		return
+	}
+	c.observe(c.now().Sub(start))
+}
+
+// append adds r's samples to app and counts them.
+func (r *commitReq) append(app store.Appender) error {
+	r.stored, r.rejected, r.dropped, r.err = 0, 0, [nBadReasons]int{}, nil
+	for _, p := range r.samples {
+		slot := &r.series[p.id]
+		if slot.bad != seriesOK {
+			r.dropped[slot.bad]++
+			continue
+		}
+		if p.t > r.future {
+			r.dropped[badFuture]++
+			continue
+		}
+		if err := app.Append(&slot.s, p.t, p.v); err != nil {
+			if errors.Is(err, store.ErrRejected) {
+				r.rejected++
+				continue
+			}
+			return err
+		}
+		r.stored++
+	}
+	return nil
+}
+
+func failAll(g []*commitReq, err error) {
+	for _, r := range g {
+		r.stored, r.rejected, r.dropped, r.err = 0, 0, [nBadReasons]int{}, err
+	}
+}

@@ -1,0 +1,186 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"hawk/internal/store"
+)
+
+// gateSink wraps a sink so that each Commit first waits for a value on gate.
+type gateSink struct {
+	store.Sink
+	gate    chan struct{}
+	entered chan struct{} // receives one value as each Commit starts waiting
+}
+
+func (g *gateSink) Appender() store.Appender {
+	return &gateAppender{Appender: g.Sink.Appender(), s: g}
+}
+
+type gateAppender struct {
+	store.Appender
+	s *gateSink
+}
+
+func (a *gateAppender) Commit() error {
+	a.s.entered <- struct{}{}
+	<-a.s.gate
+	return a.Appender.Commit()
+}
+
+func newTestCommitter(sink store.Sink, leaders int) *committer {
+	return &committer{sink: sink, maxLeaders: leaders, now: time.Now, observe: func(time.Duration) {}}
+}
+
+// testReq is a request for n samples of one series per request, at
+// timestamps 1..n.
+func testReq(name string, n int) *commitReq {
+	r := newCommitReq()
+	r.series = []seriesSlot{{s: store.Series{Labels: labels.FromStrings("__name__", name)}}}
+	for i := range n {
+		r.samples = append(r.samples, pendingSample{id: 0, t: int64(i + 1), v: float64(i)})
+	}
+	r.future = 1 << 62
+	return r
+}
+
+// waitQueued waits until n requests wait in c's queue.
+func waitQueued(t *testing.T, c *committer, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		q := len(c.queue)
+		c.mu.Unlock()
+		if q == n {
+			return
+		}
+	}
+	t.Fatalf("queue never reached %d requests", n)
+}
+
+func TestCommitterGroupsWaitingRequests(t *testing.T) {
+	mem := store.NewMemory()
+	sink := &gateSink{Sink: mem, gate: make(chan struct{}), entered: make(chan struct{}, 8)}
+	c := newTestCommitter(sink, 1)
+	reqs := []*commitReq{testReq("a", 3), testReq("b", 2), testReq("c", 4)}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); c.commit(reqs[0]) }()
+	<-sink.entered // a leads a group of its own and waits in Commit
+	for _, r := range reqs[1:] {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.commit(r) }()
+	}
+	waitQueued(t, c, 2)
+	sink.gate <- struct{}{} // a's group commits; b leads b and c
+	<-sink.entered
+	sink.gate <- struct{}{}
+	wg.Wait()
+	if got := mem.Commits(); got != 2 {
+		t.Fatalf("%d commits, want 2 (a alone, then b and c together)", got)
+	}
+	for i, r := range reqs {
+		if r.err != nil || r.stored != len(r.samples) {
+			t.Errorf("request %d: stored %d of %d, err %v", i, r.stored, len(r.samples), r.err)
+		}
+	}
+	for _, name := range []string{"a", "b", "c"} {
+		if got := len(mem.Get(fmt.Sprintf("{__name__=%q}", name))); got == 0 {
+			t.Errorf("series %s not stored", name)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.leaders != 0 || len(c.queue) != 0 {
+		t.Fatalf("after the commits: %d leaders, %d queued; want none", c.leaders, len(c.queue))
+	}
+}
+
+func TestCommitterFailsTheWholeGroup(t *testing.T) {
+	mem := store.NewMemory()
+	sink := &gateSink{Sink: mem, gate: make(chan struct{}), entered: make(chan struct{}, 8)}
+	c := newTestCommitter(sink, 1)
+	first, a, b := testReq("first", 1), testReq("a", 2), testReq("b", 2)
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); c.commit(first) }()
+	<-sink.entered
+	go func() { defer wg.Done(); c.commit(a) }()
+	go func() { defer wg.Done(); c.commit(b) }()
+	waitQueued(t, c, 2)
+	boom := errors.New("disk on fire")
+	sink.gate <- struct{}{} // first commits
+	<-sink.entered
+	mem.FailCommits(boom)
+	sink.gate <- struct{}{} // a and b fail together
+	wg.Wait()
+	if first.err != nil {
+		t.Fatalf("first: %v", first.err)
+	}
+	for _, r := range []*commitReq{a, b} {
+		if !errors.Is(r.err, boom) || r.stored != 0 {
+			t.Errorf("stored %d, err %v; want 0 and %v", r.stored, r.err, boom)
+		}
+	}
+}
+
+func TestCommitterDropsAndRejects(t *testing.T) {
+	c := newTestCommitter(store.NewMemory(), 2)
+	r := testReq("x", 4)
+	r.series = append(r.series, seriesSlot{bad: badSeriesLimit})
+	r.samples = append(r.samples, pendingSample{id: 1, t: 1, v: 1}, pendingSample{id: 0, t: 100, v: 1})
+	r.future = 50
+	c.commit(r)
+	if r.err != nil || r.stored != 4 || r.dropped[badSeriesLimit] != 1 || r.dropped[badFuture] != 1 {
+		t.Fatalf("stored %d, dropped %v, err %v; want 4 stored, one dropped for the series limit and one for the future",
+			r.stored, r.dropped, r.err)
+	}
+}
+
+// TestCommitterConcurrent commits from many goroutines at once (run it with
+// -race): every sample is stored once, in each session's order.
+func TestCommitterConcurrent(t *testing.T) {
+	mem := store.NewMemory()
+	c := newTestCommitter(mem, 2)
+	const sessions, rounds, per = 16, 50, 10
+	var wg sync.WaitGroup
+	for s := range sessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := newCommitReq()
+			r.series = []seriesSlot{{s: store.Series{Labels: labels.FromStrings("__name__", fmt.Sprintf("s%d", s))}}}
+			r.future = 1 << 62
+			for k := range rounds {
+				r.samples = r.samples[:0]
+				for i := range per {
+					r.samples = append(r.samples, pendingSample{t: int64(k*per + i), v: float64(k)})
+				}
+				c.commit(r)
+				if r.err != nil || r.stored != per {
+					t.Errorf("session %d round %d: stored %d, err %v", s, k, r.stored, r.err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for s := range sessions {
+		got := mem.Get(fmt.Sprintf("{__name__=%q}", fmt.Sprintf("s%d", s)))
+		if len(got) != rounds*per {
+			t.Fatalf("session %d: %d samples stored, want %d", s, len(got), rounds*per)
+		}
+		for i, smp := range got {
+			if smp.T != int64(i) {
+				t.Fatalf("session %d: sample %d has timestamp %d", s, i, smp.T)
+			}
+		}
+	}
+	t.Logf("%d batches in %d commits", sessions*rounds, mem.Commits())
+}
