@@ -134,13 +134,15 @@ func tsdbOptions(opts TSDBOptions) *tsdb.Options {
 	// off for its ingesters for the same reason.
 	o.IsolationDisabled = true
 	// The TSDB moves full head chunks from the Go heap to its m-mapped
-	// files only on this tick (once a minute by default). A series taking
-	// a sample a second fills a chunk every two minutes, but the load
-	// benchmarks push a hundred samples a second per series, and a
-	// minute of full chunks then doubles the live heap, and with it the
-	// time each GC spends marking it while sessions wait. The tick also
-	// reloads the block directory, a cheap listing.
-	o.BlockReloadInterval = 5 * time.Second
+	// files only on this tick (once a minute by default), locking each
+	// series it moves. A series taking a sample a second fills a chunk
+	// every two minutes, but the load benchmarks push a hundred samples a
+	// second per series: a minute of full chunks then doubles the live
+	// heap (and the GC's mark phase), and moving them all at once stalls
+	// the commits for a few hundred milliseconds. Every second, the
+	// TSDB's shortest tick, the moves are small. The tick also reloads
+	// the block directory, a cheap listing.
+	o.BlockReloadInterval = time.Second
 	return o
 }
 
