@@ -378,7 +378,11 @@ func (a *loadAgent) sendBatch() error {
 		return err
 	}
 	steady := a.enc.Len() == defined
-	a.c.SetWriteDeadline(now.Add(10 * time.Second)) //nolint:errcheck // a closed conn fails the write
+	// The ACK latency runs from here, the batch's frames handed to the
+	// socket: the encoding before it is the agent's work, not the
+	// server's, and on a loaded client it can take a scheduling slice.
+	sent := time.Now()
+	a.c.SetWriteDeadline(sent.Add(10 * time.Second)) //nolint:errcheck // a closed conn fails the write
 	n, err := a.c.Write(out)
 	a.r.bytes.Add(uint64(n))
 	if err != nil {
@@ -389,7 +393,7 @@ func (a *loadAgent) sendBatch() error {
 	}
 	a.lastW = now
 	a.sent++
-	a.flight = append(a.flight, inflight{seq: a.seq, at: now, samples: len(b.Samples), steady: steady})
+	a.flight = append(a.flight, inflight{seq: a.seq, at: sent, samples: len(b.Samples), steady: steady})
 	a.r.sentBatches.Add(1)
 	a.r.sentSamples.Add(uint64(len(b.Samples)))
 	return nil
