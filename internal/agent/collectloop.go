@@ -16,15 +16,12 @@ func (a *Agent) collectLoop(ctx context.Context) {
 	var rec []byte
 	var enc wire.RecordEncoder
 	offset := time.Duration(a.hash64("schedule") % uint64(a.cfg.Interval))
-	timer := time.NewTimer(0)
-	defer timer.Stop()
+	sl := newSleeper()
+	defer sl.close()
 	next := nextSlot(a.cfg.Now(), a.cfg.Interval, offset)
-	timer.Reset(next.Sub(a.cfg.Now()))
 	for {
-		select {
-		case <-ctx.Done():
+		if !sl.sleep(ctx, next.Sub(a.cfg.Now())) {
 			return
-		case <-timer.C:
 		}
 		start := a.cfg.Now()
 		b.reset()
@@ -43,7 +40,6 @@ func (a *Agent) collectLoop(ctx context.Context) {
 			rec, enc = nil, wire.RecordEncoder{}
 		}
 		next = followingSlot(next, a.cfg.Now(), a.cfg.Interval, offset)
-		timer.Reset(next.Sub(a.cfg.Now()))
 	}
 }
 

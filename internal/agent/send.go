@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
 
 	"hawk/internal/spool"
@@ -29,8 +30,13 @@ type sendState struct {
 }
 
 func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.Duration) error {
-	hb := time.NewTicker(hbEvery)
-	defer hb.Stop()
+	hb := make(chan struct{}, 1)
+	tctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); tick(tctx, hbEvery, hb) }()
+	defer wg.Wait()
+	defer stop()
 	if err := s.heartbeat(); err != nil {
 		return err
 	}
@@ -50,10 +56,29 @@ func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.
 				return err
 			}
 		case <-wait:
-		case <-hb.C:
+		case <-hb:
 			if err := s.heartbeat(); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// tick sends on c every period until ctx ends, dropping ticks the
+// receiver is not ready for, as a time.Ticker does. It sleeps on a
+// sleeper, not a runtime timer: see fdSleeper.
+func tick(ctx context.Context, period time.Duration, c chan<- struct{}) {
+	sl := newSleeper()
+	defer sl.close()
+	next := time.Now().Add(period)
+	for sl.sleep(ctx, time.Until(next)) {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+		next = next.Add(period)
+		if now := time.Now(); next.Before(now) {
+			next = now.Add(period)
 		}
 	}
 }
