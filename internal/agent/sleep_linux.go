@@ -45,8 +45,11 @@ func (s *fdSleeper) sleep(ctx context.Context, d time.Duration) bool {
 	if err := unix.TimerfdSettime(s.fd, 0, &spec, nil); err != nil {
 		return s.fallback(ctx, d)
 	}
-	s.f.SetReadDeadline(time.Time{}) //nolint:errcheck // the file is pollable; see fallback
-	stop := context.AfterFunc(ctx, func() { s.f.SetReadDeadline(time.Unix(1, 0)) }) //nolint:errcheck
+	// A deadline in the past ends the Read when ctx does. Setting one
+	// cannot fail on a pollable file; if the file were not pollable, the
+	// Read would fail and fall back.
+	_ = s.f.SetReadDeadline(time.Time{})
+	stop := context.AfterFunc(ctx, func() { _ = s.f.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	for {
 		_, err := s.f.Read(s.buf[:])

@@ -36,7 +36,7 @@ type fileReader struct {
 	path []byte // NUL-terminated path of the current call
 
 	kept      map[string]keptFile // by path
-	keptSince time.Time      // when kept was last emptied
+	keptSince time.Time           // when kept was last emptied
 
 	dents []byte   // getdents buffer of listDir
 	names []string // result of listDir

@@ -20,9 +20,9 @@ type Encoder struct {
 	// and its id: a sender of the same series batch after batch finds them
 	// by comparing strings, which the interning Dict makes identical, in
 	// place of hashing their keys.
-	last []lastDef
-	key   []byte   // scratch for series keys
-	tmp   []byte   // scratch: a definition (tmp[:split]) and a sample
+	last  []lastDef
+	key   []byte // scratch for series keys
+	tmp   []byte // scratch: a definition (tmp[:split]) and a sample
 	split int
 
 	part   uint32 // number of the part being built
