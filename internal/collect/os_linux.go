@@ -43,7 +43,8 @@ type osCollector struct {
 }
 
 func newOS(cfg *Config, _ *slog.Logger) (collector, error) {
-	return &osCollector{paths: [2]string{cfg.rootfs("etc", "os-release"), cfg.rootfs("usr", "lib", "os-release")}}, nil
+	return &osCollector{paths: [2]string{cfg.rootfs("etc", "os-release"), cfg.rootfs("usr", "lib", "os-release")},
+		r: fileReader{mayBlock: true}}, nil // regular files, on disk
 }
 
 func (c *osCollector) update(e *emitter) error {

@@ -163,10 +163,10 @@ func (c *processCollector) openFDs() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("process: %w", err)
 	}
-	defer unix.Close(fd)
+	defer c.r.close(fd)
 	var st unix.Stat_t
 	var fs unix.Statfs_t
-	if unix.Fstat(fd, &st) == nil && st.Size > 0 && unix.Fstatfs(fd, &fs) == nil && fs.Type == procSuperMagic {
+	if rawFstat(fd, &st) == nil && st.Size > 0 && rawFstatfs(fd, &fs) == nil && fs.Type == procSuperMagic {
 		return int(st.Size), nil
 	}
 	if c.dents == nil {
@@ -174,7 +174,7 @@ func (c *processCollector) openFDs() (int, error) {
 	}
 	n := 0
 	for {
-		m, err := unix.Getdents(fd, c.dents)
+		m, err := c.r.getdents(fd, c.dents)
 		if err == unix.EINTR {
 			continue
 		}

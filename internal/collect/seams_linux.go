@@ -1,6 +1,10 @@
 package collect
 
-import "golang.org/x/sys/unix"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
 
 // sysSeams holds the system calls that tests replace; nil means the real
 // one.
@@ -15,9 +19,20 @@ func (s *sysSeams) setDefaults() {
 		s.statfs = unix.Statfs
 	}
 	if s.adjtimex == nil {
-		s.adjtimex = unix.Adjtimex
+		s.adjtimex = rawAdjtimex
 	}
 	if s.pagesize == nil {
 		s.pagesize = unix.Getpagesize
 	}
+}
+
+// rawAdjtimex is unix.Adjtimex (read-only: tx.Modes is 0) as a raw system
+// call: it only copies the kernel's clock state. See fileReader.mayBlock
+// for why raw calls matter.
+func rawAdjtimex(tx *unix.Timex) (int, error) {
+	state, _, errno := unix.RawSyscall(unix.SYS_ADJTIMEX, uintptr(unsafe.Pointer(tx)), 0, 0)
+	if errno != 0 {
+		return int(state), errno
+	}
+	return int(state), nil
 }

@@ -43,11 +43,14 @@ type fileReader struct {
 	strs  strcache // names listDir returned
 
 	// mayBlock is set for readers of driver-backed files (hwmon sensors,
-	// batteries behind ACPI) whose read may sleep for milliseconds. Other
-	// kept files are read with raw system calls: procfs and sysfs make their
-	// content in memory, in microseconds, and a raw call spares the Go
-	// scheduler's hand-off of the thread's P during the call, which with the
-	// agent's single P woke a second thread for nearly every read.
+	// batteries behind ACPI), whose read may sleep for milliseconds, and of
+	// regular files, which may sit on a slow disk. Other readers make raw
+	// system calls (open, read, getdents, close): procfs and sysfs make
+	// their content in memory, in microseconds. A raw call spares the Go
+	// scheduler's hand-off of the thread's P during the call, which with
+	// the agent's single P woke a second thread for nearly every read, and
+	// it does not wake the runtime's monitor thread, which, once awake,
+	// polls every 20 µs until the collection ends (see Set.Collect).
 	mayBlock bool
 }
 
@@ -84,8 +87,12 @@ func (r *fileReader) open(parts []string) (int, error) {
 
 // openPath opens r.path, which holds a NUL-terminated path.
 func (r *fileReader) openPath() (int, error) {
+	call := unix.Syscall6
+	if !r.mayBlock {
+		call = unix.RawSyscall6
+	}
 	for {
-		fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, atFDCWD,
+		fd, _, errno := call(unix.SYS_OPENAT, atFDCWD,
 			uintptr(unsafe.Pointer(&r.path[0])), uintptr(unix.O_RDONLY|unix.O_CLOEXEC), 0, 0, 0)
 		if errno == unix.EINTR {
 			continue
@@ -104,7 +111,7 @@ func (r *fileReader) exists(parts ...string) bool {
 	if err != nil {
 		return false
 	}
-	unix.Close(fd)
+	r.close(fd)
 	return true
 }
 
@@ -128,17 +135,55 @@ func (r *fileReader) read(parts ...string) ([]byte, error) {
 		// The file went away under the handle (its device was removed):
 		// forget it and try the name afresh.
 		delete(r.kept, string(name))
-		unix.Close(k.fd)
+		r.close(k.fd)
 	}
 	fd, err := r.openPath()
 	if err != nil {
 		return nil, err
 	}
-	b, err := r.readFD(fd, false, false)
+	b, err := r.readFD(fd, !r.mayBlock, false)
 	if isGone(err) || !r.keep(string(name), fd) {
-		unix.Close(fd)
+		r.close(fd)
 	}
 	return b, err
+}
+
+// close closes fd, with a raw system call unless r.mayBlock.
+func (r *fileReader) close(fd int) {
+	if r.mayBlock {
+		unix.Close(fd)
+		return
+	}
+	unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
+}
+
+// getdents is unix.Getdents, with a raw system call unless r.mayBlock.
+func (r *fileReader) getdents(fd int, buf []byte) (int, error) {
+	if r.mayBlock {
+		return unix.Getdents(fd, buf)
+	}
+	n, _, errno := unix.RawSyscall(unix.SYS_GETDENTS64, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(buf))), uintptr(len(buf)))
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(n), nil
+}
+
+// rawFstatfs is unix.Fstatfs as a raw system call, for descriptors of
+// procfs and sysfs files, which never block.
+func rawFstatfs(fd int, st *unix.Statfs_t) error {
+	if _, _, errno := unix.RawSyscall(unix.SYS_FSTATFS, uintptr(fd), uintptr(unsafe.Pointer(st)), 0); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// rawFstat is unix.Fstat as a raw system call; see rawFstatfs.
+func rawFstat(fd int, st *unix.Stat_t) error {
+	if _, _, errno := unix.RawSyscall(unix.SYS_FSTAT, uintptr(fd), uintptr(unsafe.Pointer(st)), 0); errno != 0 {
+		return errno
+	}
+	return nil
 }
 
 // pread is unix.Pread, or the same system call made without telling the
@@ -166,7 +211,7 @@ func (r *fileReader) keep(name string, fd int) bool {
 		return false
 	}
 	var st unix.Statfs_t
-	if unix.Fstatfs(fd, &st) != nil || (st.Type != procSuperMagic && st.Type != sysfsMagic) {
+	if r.mayBlock || rawFstatfs(fd, &st) != nil || (st.Type != procSuperMagic && st.Type != sysfsMagic) {
 		return false
 	}
 	if r.kept == nil {
@@ -180,7 +225,7 @@ func (r *fileReader) keep(name string, fd int) bool {
 // closeKept closes every kept file.
 func (r *fileReader) closeKept() {
 	for _, k := range r.kept {
-		unix.Close(k.fd)
+		r.close(k.fd)
 	}
 	clear(r.kept)
 	r.keptSince = time.Now()
@@ -390,13 +435,13 @@ func (r *fileReader) listDir(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(fd)
+	defer r.close(fd)
 	if r.dents == nil {
 		r.dents = make([]byte, 8192)
 	}
 	r.names = r.names[:0]
 	for {
-		n, err := unix.Getdents(fd, r.dents)
+		n, err := r.getdents(fd, r.dents)
 		if err == unix.EINTR {
 			continue
 		}
