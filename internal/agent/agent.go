@@ -88,7 +88,13 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Dial == nil {
 		d := net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-		c.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+		c.Dial = func(ctx context.Context, addr string) (net.Conn, error) {
+			conn, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return withRawIO(conn), nil
+		}
 	}
 	return nil
 }

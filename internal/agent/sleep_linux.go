@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"os"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,9 +21,13 @@ import (
 // used a third of the agent's CPU. A goroutine woken by the poller does not
 // wake it: it sleeps on until its next runtime timer.
 type fdSleeper struct {
-	f   *os.File
-	fd  int
-	buf [8]byte // expiration count
+	f    *os.File
+	rc   syscall.RawConn
+	fd   int
+	buf  [8]byte // expiration count
+	read func(fd uintptr) bool
+	n    int   // result of read
+	err  error // result of read
 }
 
 // newSleeper returns a timerfd sleeper, or a runtime timer one if the
@@ -31,7 +37,28 @@ func newSleeper() sleeper {
 	if err != nil {
 		return newTimerSleeper()
 	}
-	return &fdSleeper{f: os.NewFile(uintptr(fd), "timerfd"), fd: fd}
+	f := os.NewFile(uintptr(fd), "timerfd")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return newTimerSleeper()
+	}
+	s := &fdSleeper{f: f, rc: rc, fd: fd}
+	// The read is a raw system call: an ordinary one (os.File.Read) would
+	// itself wake the monitor thread, which it is the point to leave
+	// asleep. Returning false makes RawConn.Read wait in the poller.
+	s.read = func(fd uintptr) bool {
+		n, _, errno := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&s.buf[0])), uintptr(len(s.buf)))
+		if errno == unix.EAGAIN {
+			return false
+		}
+		s.n, s.err = int(n), nil
+		if errno != 0 {
+			s.err = errno
+		}
+		return true
+	}
+	return s
 }
 
 func (s *fdSleeper) sleep(ctx context.Context, d time.Duration) bool {
@@ -45,16 +72,19 @@ func (s *fdSleeper) sleep(ctx context.Context, d time.Duration) bool {
 	if err := unix.TimerfdSettime(s.fd, 0, &spec, nil); err != nil {
 		return s.fallback(ctx, d)
 	}
-	// A deadline in the past ends the Read when ctx does. Setting one
+	// A deadline in the past ends the wait when ctx does. Setting one
 	// cannot fail on a pollable file; if the file were not pollable, the
-	// Read would fail and fall back.
+	// read would fail and fall back.
 	_ = s.f.SetReadDeadline(time.Time{})
 	stop := context.AfterFunc(ctx, func() { _ = s.f.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	for {
-		_, err := s.f.Read(s.buf[:])
+		err := s.rc.Read(s.read)
+		if err == nil {
+			err = s.err
+		}
 		switch {
-		case err == nil:
+		case err == nil && s.n == len(s.buf):
 			return true
 		case ctx.Err() != nil:
 			return false

@@ -63,6 +63,7 @@ func TLSDial(cfg *tls.Config, timeout time.Duration) func(ctx context.Context, a
 		if err != nil {
 			return nil, err
 		}
+		raw = withRawIO(raw)
 		tc := tls.Client(raw, c)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
