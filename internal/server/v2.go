@@ -30,6 +30,7 @@ type v2State struct {
 	dictBytes int
 
 	readyN    int       // pending[:readyN] belong to complete batches
+	readyNew  int       // complete batches in pending[:readyN], duplicates not counted
 	readySeq  uint64    // highest complete batch, stored or duplicate
 	readyAt   time.Time // when the oldest unacknowledged complete batch was read
 	ackedSeq  uint64    // highest sequence acknowledged
@@ -239,6 +240,8 @@ func (ss *session) batch(p []byte) error {
 		}
 		if v.openDup {
 			ss.srv.m.batchDup.Inc()
+		} else {
+			v.readyNew++
 		}
 	}
 	return nil
@@ -358,7 +361,7 @@ func (ss *session) commitV2() error {
 		ss.srv.commits.commit(r)
 		r.samples, r.series = nil, nil
 		if r.err != nil {
-			m.batchFailed.Inc()
+			m.batchFailed.Add(float64(v.readyNew))
 			ss.srv.log.Warn("commit failed", "agent", v.hello.AgentID, "err", r.err)
 			return protoErr(wire.CodeStorage, "storage failed: %v", r.err)
 		}
@@ -369,7 +372,7 @@ func (ss *session) commitV2() error {
 				m.errors.WithLabelValues(badReasonNames[reason]).Add(float64(n))
 			}
 		}
-		m.batchStored.Inc()
+		m.batchStored.Add(float64(v.readyNew))
 		ss.peer.samples.Add(uint64(r.stored))
 		if err := ss.srv.cfg.Sequences.Advance(v.hello.AgentID, v.readySeq); err != nil {
 			ss.srv.log.Warn("sequence not persisted", "agent", v.hello.AgentID, "err", err)
@@ -379,6 +382,7 @@ func (ss *session) commitV2() error {
 		v.openStart -= v.readyN
 		v.readyN = 0
 	}
+	v.readyNew = 0 // batches without samples are acknowledged, not counted
 	v.committed = max(v.committed, v.readySeq)
 	v.ackedSeq = v.readySeq
 	ss.appendFrame(func(b []byte) []byte { return wire.AppendAck(b, wire.Ack{Seq: v.ackedSeq}) })

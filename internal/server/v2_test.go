@@ -296,3 +296,27 @@ func drainExpectGoAway(t *testing.T, s *Server, c *client, served <-chan error) 
 		t.Fatal(err)
 	}
 }
+
+// TestV2CountsEveryBatch sends three batches in one write, so that they are
+// committed together, and a resent one: the stored counter counts batches,
+// not commits.
+func TestV2CountsEveryBatch(t *testing.T) {
+	s, addr := startServer(t, Config{Sink: newMemSink()})
+	c := dial(t, addr)
+	c.hello("a3")
+	var out []byte
+	for seq := uint64(1); seq <= 3; seq++ {
+		var err error
+		if out, err = c.enc.AppendBatch(out, seq, testBatch(2, int64(seq)*1000, 1), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.c.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	for a := c.ack(); a < 3; a = c.ack() {
+	}
+	if got := testutilCounter(s.m.batchStored); got != 3 {
+		t.Fatalf("batches stored = %g, want 3", got)
+	}
+}
