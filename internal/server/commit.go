@@ -20,7 +20,8 @@ const maxGroupSamples = 1 << 14
 // goroutine: its request and the requests queued at that moment become
 // one transaction, one WAL write, and the followers are woken when it is
 // committed. Otherwise the request waits in the queue, and the first
-// request of the queue leads the next group when a leader finishes. So an
+// request of the queue leads the next group when a leader finishes (or at
+// once, when a leader's group is full and a place is free). So an
 // idle server commits each batch as it comes, with no hand-off, and a busy
 // one commits ever larger groups, paying the per-transaction costs (the
 // appender, the WAL record, its write(2), the lock convoys of many
@@ -86,7 +87,16 @@ func (c *committer) lead(r *commitReq) {
 		n += len(c.queue[i].samples)
 	}
 	c.dequeueLocked(i)
+	var spare *commitReq // the group is full: the rest may go to a free place
+	if len(c.queue) > 0 && c.leaders < c.maxLeaders {
+		spare = c.queue[0]
+		c.dequeueLocked(1)
+		c.leaders++
+	}
 	c.mu.Unlock()
+	if spare != nil {
+		spare.wake <- false
+	}
 
 	c.store(g)
 	for _, q := range g[1:] {

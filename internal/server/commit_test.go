@@ -184,3 +184,36 @@ func TestCommitterConcurrent(t *testing.T) {
 	}
 	t.Logf("%d batches in %d commits", sessions*rounds, mem.Commits())
 }
+
+// TestCommitterFullGroupFreesAPlace: a leader whose group is full at
+// maxGroupSamples hands the rest of the queue to a free place at once.
+func TestCommitterFullGroupFreesAPlace(t *testing.T) {
+	mem := store.NewMemory()
+	sink := &gateSink{Sink: mem, gate: make(chan struct{}), entered: make(chan struct{}, 8)}
+	c := newTestCommitter(sink, 2)
+	c.mu.Lock()
+	c.leaders = 2 // both places busy: the requests below queue
+	c.mu.Unlock()
+	big, rest := testReq("big", maxGroupSamples), testReq("rest", 1)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); c.commit(big) }()
+	waitQueued(t, c, 1)
+	go func() { defer wg.Done(); c.commit(rest) }()
+	waitQueued(t, c, 2)
+	c.mu.Lock()
+	c.leaders = 0 // the two leaders finish without anything left to hand on
+	head := c.queue[0]
+	c.dequeueLocked(1)
+	c.leaders = 1
+	c.mu.Unlock()
+	head.wake <- false // as a finishing leader would: big leads; its group is full
+	<-sink.entered
+	<-sink.entered // rest leads too, in the place left free, while big commits
+	sink.gate <- struct{}{}
+	sink.gate <- struct{}{}
+	wg.Wait()
+	if big.err != nil || rest.err != nil || mem.Commits() != 2 {
+		t.Fatalf("errors %v, %v; %d commits, want 2", big.err, rest.err, mem.Commits())
+	}
+}
