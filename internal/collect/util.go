@@ -124,9 +124,7 @@ func (r *fileReader) read(parts ...string) ([]byte, error) {
 	}
 	r.path = append(r.path, 0)
 	name := r.path[:len(r.path)-1]
-	if len(r.kept) > 0 && time.Since(r.keptSince) > keptFor {
-		r.closeKept()
-	}
+	r.expire()
 	if k, ok := r.kept[string(name)]; ok {
 		b, err := r.readFD(k.fd, !r.mayBlock, k.sysfs)
 		if !isGone(err) {
@@ -220,6 +218,26 @@ func (r *fileReader) keep(name string, fd int) bool {
 	}
 	r.kept[name] = keptFile{fd: fd, sysfs: st.Type == sysfsMagic}
 	return true
+}
+
+// expire closes every kept file once they have been kept for keptFor.
+func (r *fileReader) expire() {
+	if len(r.kept) > 0 && time.Since(r.keptSince) > keptFor {
+		r.closeKept()
+	}
+}
+
+// seekStart moves fd to its start, with a raw system call unless
+// r.mayBlock.
+func (r *fileReader) seekStart(fd int) error {
+	if r.mayBlock {
+		_, err := unix.Seek(fd, 0, 0)
+		return err
+	}
+	if _, _, errno := unix.RawSyscall(unix.SYS_LSEEK, uintptr(fd), 0, 0); errno != 0 {
+		return errno
+	}
+	return nil
 }
 
 // closeKept closes every kept file.
@@ -430,12 +448,37 @@ func (c *strcache) get(b []byte) string {
 // listDir returns the sorted names in dir. The slice is valid until the
 // next listDir with r; the names are interned, so listing the same
 // directory again does not allocate.
+//
+// Directories of procfs and sysfs are kept open like their files, and
+// read again from the start.
 func (r *fileReader) listDir(dir string) ([]string, error) {
+	r.expire()
+	if k, ok := r.kept[dir]; ok {
+		names, err := r.readDir(k.fd, dir, true)
+		if !isGone(err) {
+			return names, err
+		}
+		delete(r.kept, dir)
+		r.close(k.fd)
+	}
 	fd, err := r.open([]string{dir})
 	if err != nil {
 		return nil, err
 	}
-	defer r.close(fd)
+	names, err := r.readDir(fd, dir, false)
+	if isGone(err) || !r.keep(dir, fd) {
+		r.close(fd)
+	}
+	return names, err
+}
+
+// readDir lists the open directory fd, from its start if rewind is set.
+func (r *fileReader) readDir(fd int, dir string, rewind bool) ([]string, error) {
+	if rewind {
+		if err := r.seekStart(fd); err != nil {
+			return nil, fmt.Errorf("list %s: %w", dir, err)
+		}
+	}
 	if r.dents == nil {
 		r.dents = make([]byte, 8192)
 	}

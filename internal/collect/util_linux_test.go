@@ -5,6 +5,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -95,5 +97,47 @@ func TestFileReaderKeptHandlesExpire(t *testing.T) {
 	}
 	if _, ok := r.kept["/proc/loadavg"]; ok || len(r.kept) != 1 {
 		t.Fatalf("after keptFor kept = %v; want only /proc/stat", r.kept)
+	}
+}
+
+// A kept procfs directory, listed again from its start, shows entries
+// added since; a directory elsewhere is not kept.
+func TestFileReaderKeptDirectory(t *testing.T) {
+	var r fileReader
+	defer r.closeKept()
+	const dir = "/proc/self/fd"
+	before, err := r.listDir(dir)
+	if err != nil {
+		t.Skipf("no %s: %v", dir, err)
+	}
+	if _, ok := r.kept[dir]; !ok {
+		t.Fatalf("%s not kept open", dir)
+	}
+	f, err := os.Open("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := int(f.Fd())
+	after, err := r.listDir(dir)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(after, strconv.Itoa(fd)) {
+		t.Fatalf("after opening fd %d the kept directory lists %v (%v before)", fd, after, before)
+	}
+
+	tmp := t.TempDir()
+	if names, err := r.listDir(tmp); err != nil || len(names) != 0 {
+		t.Fatalf("empty dir: %v %v", names, err)
+	}
+	if _, ok := r.kept[tmp]; ok {
+		t.Fatal("a directory outside procfs and sysfs was kept open")
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "a"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if names, err := r.listDir(tmp); err != nil || len(names) != 1 || names[0] != "a" {
+		t.Fatalf("dir with a: %v %v", names, err)
 	}
 }
