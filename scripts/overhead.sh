@@ -25,8 +25,11 @@ if [ -n "$ne" ]; then
 	ne_pid=$!
 fi
 
-# /proc/PID/stat fields after the command name; utime and stime are 14 and 15.
-cpu() { sed 's/.*) //' "/proc/$1/stat" | awk '{ printf "%.2f", ($12 + $13) / 100 }'; }
+# CPU seconds of every thread of PID, from the nanoseconds each has run
+# (/proc/PID/task/*/schedstat, field 1). utime and stime in /proc/PID/stat
+# are sampled at the 100 Hz tick: too coarse for an agent that uses a few
+# hundredths of a second in two minutes.
+cpu() { cat /proc/"$1"/task/*/schedstat | awk '{ ns += $1 } END { printf "%.4f", ns / 1e9 }'; }
 rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 hwm() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
@@ -53,10 +56,10 @@ agent_samples=$(awk -v a="$stored0" -v b="$stored1" 'BEGIN { printf "%d", b - a 
 
 printf '\n%-22s %8s %10s %14s %9s %9s\n' "" "CPU s" "samples" "CPU µs/sample" "RSS MiB" "peak MiB"
 ap=$(awk -v c="$(echo "$a1 - $a0" | bc)" -v s="$agent_samples" 'BEGIN { printf "%.2f", c * 1e6 / s }')
-printf '%-22s %8.2f %10d %14s %9s %9s\n' "hawk-agent" "$(echo "$a1 - $a0" | bc)" "$agent_samples" "$ap" "$(rss "$agent_pid")" "$(hwm "$agent_pid")"
+printf '%-22s %8.3f %10d %14s %9s %9s\n' "hawk-agent" "$(echo "$a1 - $a0" | bc)" "$agent_samples" "$ap" "$(rss "$agent_pid")" "$(hwm "$agent_pid")"
 if [ -n "$ne_pid" ]; then
 	np=$(awk -v c="$(echo "$n1 - $n0" | bc)" -v s="$ne_samples" 'BEGIN { printf "%.2f", c * 1e6 / s }')
-	printf '%-22s %8.2f %10d %14s %9s %9s\n' "node_exporter" "$(echo "$n1 - $n0" | bc)" "$ne_samples" "$np" "$(rss "$ne_pid")" "$(hwm "$ne_pid")"
+	printf '%-22s %8.3f %10d %14s %9s %9s\n' "node_exporter" "$(echo "$n1 - $n0" | bc)" "$ne_samples" "$np" "$(rss "$ne_pid")" "$(hwm "$ne_pid")"
 	awk -v a="$ap" -v n="$np" 'BEGIN { printf "\nhawk-agent CPU per sample = %.2f × node_exporter'"'"'s (target ≤ 0.25)\n", a / n }'
 else
 	echo "(prometheus-node-exporter not installed: no side-by-side figures)"
