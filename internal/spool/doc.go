@@ -40,7 +40,9 @@
 // Append writes each record with one write(2). Once it returns, the record
 // survives the process being killed (kill -9) at any instant, Sync or not.
 // With Sync, Append also fsyncs, so the record survives power loss. The
-// zero Options leave Sync off; the agent should turn it on: it costs one
+// zero Options leave Sync off, and so does the agent unless told
+// otherwise: it calls Spool.Sync after an Append only while the server has
+// not acknowledged the record before (see internal/agent). Sync costs one
 // fsync per batch, 0.4-1 ms on the development VM (ext4 on virtio, 2
 // shared cores; BenchmarkAppend with Sync: 256 B 0.4-0.8 ms/op, 4 KiB
 // 0.65-1 ms/op; without: 256 B 4-5 us/op, 4 KiB 15-17 us/op, seal fsyncs
