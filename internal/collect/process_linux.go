@@ -2,11 +2,9 @@ package collect
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"math"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,7 +22,6 @@ type processCollector struct {
 	stat, limits, fdDir, procStat string
 	r                             fileReader
 	f                             [][]byte // reused field slice
-	dents                         []byte   // reused getdents buffer
 	pageSize                      float64
 	// start is process_start_time_seconds, computed on the first successful
 	// collection: neither the start time nor the boot time changes.
@@ -169,42 +166,9 @@ func (c *processCollector) openFDs() (int, error) {
 	if rawFstat(fd, &st) == nil && st.Size > 0 && rawFstatfs(fd, &fs) == nil && fs.Type == procSuperMagic {
 		return int(st.Size), nil
 	}
-	if c.dents == nil {
-		c.dents = make([]byte, 8192)
-	}
 	n := 0
-	for {
-		m, err := c.r.getdents(fd, c.dents)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, fmt.Errorf("process: read %s: %w", c.fdDir, err)
-		}
-		if m <= 0 {
-			return n, nil
-		}
-		n += countDirents(c.dents[:m])
+	if err := c.r.eachDirent(fd, func([]byte) { n++ }); err != nil {
+		return 0, fmt.Errorf("process: read %s: %w", c.fdDir, err)
 	}
-}
-
-// countDirents counts the linux_dirent64 records in b, without "." and "..".
-func countDirents(b []byte) int {
-	const nameOff = int(unsafe.Offsetof(unix.Dirent{}.Name))
-	n := 0
-	for len(b) >= nameOff {
-		reclen := int(binary.NativeEndian.Uint16(b[unsafe.Offsetof(unix.Dirent{}.Reclen):]))
-		if reclen < nameOff || reclen > len(b) {
-			break
-		}
-		name := b[nameOff:reclen]
-		if i := bytes.IndexByte(name, 0); i >= 0 {
-			name = name[:i]
-		}
-		if string(name) != "." && string(name) != ".." {
-			n++
-		}
-		b = b[reclen:]
-	}
-	return n
+	return n, nil
 }

@@ -38,7 +38,7 @@ type fileReader struct {
 	kept      map[string]keptFile // by path
 	keptSince time.Time           // when kept was last emptied
 
-	dents []byte   // getdents buffer of listDir
+	dents []byte   // getdents buffer of eachDirent
 	names []string // result of listDir
 	strs  strcache // names listDir returned
 
@@ -77,12 +77,19 @@ const (
 
 // open opens the concatenation of parts read-only.
 func (r *fileReader) open(parts []string) (int, error) {
+	r.setPath(parts)
+	return r.openPath()
+}
+
+// setPath sets r.path to the concatenation of parts, NUL-terminated, and
+// returns it without the NUL.
+func (r *fileReader) setPath(parts []string) []byte {
 	r.path = r.path[:0]
 	for _, p := range parts {
 		r.path = append(r.path, p...)
 	}
 	r.path = append(r.path, 0)
-	return r.openPath()
+	return r.path[:len(r.path)-1]
 }
 
 // openPath opens r.path, which holds a NUL-terminated path.
@@ -118,12 +125,7 @@ func (r *fileReader) exists(parts ...string) bool {
 // read returns the content of the file whose path is the concatenation of
 // parts. The slice is valid until the next call.
 func (r *fileReader) read(parts ...string) ([]byte, error) {
-	r.path = r.path[:0]
-	for _, p := range parts {
-		r.path = append(r.path, p...)
-	}
-	r.path = append(r.path, 0)
-	name := r.path[:len(r.path)-1]
+	name := r.setPath(parts)
 	r.expire()
 	if k, ok := r.kept[string(name)]; ok {
 		b, err := r.readFD(k.fd, !r.mayBlock, k.sysfs)
@@ -479,46 +481,50 @@ func (r *fileReader) readDir(fd int, dir string, rewind bool) ([]string, error) 
 			return nil, fmt.Errorf("list %s: %w", dir, err)
 		}
 	}
+	r.names = r.names[:0]
+	err := r.eachDirent(fd, func(name []byte) { r.names = append(r.names, r.strs.get(name)) })
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	slices.Sort(r.names)
+	return r.names, nil
+}
+
+// eachDirent reads the open directory fd to its end with getdents(2) into
+// a reused buffer and calls fn with each name but "." and "..". The name
+// is valid during the call only.
+func (r *fileReader) eachDirent(fd int, fn func(name []byte)) error {
 	if r.dents == nil {
 		r.dents = make([]byte, 8192)
 	}
-	r.names = r.names[:0]
+	const nameOff = int(unsafe.Offsetof(unix.Dirent{}.Name))
 	for {
 		n, err := r.getdents(fd, r.dents)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", dir, err)
+			return err
 		}
 		if n <= 0 {
-			break
+			return nil
 		}
-		r.names = appendDirents(r.names, r.dents[:n], &r.strs)
+		// linux_dirent64 records, each reclen bytes long.
+		for b := r.dents[:n]; len(b) >= nameOff; {
+			reclen := int(binary.NativeEndian.Uint16(b[unsafe.Offsetof(unix.Dirent{}.Reclen):]))
+			if reclen < nameOff || reclen > len(b) {
+				break
+			}
+			name := b[nameOff:reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			if string(name) != "." && string(name) != ".." {
+				fn(name)
+			}
+			b = b[reclen:]
+		}
 	}
-	slices.Sort(r.names)
-	return r.names, nil
-}
-
-// appendDirents appends the names of the linux_dirent64 records in b,
-// without "." and "..", interned in strs.
-func appendDirents(dst []string, b []byte, strs *strcache) []string {
-	const nameOff = int(unsafe.Offsetof(unix.Dirent{}.Name))
-	for len(b) >= nameOff {
-		reclen := int(binary.NativeEndian.Uint16(b[unsafe.Offsetof(unix.Dirent{}.Reclen):]))
-		if reclen < nameOff || reclen > len(b) {
-			break
-		}
-		name := b[nameOff:reclen]
-		if i := bytes.IndexByte(name, 0); i >= 0 {
-			name = name[:i]
-		}
-		if string(name) != "." && string(name) != ".." {
-			dst = append(dst, strs.get(name))
-		}
-		b = b[reclen:]
-	}
-	return dst
 }
 
 // atFDCWD is AT_FDCWD as a system call argument.
