@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hawk/internal/spool"
@@ -27,14 +28,22 @@ type sendState struct {
 	batch      wire.Batch
 	out        []byte
 	rtt        time.Duration // last measured, for the heartbeat
+	lastHB     time.Time     // when the last heartbeat was written
+	rttEvery   time.Duration // see rttEveryBeats
+	keep       *keepAlive
+	quiet      quietConn // nil if the connection cannot go quiet
+	isQuiet    bool
 }
 
 func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.Duration) error {
-	hb := make(chan struct{}, 1)
-	tctx, stop := context.WithCancel(ctx)
+	s.keep = newKeepAlive(hbEvery)
+	defer s.keep.close() // after its goroutine has ended (wg.Wait below)
+	s.rttEvery = rttEveryBeats * hbEvery
+	s.quiet, _ = s.conn.(quietConn)
+	kctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); tick(tctx, hbEvery, hb) }()
+	go func() { defer wg.Done(); s.keep.run(kctx) }()
 	defer wg.Wait()
 	defer stop()
 	if err := s.heartbeat(); err != nil {
@@ -45,6 +54,9 @@ func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.
 		if err := s.fill(); err != nil {
 			return err
 		}
+		// Replies to batches are read at once; with none in flight, the
+		// connection goes quiet until the next tick (see rawConn.setQuiet).
+		s.setQuiet(len(s.inflight) == 0)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -56,7 +68,10 @@ func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.
 				return err
 			}
 		case <-wait:
-		case <-hb:
+		case <-s.keep.c:
+			// Whatever waits in the socket (the last echo) is read now,
+			// while the agent is awake anyway.
+			s.setQuiet(false)
 			if err := s.heartbeat(); err != nil {
 				return err
 			}
@@ -64,24 +79,81 @@ func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.
 	}
 }
 
-// tick sends on c every period until ctx ends, dropping ticks the
-// receiver is not ready for, as a time.Ticker does. It sleeps on a
-// sleeper, not a runtime timer: see fdSleeper.
-func tick(ctx context.Context, period time.Duration, c chan<- struct{}) {
-	sl := newSleeper()
-	defer sl.close()
-	next := time.Now().Add(period)
-	for sl.sleep(ctx, time.Until(next)) {
-		select {
-		case c <- struct{}{}:
-		default:
+// rttEveryBeats: a batch carries a heartbeat along when none went for this
+// many heartbeat intervals, so that the round trip and clock offset stay
+// measured on a link that batches alone keep alive.
+const rttEveryBeats = 5
+
+// A quietConn can keep small replies from waking the agent; rawConn is one.
+type quietConn interface {
+	setQuiet(bool) error
+	recvTime() int64
+}
+
+func (s *sendState) setQuiet(q bool) {
+	if s.quiet == nil || s.isQuiet == q {
+		return
+	}
+	if err := s.quiet.setQuiet(q); err != nil {
+		// Not fatal: the reader is woken for every reply, as without it.
+		s.a.log.Debug("quiet mode unavailable", "err", err)
+		s.quiet = nil
+		return
+	}
+	s.isQuiet = q
+}
+
+// keepAlive signals c when nothing has been written to the connection for
+// a heartbeat interval. Any frame is a sign of life to the server
+// (protocol rule 6), so, as MQTT's keep-alive does, the agent sends a
+// heartbeat only on a link that is otherwise silent: a batch postpones the
+// next one by a full interval.
+type keepAlive struct {
+	period time.Duration
+	base   time.Time    // monotonic origin of last
+	last   atomic.Int64 // time of the last write, ns since base
+	sl     sleeper
+	c      chan struct{}
+}
+
+func newKeepAlive(period time.Duration) *keepAlive {
+	k := &keepAlive{period: period, base: time.Now(), sl: newSleeper(), c: make(chan struct{}, 1)}
+	return k
+}
+
+// rearmer is a sleeper whose running sleep can be moved by another
+// goroutine; fdSleeper is one.
+type rearmer interface{ rearm(d time.Duration) }
+
+// wrote records a write. The running sleep is moved to a full interval
+// from now, so that a write does not leave a wake-up behind for nothing;
+// a sleeper that cannot be moved wakes early and sleeps again.
+func (k *keepAlive) wrote() {
+	k.last.Store(int64(time.Since(k.base)))
+	if r, ok := k.sl.(rearmer); ok {
+		r.rearm(k.period)
+	}
+}
+
+// run signals until ctx ends, dropping signals the session is not ready
+// for, as a time.Ticker does.
+func (k *keepAlive) run(ctx context.Context) {
+	for {
+		d := k.period - (time.Since(k.base) - time.Duration(k.last.Load()))
+		if d <= 0 {
+			select {
+			case k.c <- struct{}{}:
+			default:
+			}
+			d = k.period // the heartbeat's write moves it again
 		}
-		next = next.Add(period)
-		if now := time.Now(); next.Before(now) {
-			next = now.Add(period)
+		if !k.sl.sleep(ctx, d) {
+			return
 		}
 	}
 }
+
+func (k *keepAlive) close() { k.sl.close() }
 
 // fill sends spooled batches until the window is full or the spool has no
 // more.
@@ -107,6 +179,11 @@ func (s *sendState) fill() error {
 		}
 		if s.out, err = s.enc.AppendBatch(s.out[:0], seq, &s.batch, s.maxPayload); err != nil {
 			return fmt.Errorf("encode batch %d: %w", seq, err)
+		}
+		if s.a.cfg.Now().Sub(s.lastHB) >= s.rttEvery {
+			if s.out, err = s.appendHeartbeat(s.out); err != nil {
+				return err
+			}
 		}
 		if err := s.write(s.out); err != nil {
 			return err
@@ -143,10 +220,7 @@ func (s *sendState) handle(ev event) error {
 }
 
 func (s *sendState) heartbeat() error {
-	now := s.a.cfg.Now().UnixNano()
-	out, start := wire.BeginFrame(s.out[:0])
-	out = wire.AppendHeartbeat(out, &wire.Heartbeat{AgentTime: now, RTT: int64(s.rtt), Offset: s.a.stats.offset.Load()}, false)
-	out, err := wire.EndFrame(out, start)
+	out, err := s.appendHeartbeat(s.out[:0])
 	if err != nil {
 		return err
 	}
@@ -154,12 +228,32 @@ func (s *sendState) heartbeat() error {
 	return s.write(out)
 }
 
+// appendHeartbeat appends a HEARTBEAT frame to out.
+func (s *sendState) appendHeartbeat(out []byte) ([]byte, error) {
+	now := s.a.cfg.Now()
+	out, start := wire.BeginFrame(out)
+	out = wire.AppendHeartbeat(out, &wire.Heartbeat{AgentTime: now.UnixNano(), RTT: int64(s.rtt), Offset: s.a.stats.offset.Load()}, false)
+	s.lastHB = now
+	return wire.EndFrame(out, start)
+}
+
+// writeTimeout ends a session whose server takes no bytes for this long.
+const writeTimeout = 10 * time.Second
+
 func (s *sendState) write(b []byte) error {
-	if err := s.conn.SetWriteDeadline(s.a.cfg.Now().Add(10 * time.Second)); err != nil {
-		return err
+	var err error
+	if ww, ok := s.conn.(interface {
+		writeWithin([]byte, time.Duration) (int, error)
+	}); ok {
+		_, err = ww.writeWithin(b, writeTimeout)
+	} else if err = s.conn.SetWriteDeadline(s.a.cfg.Now().Add(writeTimeout)); err == nil {
+		_, err = s.conn.Write(b)
 	}
-	if _, err := s.conn.Write(b); err != nil {
+	if err != nil {
 		return fmt.Errorf("write: %w", err)
+	}
+	if s.keep != nil {
+		s.keep.wrote()
 	}
 	return nil
 }

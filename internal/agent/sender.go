@@ -203,6 +203,13 @@ func (a *Agent) readLoop(conn net.Conn, dec *wire.Decoder, events chan<- event) 
 		case k == wire.KindHeartbeatEcho:
 			m, derr := wire.DecodeHeartbeat(p)
 			ev.echo, ev.t4, ev.err = &m, a.cfg.Now().UnixNano(), derr
+			// An echo read late (the connection was quiet) arrived when
+			// the kernel says, not when it was read.
+			if qc, ok := conn.(quietConn); ok {
+				if t := qc.recvTime(); t > 0 && t <= ev.t4 {
+					ev.t4 = t
+				}
+			}
 		case k == wire.KindGoAway:
 			m, _ := wire.DecodeGoAway(p)
 			ev.err = &goAway{after: m.ReconnectAfter}

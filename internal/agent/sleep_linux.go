@@ -28,6 +28,10 @@ type fdSleeper struct {
 	read func(fd uintptr) bool
 	n    int   // result of read
 	err  error // result of read
+
+	// The context the sleeps watch, and how to stop watching it; see watch.
+	ctx  context.Context
+	stop func() bool
 }
 
 // newSleeper returns a timerfd sleeper, or a runtime timer one if the
@@ -72,12 +76,7 @@ func (s *fdSleeper) sleep(ctx context.Context, d time.Duration) bool {
 	if err := unix.TimerfdSettime(s.fd, 0, &spec, nil); err != nil {
 		return s.fallback(ctx, d)
 	}
-	// A deadline in the past ends the wait when ctx does. Setting one
-	// cannot fail on a pollable file; if the file were not pollable, the
-	// read would fail and fall back.
-	_ = s.f.SetReadDeadline(time.Time{})
-	stop := context.AfterFunc(ctx, func() { _ = s.f.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
+	s.watch(ctx)
 	for {
 		err := s.rc.Read(s.read)
 		if err == nil {
@@ -96,9 +95,39 @@ func (s *fdSleeper) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// watch makes the end of ctx end a sleep: a read deadline in the past
+// ends the wait. Setting one cannot fail on a pollable file; if the file
+// were not pollable, the read would fail and fall back. The loops sleep
+// on the same context for their whole life, so the watch is set up once
+// for it, not for every sleep: registering with a context and
+// unregistering took as much CPU as the rest of the sleep.
+func (s *fdSleeper) watch(ctx context.Context) {
+	if ctx == s.ctx {
+		return
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	_ = s.f.SetReadDeadline(time.Time{})
+	s.ctx = ctx
+	s.stop = context.AfterFunc(ctx, func() { _ = s.f.SetReadDeadline(time.Unix(1, 0)) })
+}
+
+// rearm moves a running sleep's end to d from now; another goroutine may
+// call it. A sleep that ends early for it reports that d elapsed.
+func (s *fdSleeper) rearm(d time.Duration) {
+	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(max(d, 1)))}
+	_ = unix.TimerfdSettime(s.fd, 0, &spec, nil) // a failure leaves the earlier end, which is only early
+}
+
 // fallback sleeps on a runtime timer after the timerfd failed.
 func (s *fdSleeper) fallback(ctx context.Context, d time.Duration) bool {
 	return newTimerSleeper().sleep(ctx, d)
 }
 
-func (s *fdSleeper) close() { s.f.Close() }
+func (s *fdSleeper) close() {
+	if s.stop != nil {
+		s.stop()
+	}
+	s.f.Close()
+}
