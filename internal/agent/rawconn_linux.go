@@ -4,7 +4,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -28,11 +30,25 @@ type rawConn struct {
 	rn     int
 	rerrno syscall.Errno
 	readFn func(fd uintptr) bool
+	// Reads are recvmsg calls that also fetch the kernel's receive time
+	// of the data (SO_TIMESTAMPNS); rxTime is the last one, Unix ns.
+	msg    unix.Msghdr
+	iov    unix.Iovec
+	oob    [64]byte
+	rxTime atomic.Int64
+
+	lowat    int32 // SO_RCVLOWAT wanted, for lowatFn
+	lowatErr syscall.Errno
+	lowatFn  func(fd uintptr)
 
 	wp      []byte
 	wn      int
 	werrno  syscall.Errno
 	writeFn func(fd uintptr) bool
+	// A write that must wait in the poller gets a deadline wtimeout from
+	// then (writeWithin); wdeadline says one is set.
+	wtimeout  time.Duration
+	wdeadline bool
 }
 
 // withRawIO wraps a TCP connection in a rawConn; other connections are
@@ -47,17 +63,38 @@ func withRawIO(c net.Conn) net.Conn {
 		return c
 	}
 	r := &rawConn{TCPConn: tc, rc: rc}
+	// Receive times are a nicety: without them the reader's clock stands in.
+	_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) })
+	r.msg.Iov = &r.iov
+	r.msg.Iovlen = 1
 	r.readFn = func(fd uintptr) bool {
-		n, _, errno := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.rp))), uintptr(len(r.rp)))
+		r.iov.Base = unsafe.SliceData(r.rp)
+		r.iov.SetLen(len(r.rp))
+		r.msg.Control = &r.oob[0]
+		r.msg.SetControllen(len(r.oob))
+		n, _, errno := unix.RawSyscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&r.msg)), 0)
 		if errno == unix.EAGAIN {
 			return false // wait in the poller
 		}
 		r.rn, r.rerrno = int(n), errno
+		if errno == 0 && n > 0 {
+			if t, ok := rxTimestamp(r.oob[:r.msg.Controllen]); ok {
+				r.rxTime.Store(t)
+			}
+		}
 		return true
+	}
+	r.lowatFn = func(fd uintptr) {
+		v := r.lowat
+		_, _, r.lowatErr = unix.RawSyscall6(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_RCVLOWAT,
+			uintptr(unsafe.Pointer(&v)), unsafe.Sizeof(v), 0)
 	}
 	r.writeFn = func(fd uintptr) bool {
 		n, _, errno := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.wp))), uintptr(len(r.wp)))
 		if errno == unix.EAGAIN {
+			if r.wtimeout > 0 && !r.wdeadline {
+				r.wdeadline = r.TCPConn.SetWriteDeadline(time.Now().Add(r.wtimeout)) == nil
+			}
 			return false
 		}
 		r.wn, r.werrno = int(n), errno
@@ -86,6 +123,71 @@ func (c *rawConn) Read(p []byte) (int, error) {
 		}
 		return c.rn, nil
 	}
+}
+
+// rxTimestamp finds an SCM_TIMESTAMPNS message among control messages.
+func rxTimestamp(oob []byte) (int64, bool) {
+	for len(oob) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		if h.Len < unix.SizeofCmsghdr || int(h.Len) > len(oob) {
+			return 0, false
+		}
+		data := oob[unix.CmsgLen(0):h.Len]
+		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && len(data) >= int(unsafe.Sizeof(unix.Timespec{})) {
+			ts := (*unix.Timespec)(unsafe.Pointer(&data[0]))
+			return ts.Nano(), true
+		}
+		oob = oob[min(unix.CmsgSpace(int(h.Len)-unix.CmsgLen(0)), len(oob)):]
+	}
+	return 0, false
+}
+
+// recvTime is the kernel's receive time, Unix ns, of the data the last
+// Read returned, or 0 if the kernel gives none.
+func (c *rawConn) recvTime() int64 { return c.rxTime.Load() }
+
+// quietLowat is the SO_RCVLOWAT of a quiet connection: more than the
+// replies that pile up between two ticks of an idle agent (an echo is 32
+// bytes), and small enough that the kernel does not grow the receive
+// buffer for it.
+const quietLowat = 4096
+
+// setQuiet tells the kernel not to wake the reader for small replies
+// (quiet), or to wake it for every byte again. An idle agent's heartbeat
+// echoes then wait in the socket until it wakes for its next tick, instead
+// of waking it a second time per heartbeat; their receive time still comes
+// from the kernel (recvTime). Lowering the mark signals data that already
+// waits (Linux 4.18 and later), so leaving quiet lets the reader catch up
+// at once. A peer's FIN or RST wakes the reader either way.
+func (c *rawConn) setQuiet(q bool) error {
+	c.lowat = 1
+	if q {
+		c.lowat = quietLowat
+	}
+	if err := c.rc.Control(c.lowatFn); err != nil {
+		return err
+	}
+	if c.lowatErr != 0 {
+		return os.NewSyscallError("setsockopt SO_RCVLOWAT", c.lowatErr)
+	}
+	return nil
+}
+
+// writeWithin writes p, failing with a timeout if the rest of p is not
+// taken within d of the first time the socket buffer is full. Unlike a deadline set before every write, which leaves a
+// runtime timer behind that wakes the process when it would have expired,
+// the deadline is set only once a write has to wait, which an agent's
+// small writes almost never do.
+func (c *rawConn) writeWithin(p []byte, d time.Duration) (int, error) {
+	c.wtimeout = d
+	defer func() {
+		c.wtimeout = 0
+		if c.wdeadline {
+			c.wdeadline = false
+			_ = c.TCPConn.SetWriteDeadline(time.Time{})
+		}
+	}()
+	return c.Write(p)
 }
 
 func (c *rawConn) Write(p []byte) (int, error) {

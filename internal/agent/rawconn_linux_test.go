@@ -7,8 +7,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A rawConn carries a stream larger than the socket buffers both ways
@@ -86,5 +90,181 @@ func TestRawConn(t *testing.T) {
 	var ne net.Error
 	if _, err := c.Read(buf); !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("read past its deadline: %v", err)
+	}
+}
+
+// A quiet rawConn is not woken by a small reply; leaving quiet delivers
+// it at once, with the kernel's receive time rather than the read's; the
+// peer's FIN wakes a quiet reader.
+func TestRawConnQuiet(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	dialed, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, ok := <-accepted
+	if !ok {
+		t.Fatal("accept failed")
+	}
+	defer peer.Close()
+	c := withRawIO(dialed).(*rawConn)
+	defer c.Close()
+	if err := c.setQuiet(true); err != nil {
+		t.Fatal(err)
+	}
+
+	type result struct {
+		b   []byte
+		err error
+	}
+	got := make(chan result, 1)
+	read := func() {
+		buf := make([]byte, 64)
+		n, err := c.Read(buf)
+		got <- result{buf[:n], err}
+	}
+	go read()
+	waitParkedRead(t)
+	sent := time.Now()
+	if _, err := peer.Write([]byte("echo")); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the bytes are in the socket, then give a woken reader
+	// ample time to show itself.
+	for waited := 0; ; waited++ {
+		n, err := unix.IoctlGetInt(sysfd(t, c), unix.SIOCINQ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 4 {
+			break
+		}
+		if waited == 10000 {
+			t.Fatal("the peer's bytes never arrived")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case r := <-got:
+		t.Fatalf("a quiet reader was woken by %q (%v)", r.b, r.err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	woke := time.Now()
+	if err := c.setQuiet(false); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-got:
+		if string(r.b) != "echo" || r.err != nil {
+			t.Fatalf("read %q, %v", r.b, r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("leaving quiet did not deliver the waiting bytes")
+	}
+	if rx := c.recvTime(); rx < sent.UnixNano() || rx >= woke.UnixNano() {
+		t.Fatalf("receive time %v not between the write (%v) and the read (%v)",
+			time.Unix(0, rx), sent, woke)
+	}
+
+	if err := c.setQuiet(true); err != nil {
+		t.Fatal(err)
+	}
+	go read()
+	peer.Close()
+	select {
+	case r := <-got:
+		if !errors.Is(r.err, io.EOF) {
+			t.Fatalf("read %q, %v after the peer closed", r.b, r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a quiet reader was not woken by the peer's FIN")
+	}
+}
+
+// waitParkedRead waits until a goroutine waits in the poller inside
+// rawConn.Read, so that what follows cannot reach it before it parks.
+func waitParkedRead(t *testing.T) {
+	buf := make([]byte, 1<<20)
+	for range 10000 {
+		n := runtime.Stack(buf, true)
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			if strings.Contains(g, "[IO wait") && strings.Contains(g, "(*rawConn).Read") {
+				return
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("the reader never waited in the poller")
+}
+
+func sysfd(t *testing.T, c *rawConn) int {
+	var fd int
+	if err := c.rc.Control(func(f uintptr) { fd = int(f) }); err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+// writeWithin times out when the peer takes nothing, and a write that
+// never waited leaves no deadline behind.
+func TestRawConnWriteWithin(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	dialed, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, ok := <-accepted
+	if !ok {
+		t.Fatal("accept failed")
+	}
+	defer peer.Close()
+	c := withRawIO(dialed).(*rawConn)
+	defer c.Close()
+
+	if _, err := c.writeWithin([]byte("small"), 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if c.wdeadline {
+		t.Fatal("a write that did not wait set a deadline")
+	}
+	// The peer reads nothing: a write larger than both socket buffers
+	// waits, then times out.
+	start := time.Now()
+	n, err := c.writeWithin(make([]byte, 64<<20), 50*time.Millisecond)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("wrote %d bytes to a peer that reads nothing: %v", n, err)
+	}
+	if d := time.Since(start); d < 50*time.Millisecond {
+		t.Fatalf("timed out after %v, before the 50ms", d)
+	}
+	if c.wdeadline {
+		t.Fatal("the deadline outlived the write")
 	}
 }
