@@ -11,13 +11,20 @@ func init() {
 }
 
 // cpufreqCollector reads /sys/devices/system/cpu/cpuN/cpufreq. Virtual
-// machines often have none; that sends nothing and is not an error.
+// machines often have none; that sends nothing and is not an error. Looking
+// for it costs a directory listing and a failing lookup per CPU, so after a
+// scan that found no cpufreq directory the collector looks again only
+// every cpufreqRescan collections (a cpufreq driver loaded later shows up
+// with that delay).
 type cpufreqCollector struct {
 	dir   string
 	r     fileReader
 	f     [][]byte // reused field slice
 	cache strcache // governor names
+	idle  int      // collections to skip before looking again
 }
+
+const cpufreqRescan = 20
 
 func newCPUFreq(cfg *Config, _ *slog.Logger) (collector, error) {
 	return &cpufreqCollector{dir: cfg.sys("devices", "system", "cpu")}, nil
@@ -33,10 +40,20 @@ var cpufreqFiles = [...]struct{ file, name, help string }{
 }
 
 func (c *cpufreqCollector) update(e *emitter) error {
+	if c.idle > 0 {
+		c.idle--
+		return nil
+	}
 	names, err := c.r.listDir(c.dir)
 	if err != nil {
 		return fmt.Errorf("cpufreq: %w", noData(err))
 	}
+	found := false
+	defer func() {
+		if !found {
+			c.idle = cpufreqRescan
+		}
+	}()
 	for _, n := range names {
 		num, ok := strings.CutPrefix(n, "cpu")
 		if !ok {
@@ -48,6 +65,7 @@ func (c *cpufreqCollector) update(e *emitter) error {
 		if !c.r.exists(c.dir, "/", n, "/cpufreq") {
 			continue // one open instead of seven failing ones
 		}
+		found = true
 		cpu := Label{"cpu", num}
 		for _, f := range cpufreqFiles {
 			khz, err := c.r.readUint(c.dir, "/", n, "/cpufreq/", f.file)

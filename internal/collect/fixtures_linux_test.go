@@ -324,6 +324,48 @@ func TestSysFixtures(t *testing.T) {
 	check(t, got, "node_power_supply_info", `power_supply="BAT0",type="Battery"`, Gauge, 1)
 }
 
+// A host without cpufreq is looked at again only every cpufreqRescan
+// collections; a driver loaded later shows up after at most that many.
+func TestCPUFreqRescan(t *testing.T) {
+	cfg := fixtureConfig(t)
+	cfg.SysPath = t.TempDir()
+	cpu := filepath.Join(cfg.SysPath, "devices", "system", "cpu", "cpu0")
+	if err := os.MkdirAll(cpu, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Enable = map[string]bool{}
+	for _, c := range Collectors() {
+		cfg.Enable[c.Name] = c.Name == "cpufreq"
+	}
+	s, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	freq := func() (n int) {
+		s.Collect(func(m Metric) {
+			if m.Name == "node_cpu_frequency_max_hertz" {
+				n++
+			}
+		})
+		return n
+	}
+	if n := freq(); n != 0 {
+		t.Fatalf("%d samples without cpufreq", n)
+	}
+	writeFile(t, filepath.Join(cpu, "cpufreq", "cpuinfo_max_freq"), "3700000\n")
+	for i := range cpufreqRescan {
+		if n := freq(); n != 0 {
+			t.Fatalf("collection %d after a scan that found nothing looked again", i+1)
+		}
+	}
+	if n := freq(); n != 1 {
+		t.Fatalf("%d samples after %d collections, want the new cpufreq's 1", n, cpufreqRescan+1)
+	}
+	if n := freq(); n != 1 {
+		t.Fatalf("%d samples once cpufreq is known, want 1", n)
+	}
+}
+
 func TestAbsentSysSourcesSendNothing(t *testing.T) {
 	cfg := fixtureConfig(t)
 	cfg.SysPath = t.TempDir()
@@ -443,7 +485,7 @@ func TestNetclassStaticCache(t *testing.T) {
 	}
 	got = collect()
 	absent(t, got, "node_network_up")
-	if n := len(s.entries[0].c.(*netclassCollector).static); n != 0 {
+	if n := len(s.entries[0].c.(*netclassCollector).devs); n != 0 {
 		t.Errorf("%d cached devices after removal, want 0", n)
 	}
 }

@@ -14,34 +14,48 @@ func init() {
 // /sys/class/net. Attributes the kernel refuses to show (carrier of a down
 // interface gives EINVAL) are left out, as node_exporter does.
 //
-// Each attribute is a file, and in a VM every open is costly, so the
-// attributes that only change when the interface is re-created or renamed
-// (static ones) are read when a device appears and then every
+// Each attribute is a file, and reading ~15 files per interface was the
+// agent's largest single cost, so the values are cached per device:
+//
+//   - With a linkWatch (the real /sys of a Linux host), every attribute is
+//     reused until the kernel announces a change to some interface, then
+//     all are read again.
+//   - Without one (a fixture root, or no netlink), the attributes that only
+//     change when the interface is re-created (static ones) are reused and
+//     the others read on every collection.
+//
+// Either way everything is read when a device appears and then every
 // netclassStaticRefresh collections.
 type netclassCollector struct {
-	dir    string
-	r      fileReader
-	cache  strcache                   // label values
-	info   [6]Label                   // reused labels of node_network_info
-	static map[string]*netclassStatic // device -> cached static attributes
-	live   map[string]bool            // devices seen in this collection
+	dir   string
+	r     fileReader
+	cache strcache                   // label values
+	info  [6]Label                   // reused labels of node_network_info
+	watch *linkWatch                 // nil: no change notifications
+	devs  map[string]*netclassDevice // device -> cached attributes
+	live  map[string]bool            // devices seen in this collection
 }
 
-// netclassStatic holds the rarely changing attributes of one device.
-type netclassStatic struct {
-	age            int // collections since the values were read
-	address, bcast string
-	ifalias        string
-	values         [len(netclassAttrs)]float64 // static numeric attributes
-	present        [len(netclassAttrs)]bool    // whether each was readable
+// netclassDevice holds the attributes of one device as last read.
+type netclassDevice struct {
+	age               int // collections since all were read
+	operstate, duplex string
+	address, bcast    string
+	ifalias           string
+	values            [len(netclassAttrs)]float64
+	present           [len(netclassAttrs)]bool // whether each was readable
 }
 
-// netclassStaticRefresh is how many collections the static attributes are
-// reused for.
+// netclassStaticRefresh is how many collections cached attributes are
+// reused for at most.
 const netclassStaticRefresh = 20
 
 func newNetclass(cfg *Config, _ *slog.Logger) (collector, error) {
-	return &netclassCollector{dir: cfg.sys("class", "net"), static: map[string]*netclassStatic{}, live: map[string]bool{}}, nil
+	c := &netclassCollector{dir: cfg.sys("class", "net"), devs: map[string]*netclassDevice{}, live: map[string]bool{}}
+	if cfg.SysPath == "/sys" {
+		c.watch = newLinkWatch()
+	}
+	return c, nil
 }
 
 // netclassAttrs are the numeric attributes, in node_exporter's naming.
@@ -76,46 +90,57 @@ func (c *netclassCollector) update(e *emitter) error {
 	if err != nil {
 		return fmt.Errorf("netclass: %w", noData(err))
 	}
+	// Nothing announced since the last collection: nothing changed.
+	quiet := c.watch != nil && !c.watch.changed()
 	clear(c.live)
 	for _, dev := range devs {
 		c.live[dev] = true
-		if err := c.device(e, dev); err != nil {
+		if err := c.device(e, dev, quiet); err != nil {
 			return err
 		}
 	}
-	for dev := range c.static {
+	for dev := range c.devs {
 		if !c.live[dev] {
-			delete(c.static, dev)
+			delete(c.devs, dev)
 		}
 	}
 	return nil
 }
 
-// staticAttrs returns the cached static attributes of dev, reading them
-// when they are missing or old.
-func (c *netclassCollector) staticAttrs(dev string) (*netclassStatic, error) {
-	st := c.static[dev]
-	if st != nil && st.age < netclassStaticRefresh {
-		st.age++
-		return st, nil
+// attrs returns the attributes of dev, read or reused as the type's
+// comment says.
+func (c *netclassCollector) attrs(dev string, quiet bool) (*netclassDevice, error) {
+	d := c.devs[dev]
+	all := d == nil || d.age >= netclassStaticRefresh || (c.watch != nil && !quiet)
+	switch {
+	case all:
+		d = &netclassDevice{}
+		c.devs[dev] = d
+	case quiet:
+		d.age++
+		return d, nil
+	default:
+		d.age++
 	}
-	st = &netclassStatic{
-		address: c.text(dev, "address"),
-		bcast:   c.text(dev, "broadcast"),
-		ifalias: c.text(dev, "ifalias"),
+	if d.operstate = c.text(dev, "operstate"); d.operstate == "" {
+		return d, nil // not an interface; see device
+	}
+	d.duplex = c.text(dev, "duplex")
+	if all {
+		d.address, d.bcast, d.ifalias = c.text(dev, "address"), c.text(dev, "broadcast"), c.text(dev, "ifalias")
 	}
 	for i, a := range netclassAttrs {
-		if !a.static {
+		if a.static && !all {
 			continue
 		}
 		v, ok, err := c.number(dev, i)
 		if err != nil {
+			delete(c.devs, dev) // read it all again next time
 			return nil, err
 		}
-		st.values[i], st.present[i] = v, ok
+		d.values[i], d.present[i] = v, ok
 	}
-	c.static[dev] = st
-	return st, nil
+	return d, nil
 }
 
 // number reads the numeric attribute netclassAttrs[i] of dev; ok is false
@@ -154,41 +179,33 @@ func (c *netclassCollector) text(dev, file string) string {
 	return c.cache.get(b)
 }
 
-func (c *netclassCollector) device(e *emitter, dev string) error {
-	devLabel := Label{"device", dev}
-	operstate := c.text(dev, "operstate")
-	if operstate == "" {
-		// Not an interface directory (bonding_masters is a file here).
-		return nil
-	}
-	up := 0.0
-	if operstate == "up" {
-		up = 1
-	}
-	e.gauge("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", up, devLabel)
-	st, err := c.staticAttrs(dev)
+func (c *netclassCollector) device(e *emitter, dev string, quiet bool) error {
+	d, err := c.attrs(dev, quiet)
 	if err != nil {
 		return err
 	}
+	if d.operstate == "" {
+		// Not an interface directory (bonding_masters is a file here).
+		return nil
+	}
+	devLabel := Label{"device", dev}
+	up := 0.0
+	if d.operstate == "up" {
+		up = 1
+	}
+	e.gauge("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", up, devLabel)
 	c.info = [6]Label{
-		{"address", st.address},
-		{"broadcast", st.bcast},
+		{"address", d.address},
+		{"broadcast", d.bcast},
 		devLabel,
-		{"duplex", c.text(dev, "duplex")},
-		{"ifalias", st.ifalias},
-		{"operstate", operstate},
+		{"duplex", d.duplex},
+		{"ifalias", d.ifalias},
+		{"operstate", d.operstate},
 	}
 	e.gauge("node_network_info", "Non-numeric data from /sys/class/net/<iface>, value is always 1.", 1, c.info[:]...)
 	for i, a := range netclassAttrs {
-		v, ok := st.values[i], st.present[i]
-		if !a.static {
-			var err error
-			if v, ok, err = c.number(dev, i); err != nil {
-				return err
-			}
-		}
-		if ok {
-			e.send(a.name, a.help, a.t, v, []Label{devLabel})
+		if d.present[i] {
+			e.send(a.name, a.help, a.t, d.values[i], []Label{devLabel})
 		}
 	}
 	return nil
