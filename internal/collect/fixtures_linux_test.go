@@ -151,6 +151,61 @@ func TestFilesystemFixture(t *testing.T) {
 	}
 }
 
+// The remembered header lines follow the files: new values are read
+// through them, and a line that changed is mapped anew.
+func TestNetstatLinesChange(t *testing.T) {
+	cfg := fixtureConfig(t)
+	cfg.ProcPath = t.TempDir()
+	write := func(netstat, snmp, snmp6 string) {
+		writeFile(t, filepath.Join(cfg.ProcPath, "net", "netstat"), netstat)
+		writeFile(t, filepath.Join(cfg.ProcPath, "net", "snmp"), snmp)
+		writeFile(t, filepath.Join(cfg.ProcPath, "net", "snmp6"), snmp6)
+	}
+	cfg.Enable = map[string]bool{}
+	for _, c := range Collectors() {
+		cfg.Enable[c.Name] = c.Name == "netstat"
+	}
+	s, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect := func() []sample {
+		var out []sample
+		s.Collect(func(m Metric) {
+			if !strings.HasPrefix(m.Name, "node_scrape_") {
+				out = append(out, copySample(m))
+			}
+		})
+		return out
+	}
+	write("TcpExt: ListenDrops TCPTimeouts SyncookiesSent\nTcpExt: 1 2 3\n", "Tcp: RtoMin ActiveOpens\nTcp: 200 5\n", "Udp6InErrors 3\nIp6InReceives 9\n")
+	collect()
+	write("TcpExt: ListenDrops TCPTimeouts SyncookiesSent\nTcpExt: 11 12 13\n", "Tcp: RtoMin ActiveOpens\nTcp: 200 15\n", "Udp6InErrors 13\nIp6InReceives 19\n")
+	got := collect()
+	check(t, got, "node_netstat_TcpExt_ListenDrops", "", Untyped, 11)
+	check(t, got, "node_netstat_TcpExt_TCPTimeouts", "", Untyped, 12)
+	check(t, got, "node_netstat_TcpExt_SyncookiesSent", "", Untyped, 13)
+	check(t, got, "node_netstat_Tcp_ActiveOpens", "", Untyped, 15)
+	check(t, got, "node_netstat_Udp6_InErrors", "", Untyped, 13)
+	if len(got) != 5 {
+		t.Errorf("%d samples, want 5: %v", len(got), got)
+	}
+	write("TcpExt: TCPTimeouts ListenDrops\nTcpExt: 7 8\n", "Tcp: ActiveOpens RtoMin\nTcp: 25 200\n", "Udp6NoPorts 4\nIp6InReceives 19\n")
+	got = collect()
+	check(t, got, "node_netstat_TcpExt_TCPTimeouts", "", Untyped, 7)
+	check(t, got, "node_netstat_TcpExt_ListenDrops", "", Untyped, 8)
+	check(t, got, "node_netstat_Tcp_ActiveOpens", "", Untyped, 25)
+	check(t, got, "node_netstat_Udp6_NoPorts", "", Untyped, 4)
+	absent(t, got, "node_netstat_Udp6_InErrors")
+	absent(t, got, "node_netstat_TcpExt_SyncookiesSent")
+	write("TcpExt: TCPTimeouts ListenDrops\nTcpExt: 7\n", "Tcp: ActiveOpens RtoMin\nTcp: 25 200\n", "")
+	failures := s.Stats()[0].Failures
+	collect()
+	if s.Stats()[0].Failures != failures+1 {
+		t.Error("a value line shorter than its remembered header was accepted")
+	}
+}
+
 func TestNetstatFixture(t *testing.T) {
 	got := collectFixture(t, "netstat")
 	check(t, got, "node_netstat_Tcp_ActiveOpens", "", Untyped, 71)
