@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 	"strconv"
 	"time"
 	"unsafe"
@@ -57,11 +58,13 @@ type fileReader struct {
 // keptFile is a file kept open.
 type keptFile struct {
 	fd int
-	// sysfs attributes are shown whole by one read into a buffer large
-	// enough (at most a page), so a short read is their end and the read
-	// that would return 0 is spared. A read of procfs may stop short of
-	// the end at a record boundary.
-	sysfs bool
+	// Shown whole by one read into a buffer large enough, so a short read
+	// is the end and the read that would return 0 is spared: sysfs
+	// attributes (at most a page) and the values under /proc/sys, which
+	// the kernel formats in full before copying any of it. A read of
+	// other procfs files (seq_file) may stop short of the end at a record
+	// boundary.
+	whole bool
 }
 
 const (
@@ -128,7 +131,7 @@ func (r *fileReader) read(parts ...string) ([]byte, error) {
 	name := r.setPath(parts)
 	r.expire()
 	if k, ok := r.kept[string(name)]; ok {
-		b, err := r.readFD(k.fd, !r.mayBlock, k.sysfs)
+		b, err := r.readFD(k.fd, !r.mayBlock, k.whole)
 		if !isGone(err) {
 			return b, err // an attribute may refuse to show (EINVAL) and still be there
 		}
@@ -218,7 +221,7 @@ func (r *fileReader) keep(name string, fd int) bool {
 		r.kept = make(map[string]keptFile)
 		r.keptSince = time.Now()
 	}
-	r.kept[name] = keptFile{fd: fd, sysfs: st.Type == sysfsMagic}
+	r.kept[name] = keptFile{fd: fd, whole: st.Type == sysfsMagic || st.Type == procSuperMagic && strings.Contains(name, "/sys/")}
 	return true
 }
 

@@ -25,8 +25,8 @@ func TestFileReaderKeptHandleRereads(t *testing.T) {
 	if !ok {
 		t.Fatalf("bad counter %q", b)
 	}
-	if k, ok := r.kept[path]; !ok || !k.sysfs {
-		t.Fatalf("%s kept as %+v (%v), want kept as a sysfs file", path, k, ok)
+	if k, ok := r.kept[path]; !ok || !k.whole {
+		t.Fatalf("%s kept as %+v (%v), want kept as a file read whole", path, k, ok)
 	}
 	// Send a few datagrams over loopback so that the counter moves.
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -139,5 +139,24 @@ func TestFileReaderKeptDirectory(t *testing.T) {
 	}
 	if names, err := r.listDir(tmp); err != nil || len(names) != 1 || names[0] != "a" {
 		t.Fatalf("dir with a: %v %v", names, err)
+	}
+}
+
+// Values under /proc/sys are read whole, like sysfs attributes; other
+// procfs files, which may end a read at a record boundary, are not.
+func TestFileReaderWholeFiles(t *testing.T) {
+	var r fileReader
+	defer r.closeKept()
+	for path, whole := range map[string]bool{"/proc/sys/kernel/ostype": true, "/proc/meminfo": false} {
+		b, err := r.read(path)
+		if err != nil {
+			t.Skipf("%s: %v", path, err)
+		}
+		if len(b) == 0 {
+			t.Errorf("%s read empty", path)
+		}
+		if k, ok := r.kept[path]; !ok || k.whole != whole {
+			t.Errorf("%s kept as %+v (%v), want whole=%v", path, k, ok, whole)
+		}
 	}
 }
