@@ -26,6 +26,9 @@ var (
 //
 // statfs runs synchronously: a hung network file system blocks the
 // collection (node_exporter runs it under a timeout in a goroutine).
+//
+// The mount table is read and parsed again only when the kernel says it
+// changed (see fileReader.readChanged); the statfs calls run every time.
 type filesystemCollector struct {
 	mounts, mountsFallback string
 	rootfs                 string
@@ -34,7 +37,9 @@ type filesystemCollector struct {
 	f                      [][]byte           // reused field slice
 	cache                  strcache           // devices, mount points, types
 	skip                   map[string]bool    // "mountpoint\x00fstype" -> excluded
-	seen                   map[[3]string]bool // mounts sent in this collection
+	seen                   map[[3]string]bool // mounts listed
+	list                   []fsMount          // mounts to stat, from the last read of the table
+	listed                 bool               // list holds the table as last read
 	logger                 *slog.Logger
 	st                     unix.Statfs_t // reused: a local would escape to the heap
 }
@@ -98,14 +103,37 @@ func hasOption(opts []byte, opt string) bool {
 	return false
 }
 
+// fsMount is a mount to stat: device, mount point, type, and read-only.
+type fsMount struct {
+	m  [3]string
+	ro bool
+}
+
 func (c *filesystemCollector) update(e *emitter) error {
-	b, err := c.r.read(c.mounts)
+	if err := c.refresh(); err != nil {
+		return err
+	}
+	for _, m := range c.list {
+		c.stat(e, m.m, m.ro)
+	}
+	return nil
+}
+
+// refresh reads and parses the mount table if it changed.
+func (c *filesystemCollector) refresh() error {
+	b, changed, err := c.r.readChanged(c.mounts)
 	if err != nil && isMissing(err) {
-		b, err = c.r.read(c.mountsFallback)
+		b, changed, err = c.r.readChanged(c.mountsFallback)
 	}
 	if err != nil {
+		c.listed = false
 		return fmt.Errorf("filesystem: %w", noData(err))
 	}
+	if !changed && c.listed {
+		return nil
+	}
+	c.listed = false
+	c.list = c.list[:0]
 	clear(c.seen)
 	for len(b) > 0 {
 		var line []byte
@@ -126,8 +154,9 @@ func (c *filesystemCollector) update(e *emitter) error {
 			continue
 		}
 		c.seen[m] = true
-		c.stat(e, m, hasOption(c.f[3], "ro"))
+		c.list = append(c.list, fsMount{m, hasOption(c.f[3], "ro")})
 	}
+	c.listed = true
 	return nil
 }
 

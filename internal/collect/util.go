@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
-	"strings"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -180,6 +180,30 @@ func rawFstatfs(fd int, st *unix.Statfs_t) error {
 	}
 	return nil
 }
+
+// readChanged reads a file whose poll(2) tells of changes, as the mount
+// tables in /proc do (POLLPRI once the table changed since the last poll).
+// If the file is kept open and poll reports no change, it returns changed
+// false and no content: what was read last still holds. A file just
+// opened (the first read, or after keptFor) is read. For files without
+// that poll behaviour, use read: their poll never reports a change.
+func (r *fileReader) readChanged(parts ...string) (b []byte, changed bool, err error) {
+	name := r.setPath(parts)
+	r.expire()
+	if k, ok := r.kept[string(name)]; ok && !r.mayBlock {
+		fds := [1]unix.PollFd{{Fd: int32(k.fd), Events: unix.POLLPRI}}
+		_, _, errno := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), 1,
+			uintptr(unsafe.Pointer(&noWait)), 0, 0, 0)
+		if errno == 0 && fds[0].Revents&(unix.POLLPRI|unix.POLLERR|unix.POLLNVAL) == 0 {
+			return nil, false, nil
+		}
+	}
+	b, err = r.read(parts...)
+	return b, true, err
+}
+
+// noWait is a zero timeout for ppoll.
+var noWait unix.Timespec
 
 // rawFstat is unix.Fstat as a raw system call; see rawFstatfs.
 func rawFstat(fd int, st *unix.Stat_t) error {

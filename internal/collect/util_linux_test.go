@@ -5,10 +5,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A sysfs counter read through a kept handle shows the kernel's current
@@ -158,5 +162,46 @@ func TestFileReaderWholeFiles(t *testing.T) {
 		if k, ok := r.kept[path]; !ok || k.whole != whole {
 			t.Errorf("%s kept as %+v (%v), want whole=%v", path, k, ok, whole)
 		}
+	}
+}
+
+// readChanged reads a mount table once, then again only after a mount. The
+// test mounts a tmpfs in a mount namespace of its own, on a thread that is
+// never given back, and skips where it may not make one.
+func TestFileReaderReadChanged(t *testing.T) {
+	runtime.LockOSThread() // never unlocked: the thread ends with the test
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		t.Skipf("no mount namespace: %v", err)
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		t.Skipf("cannot make the mounts private: %v", err)
+	}
+	const path = "/proc/thread-self/mounts" // self would be the main thread's namespace
+	var r fileReader
+	defer r.closeKept()
+	read := func() (string, bool) {
+		b, changed, err := r.readChanged(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b), changed
+	}
+	if b, changed := read(); !changed || b == "" {
+		t.Fatalf("first read: changed %v, %d bytes", changed, len(b))
+	}
+	if _, changed := read(); changed {
+		t.Fatal("an unchanged table reported changed")
+	}
+	dir := t.TempDir()
+	if err := unix.Mount("hawktest", dir, "tmpfs", 0, "size=64k"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	defer unix.Unmount(dir, 0) //nolint:errcheck // the namespace goes with the thread
+	b, changed := read()
+	if !changed || !strings.Contains(b, "hawktest "+dir+" tmpfs") {
+		t.Fatalf("after a mount: changed %v, table without it:\n%s", changed, b)
+	}
+	if _, changed := read(); changed {
+		t.Fatal("one change reported twice")
 	}
 }
