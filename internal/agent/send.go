@@ -117,8 +117,7 @@ type keepAlive struct {
 }
 
 func newKeepAlive(period time.Duration) *keepAlive {
-	k := &keepAlive{period: period, base: time.Now(), sl: newSleeper(), c: make(chan struct{}, 1)}
-	return k
+	return &keepAlive{period: period, base: time.Now(), sl: newSleeper(), c: make(chan struct{}, 1)}
 }
 
 // rearmer is a sleeper whose running sleep can be moved by another
