@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Agent overhead, side by side for the same minutes: hawk-agent sending to a
 # hawk-server, and Debian's prometheus-node-exporter scraped at the same
-# interval (by curl, as a Prometheus would). Prints CPU seconds, samples
-# collected, CPU per sample and RSS of each, and their ratio.
+# interval (as a Prometheus would), half an interval away from the agent's
+# collections. Prints CPU seconds, samples collected, CPU per sample and RSS
+# of each, and their ratio.
 #
 #   scripts/overhead.sh            # INTERVAL=5s DURATION=120s by default
 # Run from the repository root after `make build`.
@@ -34,19 +35,43 @@ rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 hwm() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 sleep 3 # both started; their start-up is not what is measured
+# The agent collects at its own offset within each interval (it logs it).
+# node_exporter is scraped half an interval away from that, so that neither
+# collection runs while the other does: both read the same kernel files, and
+# overlapping reads slowed both by an amount that changed from run to run.
+offset_ms=$(sed -n 's/.*msg=collecting .*offset_ms=\([0-9]*\).*/\1/p' "$dir/agent.log" | head -1)
+[ -n "$offset_ms" ] || { echo "agent did not log its schedule" >&2; exit 1; }
 a0=$(cpu "$agent_pid")
 stored0=$(metric 'hawk_server_samples_total{outcome="stored"}')
 [ -n "$ne_pid" ] && n0=$(cpu "$ne_pid")
 start=$(date +%s)
 ne_samples=0 scrapes=0
-while [ $(($(date +%s) - start)) -lt "$duration" ]; do
-	if [ -n "$ne_pid" ]; then
-		n=$(curl -sf "http://127.0.0.1:$port/metrics" | grep -cv '^#' || true)
-		ne_samples=$((ne_samples + n))
-		scrapes=$((scrapes + 1))
-	fi
-	sleep "$ivl"
-done
+if [ -n "$ne_pid" ]; then
+	# Scrapes by a Python loop, whose CPU is nobody's measured figure.
+	read -r scrapes ne_samples < <(python3 - "$port" "$ivl" "$offset_ms" "$duration" <<'PY'
+import sys, time, urllib.request
+port, ivl, off, dur = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]) / 1000, float(sys.argv[4])
+phase = (off + ivl / 2) % ivl
+end = time.time() + dur
+scrapes = samples = 0
+while True:
+    now = time.time()
+    t = now - now % ivl + phase
+    if t <= now:
+        t += ivl
+    if t >= end:
+        break
+    time.sleep(t - now)
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    samples += sum(1 for l in body.splitlines() if l and not l.startswith("#"))
+    scrapes += 1
+time.sleep(max(0, end - time.time()))
+print(scrapes, samples)
+PY
+)
+else
+	sleep "$duration"
+fi
 a1=$(cpu "$agent_pid")
 [ -n "$ne_pid" ] && n1=$(cpu "$ne_pid")
 elapsed=$(($(date +%s) - start))

@@ -16,6 +16,7 @@ func (a *Agent) collectLoop(ctx context.Context) {
 	var rec []byte
 	var enc wire.RecordEncoder
 	offset := time.Duration(a.hash64("schedule") % uint64(a.cfg.Interval))
+	a.log.Info("collecting", "interval", a.cfg.Interval, "offset_ms", offset.Milliseconds())
 	sl := newSleeper()
 	defer sl.close()
 	next := nextSlot(a.cfg.Now(), a.cfg.Interval, offset)
