@@ -241,3 +241,47 @@ func TestSelfStat(t *testing.T) {
 		t.Fatal("short line parsed")
 	}
 }
+
+// An agent that sends a batch every 2 s against a 500 ms keep-alive sends
+// heartbeats on a quiet connection: their echoes wait in the socket until
+// the next batch, up to 2 s. The round trip it measures must still be
+// that of the network (from the kernel's receive times), not that wait.
+func TestAgentRTTFromQuietEchoes(t *testing.T) {
+	sink := store.NewMemory()
+	srv, err := server.New(server.Config{Sink: sink, HeartbeatInterval: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{t: t, srv: srv, ln: ln, sink: sink, done: make(chan error, 1)}
+	go func() { ts.done <- srv.Serve(ln) }()
+	t.Cleanup(ts.stop)
+	a, err := New(Config{
+		Servers: []string{ts.addr()}, Interval: 2 * time.Second, SpoolDir: t.TempDir(), Hostname: "testhost",
+		Collect: collect.Config{Enable: map[string]bool{"cpu": false, "filesystem": false, "diskstats": false}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("agent: %v", err)
+		}
+	}()
+	// Three batches: at least two quiet stretches with heartbeats in them.
+	eventually(t, "3 acknowledged batches", func() bool { return a.stats.acked.Load() >= 3 })
+	rtt, offset := time.Duration(a.stats.rtt.Load()), time.Duration(a.stats.offset.Load())
+	if rtt <= 0 || rtt > 250*time.Millisecond {
+		t.Fatalf("round trip %v on loopback; an echo's wait in the socket was counted", rtt)
+	}
+	if offset < -250*time.Millisecond || offset > 250*time.Millisecond {
+		t.Fatalf("clock offset %v against a server on the same clock", offset)
+	}
+}

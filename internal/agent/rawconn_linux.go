@@ -154,11 +154,13 @@ const quietLowat = 4096
 
 // setQuiet tells the kernel not to wake the reader for small replies
 // (quiet), or to wake it for every byte again. An idle agent's heartbeat
-// echoes then wait in the socket until it wakes for its next tick, instead
-// of waking it a second time per heartbeat; their receive time still comes
+// echoes then wait in the socket until it sends its next batch, instead of
+// waking it a second time per heartbeat; their receive time still comes
 // from the kernel (recvTime). Lowering the mark signals data that already
-// waits (Linux 4.18 and later), so leaving quiet lets the reader catch up
-// at once. A peer's FIN or RST wakes the reader either way.
+// waits, so leaving quiet lets the reader catch up at once. (A kernel that
+// ignores the mark for wake-ups, as old ones did, wakes the reader when
+// the data comes: no saving, nothing lost.) A peer's FIN or RST wakes the
+// reader either way.
 func (c *rawConn) setQuiet(q bool) error {
 	c.lowat = 1
 	if q {

@@ -54,8 +54,10 @@ func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.
 		if err := s.fill(); err != nil {
 			return err
 		}
-		// Replies to batches are read at once; with none in flight, the
-		// connection goes quiet until the next tick (see rawConn.setQuiet).
+		// Replies to batches are read at once. With none in flight the
+		// connection goes quiet (see rawConn.setQuiet): heartbeat echoes
+		// wait in the socket until the next batch is sent, or until 4 KiB
+		// of them have come, and are then read with their receive times.
 		s.setQuiet(len(s.inflight) == 0)
 		select {
 		case <-ctx.Done():
@@ -69,9 +71,6 @@ func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.
 			}
 		case <-wait:
 		case <-s.keep.c:
-			// Whatever waits in the socket (the last echo) is read now,
-			// while the agent is awake anyway.
-			s.setQuiet(false)
 			if err := s.heartbeat(); err != nil {
 				return err
 			}
