@@ -245,7 +245,8 @@ func TestSelfStat(t *testing.T) {
 // An agent that sends a batch every 2 s against a 500 ms keep-alive sends
 // heartbeats on a quiet connection: their echoes wait in the socket until
 // the next batch, up to 2 s. The round trip it measures must still be
-// that of the network (from the kernel's receive times), not that wait.
+// that of the network (from the echo of a heartbeat sent with a batch,
+// read as it comes), not that wait.
 func TestAgentRTTFromQuietEchoes(t *testing.T) {
 	sink := store.NewMemory()
 	srv, err := server.New(server.Config{Sink: sink, HeartbeatInterval: 500 * time.Millisecond})

@@ -4,7 +4,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -30,12 +29,6 @@ type rawConn struct {
 	rn     int
 	rerrno syscall.Errno
 	readFn func(fd uintptr) bool
-	// Reads are recvmsg calls that also fetch the kernel's receive time
-	// of the data (SO_TIMESTAMPNS); rxTime is the last one, Unix ns.
-	msg    unix.Msghdr
-	iov    unix.Iovec
-	oob    [64]byte
-	rxTime atomic.Int64
 
 	lowat    int32 // SO_RCVLOWAT wanted, for lowatFn
 	lowatErr syscall.Errno
@@ -63,25 +56,12 @@ func withRawIO(c net.Conn) net.Conn {
 		return c
 	}
 	r := &rawConn{TCPConn: tc, rc: rc}
-	// Receive times are a nicety: without them the reader's clock stands in.
-	_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) })
-	r.msg.Iov = &r.iov
-	r.msg.Iovlen = 1
 	r.readFn = func(fd uintptr) bool {
-		r.iov.Base = unsafe.SliceData(r.rp)
-		r.iov.SetLen(len(r.rp))
-		r.msg.Control = &r.oob[0]
-		r.msg.SetControllen(len(r.oob))
-		n, _, errno := unix.RawSyscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&r.msg)), 0)
+		n, _, errno := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.rp))), uintptr(len(r.rp)))
 		if errno == unix.EAGAIN {
 			return false // wait in the poller
 		}
 		r.rn, r.rerrno = int(n), errno
-		if errno == 0 && n > 0 {
-			if t, ok := rxTimestamp(r.oob[:r.msg.Controllen]); ok {
-				r.rxTime.Store(t)
-			}
-		}
 		return true
 	}
 	r.lowatFn = func(fd uintptr) {
@@ -125,27 +105,6 @@ func (c *rawConn) Read(p []byte) (int, error) {
 	}
 }
 
-// rxTimestamp finds an SCM_TIMESTAMPNS message among control messages.
-func rxTimestamp(oob []byte) (int64, bool) {
-	for len(oob) >= unix.SizeofCmsghdr {
-		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
-		if h.Len < unix.SizeofCmsghdr || int(h.Len) > len(oob) {
-			return 0, false
-		}
-		data := oob[unix.CmsgLen(0):h.Len]
-		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && len(data) >= int(unsafe.Sizeof(unix.Timespec{})) {
-			ts := (*unix.Timespec)(unsafe.Pointer(&data[0]))
-			return ts.Nano(), true
-		}
-		oob = oob[min(unix.CmsgSpace(int(h.Len)-unix.CmsgLen(0)), len(oob)):]
-	}
-	return 0, false
-}
-
-// recvTime is the kernel's receive time, Unix ns, of the data the last
-// Read returned, or 0 if the kernel gives none.
-func (c *rawConn) recvTime() int64 { return c.rxTime.Load() }
-
 // quietLowat is the SO_RCVLOWAT of a quiet connection: more than the
 // replies that pile up between two ticks of an idle agent (an echo is 32
 // bytes), and small enough that the kernel does not grow the receive
@@ -155,12 +114,11 @@ const quietLowat = 4096
 // setQuiet tells the kernel not to wake the reader for small replies
 // (quiet), or to wake it for every byte again. An idle agent's heartbeat
 // echoes then wait in the socket until it sends its next batch, instead of
-// waking it a second time per heartbeat; their receive time still comes
-// from the kernel (recvTime). Lowering the mark signals data that already
-// waits, so leaving quiet lets the reader catch up at once. (A kernel that
-// ignores the mark for wake-ups, as old ones did, wakes the reader when
-// the data comes: no saving, nothing lost.) A peer's FIN or RST wakes the
-// reader either way.
+// waking it a second time per heartbeat. Lowering the mark signals data
+// that already waits, so leaving quiet lets the reader catch up at once.
+// (A kernel that ignores the mark for wake-ups, as old ones did, wakes the
+// reader when the data comes: no saving, nothing lost.) A peer's FIN or
+// RST wakes the reader either way.
 func (c *rawConn) setQuiet(q bool) error {
 	c.lowat = 1
 	if q {

@@ -28,11 +28,15 @@ type sendState struct {
 	batch      wire.Batch
 	out        []byte
 	rtt        time.Duration // last measured, for the heartbeat
-	lastHB     time.Time     // when the last heartbeat was written
-	rttEvery   time.Duration // see rttEveryBeats
 	keep       *keepAlive
 	quiet      quietConn // nil if the connection cannot go quiet
 	isQuiet    bool
+	// On a connection that goes quiet, only the echo of a heartbeat sent
+	// with a batch is read as it arrives; timed is that heartbeat's
+	// agent time (0: none awaited), measured when an echo last was.
+	timed    int64
+	measured time.Time
+	rttEvery time.Duration // see rttEveryBeats
 }
 
 func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.Duration) error {
@@ -54,11 +58,12 @@ func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.
 		if err := s.fill(); err != nil {
 			return err
 		}
-		// Replies to batches are read at once. With none in flight the
-		// connection goes quiet (see rawConn.setQuiet): heartbeat echoes
-		// wait in the socket until the next batch is sent, or until 4 KiB
-		// of them have come, and are then read with their receive times.
-		s.setQuiet(len(s.inflight) == 0)
+		// Replies to batches, and the echo of a heartbeat sent with one,
+		// are read as they come. Otherwise the connection goes quiet (see
+		// rawConn.setQuiet): the echoes of heartbeats sent alone wait in
+		// the socket until the next batch is sent (or until 4 KiB of them
+		// have come), and tell nothing of the round trip then.
+		s.setQuiet(len(s.inflight) == 0 && s.timed == 0)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -78,15 +83,16 @@ func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.
 	}
 }
 
-// rttEveryBeats: a batch carries a heartbeat along when none went for this
-// many heartbeat intervals, so that the round trip and clock offset stay
-// measured on a link that batches alone keep alive.
+// rttEveryBeats: on a connection that goes quiet, a batch carries a
+// heartbeat along, written before it, when no echo was measured for this
+// many heartbeat intervals; the server echoes it at once, while the batch
+// keeps the connection awake, so round trip and clock offset stay
+// measured.
 const rttEveryBeats = 5
 
 // A quietConn can keep small replies from waking the agent; rawConn is one.
 type quietConn interface {
 	setQuiet(bool) error
-	recvTime() int64
 }
 
 func (s *sendState) setQuiet(q bool) {
@@ -175,13 +181,16 @@ func (s *sendState) fill() error {
 			s.a.log.Error("spooled batch unreadable; skipped", "seq", seq, "err", err)
 			continue
 		}
-		if s.out, err = s.enc.AppendBatch(s.out[:0], seq, &s.batch, s.maxPayload); err != nil {
-			return fmt.Errorf("encode batch %d: %w", seq, err)
-		}
-		if s.a.cfg.Now().Sub(s.lastHB) >= s.rttEvery {
-			if s.out, err = s.appendHeartbeat(s.out); err != nil {
+		s.out = s.out[:0]
+		if s.quiet != nil && s.a.cfg.Now().Sub(s.measured) >= s.rttEvery {
+			var t int64
+			if s.out, t, err = s.appendHeartbeat(s.out); err != nil {
 				return err
 			}
+			s.timed = t
+		}
+		if s.out, err = s.enc.AppendBatch(s.out, seq, &s.batch, s.maxPayload); err != nil {
+			return fmt.Errorf("encode batch %d: %w", seq, err)
 		}
 		if err := s.write(s.out); err != nil {
 			return err
@@ -198,6 +207,12 @@ func (s *sendState) handle(ev event) error {
 	}
 	if ev.echo != nil {
 		h := ev.echo
+		if s.quiet != nil {
+			if h.AgentTime != s.timed {
+				return nil // may have waited in a quiet socket
+			}
+			s.timed, s.measured = 0, s.a.cfg.Now()
+		}
 		rtt := (ev.t4 - h.AgentTime) - (h.ServerSend - h.ServerRecv)
 		offset := ((h.AgentTime - h.ServerRecv) + (ev.t4 - h.ServerSend)) / 2
 		s.a.stats.rtt.Store(rtt)
@@ -218,7 +233,7 @@ func (s *sendState) handle(ev event) error {
 }
 
 func (s *sendState) heartbeat() error {
-	out, err := s.appendHeartbeat(s.out[:0])
+	out, _, err := s.appendHeartbeat(s.out[:0])
 	if err != nil {
 		return err
 	}
@@ -226,13 +241,13 @@ func (s *sendState) heartbeat() error {
 	return s.write(out)
 }
 
-// appendHeartbeat appends a HEARTBEAT frame to out.
-func (s *sendState) appendHeartbeat(out []byte) ([]byte, error) {
-	now := s.a.cfg.Now()
+// appendHeartbeat appends a HEARTBEAT frame to out; t is its agent time.
+func (s *sendState) appendHeartbeat(out []byte) (_ []byte, t int64, err error) {
+	t = s.a.cfg.Now().UnixNano()
 	out, start := wire.BeginFrame(out)
-	out = wire.AppendHeartbeat(out, &wire.Heartbeat{AgentTime: now.UnixNano(), RTT: int64(s.rtt), Offset: s.a.stats.offset.Load()}, false)
-	s.lastHB = now
-	return wire.EndFrame(out, start)
+	out = wire.AppendHeartbeat(out, &wire.Heartbeat{AgentTime: t, RTT: int64(s.rtt), Offset: s.a.stats.offset.Load()}, false)
+	out, err = wire.EndFrame(out, start)
+	return out, t, err
 }
 
 // writeTimeout ends a session whose server takes no bytes for this long.

@@ -183,29 +183,6 @@ func readFrame(conn net.Conn, dec *wire.Decoder) ([]byte, error) {
 	}
 }
 
-// echoTime sets *t4 to the arrival of the echo just decoded, and reports
-// whether it is known. An echo may be read long after it arrived (the
-// connection was quiet; see rawConn.setQuiet), so the kernel's receive time
-// of the read's data stands in for the read's own time. That time is the
-// last data's: it is the echo's only if no other frame followed it in the
-// same read. An echo that others followed has no known arrival and is
-// dropped; the last of several echoes read together ends the read.
-func echoTime(conn net.Conn, dec *wire.Decoder, t4 *int64) bool {
-	qc, ok := conn.(quietConn)
-	if !ok {
-		return true // read as it arrived: the read's time stands
-	}
-	t := qc.recvTime()
-	switch {
-	case t <= 0 || t > *t4:
-		return true // no kernel time: the read's time stands
-	case dec.Pending() > 0:
-		return false
-	}
-	*t4 = t
-	return true
-}
-
 // readLoop turns the server's frames into events until the connection ends.
 func (a *Agent) readLoop(conn net.Conn, dec *wire.Decoder, events chan<- event) {
 	defer close(events)
@@ -226,9 +203,6 @@ func (a *Agent) readLoop(conn net.Conn, dec *wire.Decoder, events chan<- event) 
 		case k == wire.KindHeartbeatEcho:
 			m, derr := wire.DecodeHeartbeat(p)
 			ev.echo, ev.t4, ev.err = &m, a.cfg.Now().UnixNano(), derr
-			if !echoTime(conn, dec, &ev.t4) {
-				continue
-			}
 		case k == wire.KindGoAway:
 			m, _ := wire.DecodeGoAway(p)
 			ev.err = &goAway{after: m.ReconnectAfter}
