@@ -33,9 +33,9 @@ type sendState struct {
 	isQuiet    bool
 	// On a connection that goes quiet, only the echo of a heartbeat sent
 	// with a batch is read as it arrives; timed is that heartbeat's
-	// agent time (0: none awaited), measured when an echo last was.
+	// agent time (0: none awaited), timedAt when it was sent.
 	timed    int64
-	measured time.Time
+	timedAt  time.Time
 	rttEvery time.Duration // see rttEveryBeats
 }
 
@@ -84,10 +84,9 @@ func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.
 }
 
 // rttEveryBeats: on a connection that goes quiet, a batch carries a
-// heartbeat along, written before it, when no echo was measured for this
-// many heartbeat intervals; the server echoes it at once, while the batch
-// keeps the connection awake, so round trip and clock offset stay
-// measured.
+// heartbeat along, written before it, every this many heartbeat intervals;
+// the server echoes it at once, while the batch keeps the connection
+// awake, so round trip and clock offset stay measured.
 const rttEveryBeats = 5
 
 // A quietConn can keep small replies from waking the agent; rawConn is one.
@@ -182,12 +181,11 @@ func (s *sendState) fill() error {
 			continue
 		}
 		s.out = s.out[:0]
-		if s.quiet != nil && s.a.cfg.Now().Sub(s.measured) >= s.rttEvery {
-			var t int64
-			if s.out, t, err = s.appendHeartbeat(s.out); err != nil {
+		if now := s.a.cfg.Now(); s.quiet != nil && now.Sub(s.timedAt) >= s.rttEvery {
+			if s.out, s.timed, err = s.appendHeartbeat(s.out); err != nil {
 				return err
 			}
-			s.timed = t
+			s.timedAt = now
 		}
 		if s.out, err = s.enc.AppendBatch(s.out, seq, &s.batch, s.maxPayload); err != nil {
 			return fmt.Errorf("encode batch %d: %w", seq, err)
@@ -211,7 +209,7 @@ func (s *sendState) handle(ev event) error {
 			if h.AgentTime != s.timed {
 				return nil // may have waited in a quiet socket
 			}
-			s.timed, s.measured = 0, s.a.cfg.Now()
+			s.timed = 0
 		}
 		rtt := (ev.t4 - h.AgentTime) - (h.ServerSend - h.ServerRecv)
 		offset := ((h.AgentTime - h.ServerRecv) + (ev.t4 - h.ServerSend)) / 2
