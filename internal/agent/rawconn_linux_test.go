@@ -19,33 +19,8 @@ import (
 // (partial writes, waits in the poller), ends reads with io.EOF when the
 // peer closes, and honours deadlines.
 func TestRawConn(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- c
-	}()
-	dialed, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer, ok := <-accepted
-	if !ok {
-		t.Fatal("accept failed")
-	}
-	c := withRawIO(dialed)
-	if _, ok := c.(*rawConn); !ok {
-		t.Fatalf("withRawIO gave %T", c)
-	}
-	defer c.Close()
+	rc, peer := rawPair(t)
+	var c net.Conn = rc
 
 	data := make([]byte, 8<<20)
 	for i := range data {
@@ -96,31 +71,7 @@ func TestRawConn(t *testing.T) {
 // A quiet rawConn is not woken by a small reply; leaving quiet delivers
 // it at once; the peer's FIN wakes a quiet reader.
 func TestRawConnQuiet(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- c
-	}()
-	dialed, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer, ok := <-accepted
-	if !ok {
-		t.Fatal("accept failed")
-	}
-	defer peer.Close()
-	c := withRawIO(dialed).(*rawConn)
-	defer c.Close()
+	c, peer := rawPair(t)
 	if err := c.setQuiet(true); err != nil {
 		t.Fatal(err)
 	}
@@ -203,22 +154,14 @@ func waitParkedRead(t *testing.T) {
 	t.Fatal("the reader never waited in the poller")
 }
 
-func sysfd(t *testing.T, c *rawConn) int {
-	var fd int
-	if err := c.rc.Control(func(f uintptr) { fd = int(f) }); err != nil {
-		t.Fatal(err)
-	}
-	return fd
-}
-
-// writeWithin times out when the peer takes nothing, and a write that
-// never waited leaves no deadline behind.
-func TestRawConnWriteWithin(t *testing.T) {
+// rawPair returns a rawConn over loopback and its peer's end; both are
+// closed when the test ends.
+func rawPair(t *testing.T) (*rawConn, net.Conn) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
 	accepted := make(chan net.Conn, 1)
 	go func() {
 		c, err := ln.Accept()
@@ -236,9 +179,29 @@ func TestRawConnWriteWithin(t *testing.T) {
 	if !ok {
 		t.Fatal("accept failed")
 	}
-	defer peer.Close()
-	c := withRawIO(dialed).(*rawConn)
-	defer c.Close()
+	ln.Close()
+	t.Cleanup(func() { peer.Close() })
+	w := withRawIO(dialed)
+	c, ok := w.(*rawConn)
+	if !ok {
+		t.Fatalf("withRawIO gave %T", w)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, peer
+}
+
+func sysfd(t *testing.T, c *rawConn) int {
+	var fd int
+	if err := c.rc.Control(func(f uintptr) { fd = int(f) }); err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+// writeWithin times out when the peer takes nothing, and a write that
+// never waited leaves no deadline behind.
+func TestRawConnWriteWithin(t *testing.T) {
+	c, _ := rawPair(t) // the peer reads nothing
 
 	if _, err := c.writeWithin([]byte("small"), 50*time.Millisecond); err != nil {
 		t.Fatal(err)

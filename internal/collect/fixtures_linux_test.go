@@ -161,23 +161,8 @@ func TestNetstatLinesChange(t *testing.T) {
 		writeFile(t, filepath.Join(cfg.ProcPath, "net", "snmp"), snmp)
 		writeFile(t, filepath.Join(cfg.ProcPath, "net", "snmp6"), snmp6)
 	}
-	cfg.Enable = map[string]bool{}
-	for _, c := range Collectors() {
-		cfg.Enable[c.Name] = c.Name == "netstat"
-	}
-	s, err := New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	collect := func() []sample {
-		var out []sample
-		s.Collect(func(m Metric) {
-			if !strings.HasPrefix(m.Name, "node_scrape_") {
-				out = append(out, copySample(m))
-			}
-		})
-		return out
-	}
+	s := only(t, cfg, "netstat")
+	collect := func() []sample { return samples(s) }
 	write("TcpExt: ListenDrops TCPTimeouts SyncookiesSent\nTcpExt: 1 2 3\n", "Tcp: RtoMin ActiveOpens\nTcp: 200 5\n", "Udp6InErrors 3\nIp6InReceives 9\n")
 	collect()
 	write("TcpExt: ListenDrops TCPTimeouts SyncookiesSent\nTcpExt: 11 12 13\n", "Tcp: RtoMin ActiveOpens\nTcp: 200 15\n", "Udp6InErrors 13\nIp6InReceives 19\n")
@@ -388,14 +373,7 @@ func TestCPUFreqRescan(t *testing.T) {
 	if err := os.MkdirAll(cpu, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Enable = map[string]bool{}
-	for _, c := range Collectors() {
-		cfg.Enable[c.Name] = c.Name == "cpufreq"
-	}
-	s, err := New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := only(t, cfg, "cpufreq")
 	freq := func() (n int) {
 		s.Collect(func(m Metric) {
 			if m.Name == "node_cpu_frequency_max_hertz" {
@@ -511,20 +489,8 @@ func TestNetclassStaticCache(t *testing.T) {
 	for f, v := range map[string]string{"operstate": "up\n", "mtu": "1500\n", "address": "02:00:00:00:00:01\n", "ifindex": "9\n"} {
 		writeFile(t, filepath.Join(dir, f), v)
 	}
-	enable := map[string]bool{}
-	for _, c := range Collectors() {
-		enable[c.Name] = c.Name == "netclass"
-	}
-	cfg.Enable = enable
-	s, err := New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	collect := func() []sample {
-		var out []sample
-		s.Collect(func(m Metric) { out = append(out, copySample(m)) })
-		return out
-	}
+	s := only(t, cfg, "netclass")
+	collect := func() []sample { return samples(s) }
 	collect()
 	writeFile(t, filepath.Join(dir, "mtu"), "9000\n")
 	writeFile(t, filepath.Join(dir, "address"), "02:00:00:00:00:02\n")
@@ -616,14 +582,7 @@ func TestOSRelease(t *testing.T) {
 	check(t, got, "node_os_support_end_timestamp_seconds", "", Gauge, float64(time.Date(2030, 6, 30, 0, 0, 0, 0, time.UTC).Unix()))
 
 	// /etc/os-release wins over /usr/lib; a changed file is parsed again.
-	cfg.Enable = map[string]bool{}
-	for _, c := range Collectors() {
-		cfg.Enable[c.Name] = c.Name == "os"
-	}
-	s, err := New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := only(t, cfg, "os")
 	for _, tc := range []struct {
 		content string
 		want    float64

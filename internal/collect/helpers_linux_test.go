@@ -81,22 +81,34 @@ func copySample(m Metric) sample {
 // the node_scrape_collector_* ones, and its Stat.
 func collectWith(t *testing.T, cfg Config, name string) ([]sample, Stat) {
 	t.Helper()
-	enable := map[string]bool{}
+	s := only(t, cfg, name)
+	return samples(s), s.Stats()[0]
+}
+
+// only returns a Set of the one collector name over cfg.
+func only(t *testing.T, cfg Config, name string) *Set {
+	t.Helper()
+	cfg.Enable = map[string]bool{}
 	for _, c := range Collectors() {
-		enable[c.Name] = c.Name == name
+		cfg.Enable[c.Name] = c.Name == name
 	}
-	cfg.Enable = enable
 	s, err := New(cfg, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	return s
+}
+
+// samples collects once from s and returns the samples, without the
+// node_scrape_collector_* ones.
+func samples(s *Set) []sample {
 	var out []sample
 	s.Collect(func(m Metric) {
 		if !strings.HasPrefix(m.Name, "node_scrape_collector_") {
 			out = append(out, copySample(m))
 		}
 	})
-	return out, s.Stats()[0]
+	return out
 }
 
 // collectFixture runs one collector over testdata and fails on an error.

@@ -79,14 +79,7 @@ func TestNetclassWatch(t *testing.T) {
 	for f, v := range map[string]string{"operstate": "up\n", "mtu": "1500\n", "carrier_changes": "2\n"} {
 		writeFile(t, filepath.Join(dir, f), v)
 	}
-	cfg.Enable = map[string]bool{}
-	for _, c := range Collectors() {
-		cfg.Enable[c.Name] = c.Name == "netclass"
-	}
-	s, err := New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := only(t, cfg, "netclass")
 	nc := s.entries[0].c.(*netclassCollector)
 	if nc.watch != nil {
 		t.Fatal("a watch on a fixture root")
@@ -94,11 +87,7 @@ func TestNetclassWatch(t *testing.T) {
 	if nc.watch = newLinkWatch(); nc.watch == nil {
 		t.Fatal("no netlink socket")
 	}
-	collect := func() []sample {
-		var out []sample
-		s.Collect(func(m Metric) { out = append(out, copySample(m)) })
-		return out
-	}
+	collect := func() []sample { return samples(s) }
 	collect()
 	writeFile(t, filepath.Join(dir, "mtu"), "9000\n")
 	writeFile(t, filepath.Join(dir, "carrier_changes"), "3\n")
