@@ -162,11 +162,10 @@ func TestNetstatLinesChange(t *testing.T) {
 		writeFile(t, filepath.Join(cfg.ProcPath, "net", "snmp6"), snmp6)
 	}
 	s := only(t, cfg, "netstat")
-	collect := func() []sample { return samples(s) }
 	write("TcpExt: ListenDrops TCPTimeouts SyncookiesSent\nTcpExt: 1 2 3\n", "Tcp: RtoMin ActiveOpens\nTcp: 200 5\n", "Udp6InErrors 3\nIp6InReceives 9\n")
-	collect()
+	samples(s)
 	write("TcpExt: ListenDrops TCPTimeouts SyncookiesSent\nTcpExt: 11 12 13\n", "Tcp: RtoMin ActiveOpens\nTcp: 200 15\n", "Udp6InErrors 13\nIp6InReceives 19\n")
-	got := collect()
+	got := samples(s)
 	check(t, got, "node_netstat_TcpExt_ListenDrops", "", Untyped, 11)
 	check(t, got, "node_netstat_TcpExt_TCPTimeouts", "", Untyped, 12)
 	check(t, got, "node_netstat_TcpExt_SyncookiesSent", "", Untyped, 13)
@@ -176,7 +175,7 @@ func TestNetstatLinesChange(t *testing.T) {
 		t.Errorf("%d samples, want 5: %v", len(got), got)
 	}
 	write("TcpExt: TCPTimeouts ListenDrops\nTcpExt: 7 8\n", "Tcp: ActiveOpens RtoMin\nTcp: 25 200\n", "Udp6NoPorts 4\nIp6InReceives 19\n")
-	got = collect()
+	got = samples(s)
 	check(t, got, "node_netstat_TcpExt_TCPTimeouts", "", Untyped, 7)
 	check(t, got, "node_netstat_TcpExt_ListenDrops", "", Untyped, 8)
 	check(t, got, "node_netstat_Tcp_ActiveOpens", "", Untyped, 25)
@@ -185,7 +184,7 @@ func TestNetstatLinesChange(t *testing.T) {
 	absent(t, got, "node_netstat_TcpExt_SyncookiesSent")
 	write("TcpExt: TCPTimeouts ListenDrops\nTcpExt: 7\n", "Tcp: ActiveOpens RtoMin\nTcp: 25 200\n", "")
 	failures := s.Stats()[0].Failures
-	collect()
+	samples(s)
 	if s.Stats()[0].Failures != failures+1 {
 		t.Error("a value line shorter than its remembered header was accepted")
 	}
@@ -490,21 +489,20 @@ func TestNetclassStaticCache(t *testing.T) {
 		writeFile(t, filepath.Join(dir, f), v)
 	}
 	s := only(t, cfg, "netclass")
-	collect := func() []sample { return samples(s) }
-	collect()
+	samples(s)
 	writeFile(t, filepath.Join(dir, "mtu"), "9000\n")
 	writeFile(t, filepath.Join(dir, "address"), "02:00:00:00:00:02\n")
-	got := collect()
+	got := samples(s)
 	check(t, got, "node_network_mtu_bytes", `device="eth9"`, Gauge, 9000)
 	check(t, got, "node_network_info", `address="02:00:00:00:00:01",broadcast="",device="eth9",duplex="",ifalias="",operstate="up"`, Gauge, 1)
 	for range netclassStaticRefresh {
-		got = collect()
+		got = samples(s)
 	}
 	check(t, got, "node_network_info", `address="02:00:00:00:00:02",broadcast="",device="eth9",duplex="",ifalias="",operstate="up"`, Gauge, 1)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	got = collect()
+	got = samples(s)
 	absent(t, got, "node_network_up")
 	if n := len(s.entries[0].c.(*netclassCollector).devs); n != 0 {
 		t.Errorf("%d cached devices after removal, want 0", n)
