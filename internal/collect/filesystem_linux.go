@@ -32,7 +32,7 @@ var (
 type filesystemCollector struct {
 	mounts, mountsFallback string
 	rootfs                 string
-	statfs                 func(string, *unix.Statfs_t) error
+	statfs, statfsLocal    func(string, *unix.Statfs_t) error
 	r                      fileReader
 	f                      [][]byte           // reused field slice
 	cache                  strcache           // devices, mount points, types
@@ -54,6 +54,7 @@ func newFilesystem(cfg *Config, logger *slog.Logger) (collector, error) {
 		mountsFallback: cfg.proc("mounts"),
 		rootfs:         root,
 		statfs:         cfg.seams.statfs,
+		statfsLocal:    cfg.seams.statfsLocal,
 		skip:           map[string]bool{},
 		seen:           map[[3]string]bool{},
 		logger:         logger,
@@ -101,6 +102,16 @@ func hasOption(opts []byte, opt string) bool {
 		}
 	}
 	return false
+}
+
+// localFS are file system types on local devices (or in memory), whose
+// statfs answers from the super block in memory and cannot hang the way a
+// network or FUSE file system's can; theirs is a raw system call. Others,
+// named here or not, get an ordinary one.
+var localFS = map[string]bool{
+	"ext2": true, "ext3": true, "ext4": true, "xfs": true, "btrfs": true, "f2fs": true, "jfs": true,
+	"reiserfs": true, "bcachefs": true, "nilfs2": true, "vfat": true, "msdos": true, "exfat": true,
+	"ntfs": true, "ntfs3": true, "hfsplus": true, "tmpfs": true, "ramfs": true, "zfs": true,
 }
 
 // fsMount is a mount to stat: device, mount point, type, and read-only.
@@ -165,7 +176,11 @@ func (c *filesystemCollector) refresh() error {
 func (c *filesystemCollector) stat(e *emitter, m [3]string, ro bool) {
 	labels := [3]Label{{"device", m[0]}, {"fstype", m[2]}, {"mountpoint", m[1]}}
 	st := &c.st
-	err := c.statfs(c.rootfs+m[1], st)
+	statfs := c.statfs
+	if localFS[m[2]] {
+		statfs = c.statfsLocal
+	}
+	err := statfs(c.rootfs+m[1], st)
 	devErr, roVal := 0.0, 0.0
 	if err != nil {
 		devErr = 1

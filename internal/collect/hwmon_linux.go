@@ -17,6 +17,7 @@ func init() {
 type hwmonCollector struct {
 	dir   string
 	r     fileReader
+	dirs  fileReader           // the class directory: sysfs directories never block, so raw calls
 	names map[string]hwmonName // "temp:crit" -> metric name and help
 }
 
@@ -107,7 +108,7 @@ func (c *hwmonCollector) metric(typ, prop string) (hwmonName, bool) {
 }
 
 func (c *hwmonCollector) update(e *emitter) error {
-	chips, err := c.r.listDir(c.dir)
+	chips, err := c.dirs.listDir(c.dir)
 	if err != nil {
 		return fmt.Errorf("hwmon: %w", noData(err))
 	}

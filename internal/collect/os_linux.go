@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func init() {
@@ -34,9 +36,14 @@ var osReleaseKeys = [...]struct{ label, key string }{
 type osCollector struct {
 	paths [2]string
 	r     fileReader
-	// raw is the content parsed into info, version and supportEnd; the
-	// file is re-read every collection but parsed only when it changes.
+	// raw is the content parsed into info, version and supportEnd, read
+	// from path, whose inode, size and times were stx. While a raw stat
+	// finds them the same, the file is not read again: reading a regular
+	// file takes ordinary system calls, which wake the Go runtime's
+	// monitor thread (see fileReader.mayBlock).
 	raw        []byte
+	path       string
+	stx        unix.Statx_t
 	info       [len(osReleaseKeys)]Label
 	version    float64 // major.minor of VERSION_ID; 0 if it has none
 	supportEnd float64 // SUPPORT_END as Unix seconds; 0 if absent
@@ -48,18 +55,10 @@ func newOS(cfg *Config, _ *slog.Logger) (collector, error) {
 }
 
 func (c *osCollector) update(e *emitter) error {
-	b, err := c.r.read(c.paths[0])
-	if isMissing(err) {
-		b, err = c.r.read(c.paths[1])
-	}
-	if err != nil {
-		return fmt.Errorf("os: %w", noData(err))
-	}
-	if c.raw == nil || !bytes.Equal(b, c.raw) {
-		if err := c.parse(b); err != nil {
+	if !c.unchanged() {
+		if err := c.reread(); err != nil {
 			return err
 		}
-		c.raw = append(c.raw[:0], b...)
 	}
 	e.gauge("node_os_info", "A metric with a constant '1' value labeled by build_id, id, id_like, image_id, image_version, name, pretty_name, variant, variant_id, version, version_codename, version_id.", 1, c.info[:]...)
 	if c.version > 0 {
@@ -67,6 +66,52 @@ func (c *osCollector) update(e *emitter) error {
 	}
 	if c.supportEnd != 0 {
 		e.gauge("node_os_support_end_timestamp_seconds", "Metric containing the end-of-life date timestamp of the OS.", c.supportEnd)
+	}
+	return nil
+}
+
+// unchanged reports whether the file last parsed is still there as it was.
+// /etc/os-release appearing in front of /usr/lib/os-release is a change of
+// the directory, not of the file, hence the look at the first path.
+func (c *osCollector) unchanged() bool {
+	if c.raw == nil {
+		return false
+	}
+	var st unix.Statx_t
+	if c.path != c.paths[0] && rawStatx(c.paths[0], &st) == nil {
+		return false
+	}
+	if rawStatx(c.path, &st) != nil {
+		return false
+	}
+	return st.Ino == c.stx.Ino && st.Size == c.stx.Size && st.Mtime == c.stx.Mtime && st.Ctime == c.stx.Ctime
+}
+
+// reread reads the os-release file and parses it if its content changed.
+// The file is looked at before it is read, so that a change between the
+// two is seen the next time.
+func (c *osCollector) reread() error {
+	path := c.paths[0]
+	err := rawStatx(path, &c.stx)
+	if err == unix.ENOENT {
+		path = c.paths[1]
+		err = rawStatx(path, &c.stx)
+	}
+	if err != nil {
+		c.stx = unix.Statx_t{} // the read below says what is wrong
+	}
+	b, err := c.r.read(path)
+	if err != nil {
+		c.raw = nil
+		return fmt.Errorf("os: %w", noData(err))
+	}
+	c.path = path
+	if c.raw == nil || !bytes.Equal(b, c.raw) {
+		if err := c.parse(b); err != nil {
+			c.raw = nil
+			return err
+		}
+		c.raw = append(c.raw[:0], b...)
 	}
 	return nil
 }

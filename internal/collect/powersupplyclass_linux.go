@@ -13,7 +13,8 @@ func init() {
 type powerSupplyCollector struct {
 	dir   string
 	r     fileReader
-	cache strcache // types
+	dirs  fileReader // lists the class directory with raw calls: a sysfs directory never blocks
+	cache strcache   // types
 }
 
 func newPowerSupply(cfg *Config, _ *slog.Logger) (collector, error) {
@@ -44,7 +45,7 @@ var powerSupplyAttrs = [...]struct {
 }
 
 func (c *powerSupplyCollector) update(e *emitter) error {
-	names, err := c.r.listDir(c.dir)
+	names, err := c.dirs.listDir(c.dir)
 	if err != nil {
 		return fmt.Errorf("powersupplyclass: %w", noData(err))
 	}

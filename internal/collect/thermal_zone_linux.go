@@ -14,7 +14,8 @@ func init() {
 type thermalZoneCollector struct {
 	dir   string
 	r     fileReader
-	cache strcache // zone and device types
+	dirs  fileReader // lists the class directory with raw calls: a sysfs directory never blocks
+	cache strcache   // zone and device types
 }
 
 func newThermalZone(cfg *Config, _ *slog.Logger) (collector, error) {
@@ -22,7 +23,7 @@ func newThermalZone(cfg *Config, _ *slog.Logger) (collector, error) {
 }
 
 func (c *thermalZoneCollector) update(e *emitter) error {
-	names, err := c.r.listDir(c.dir)
+	names, err := c.dirs.listDir(c.dir)
 	if err != nil {
 		return fmt.Errorf("thermal_zone: %w", noData(err))
 	}
