@@ -49,7 +49,7 @@ func (r *segReader) peek(off int64, n int) ([]byte, error) {
 		r.buf = make([]byte, size)
 	}
 	r.buf = r.buf[:size]
-	k, err := r.f.ReadAt(r.buf, off)
+	k, err := readAt(r.f, r.buf, off)
 	r.buf, r.bufOff = r.buf[:k], off
 	if k < n {
 		if err == nil || errors.Is(err, io.EOF) {

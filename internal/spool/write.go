@@ -56,7 +56,7 @@ func (s *Spool) appendLocked(payload []byte, n int64) (uint64, error) {
 	}
 	ms := now.UnixMilli()
 	s.wbuf = appendRecord(s.wbuf[:0], seq, ms, payload)
-	if _, err := s.wf.Write(s.wbuf); err != nil {
+	if err := writeAll(s.wf, s.wbuf); err != nil {
 		return 0, fmt.Errorf("spool: append: %w", err)
 	}
 	if s.opts.Sync {
