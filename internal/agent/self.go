@@ -2,8 +2,6 @@ package agent
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"os"
 	"strconv"
 	"time"
@@ -54,8 +52,8 @@ func (r *selfStat) read() (cpu, rss float64, ok bool) {
 		}
 		r.f = f
 	}
-	n, err := r.f.ReadAt(r.buf[:], 0)
-	if err != nil && !errors.Is(err, io.EOF) {
+	n, err := preadProc(r.f, r.buf[:])
+	if err != nil {
 		r.f.Close()
 		r.f = nil
 		return 0, 0, false
