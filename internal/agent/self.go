@@ -2,10 +2,13 @@ package agent
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"strconv"
 	"time"
 
+	"hawk/internal/rawio"
 	"hawk/internal/wire"
 )
 
@@ -52,8 +55,8 @@ func (r *selfStat) read() (cpu, rss float64, ok bool) {
 		}
 		r.f = f
 	}
-	n, err := preadProc(r.f, r.buf[:])
-	if err != nil {
+	n, err := rawio.ReadAt(r.f, r.buf[:], 0) // not an ordinary call: see package rawio
+	if err != nil && !errors.Is(err, io.EOF) {
 		r.f.Close()
 		r.f = nil
 		return 0, 0, false

@@ -66,8 +66,7 @@ func rawStatx(path string, st *unix.Statx_t) error {
 	if err != nil {
 		return err
 	}
-	dirfd := unix.AT_FDCWD // a variable: the constant is negative
-	if _, _, errno := unix.RawSyscall6(unix.SYS_STATX, uintptr(dirfd), uintptr(unsafe.Pointer(p)), 0,
+	if _, _, errno := unix.RawSyscall6(unix.SYS_STATX, atFDCWD, uintptr(unsafe.Pointer(p)), 0,
 		unix.STATX_BASIC_STATS, uintptr(unsafe.Pointer(st)), 0); errno != 0 {
 		return errno
 	}

@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"hawk/internal/rawio"
 )
 
 // maxFileSize bounds what readFile keeps in memory; procfs and sysfs files
@@ -213,17 +215,12 @@ func rawFstat(fd int, st *unix.Stat_t) error {
 	return nil
 }
 
-// pread is unix.Pread, or the same system call made without telling the
-// scheduler if raw is set.
+// pread is unix.Pread, or rawio.Pread if raw is set.
 func pread(fd int, p []byte, off int64, raw bool) (int, error) {
 	if !raw {
 		return unix.Pread(fd, p, off)
 	}
-	n, _, errno := unix.RawSyscall6(unix.SYS_PREAD64, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)), uintptr(off), 0, 0)
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(n), nil
+	return rawio.Pread(fd, p, off)
 }
 
 // isGone reports whether a read failed because the file no longer exists.

@@ -7,6 +7,8 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+
+	"hawk/internal/rawio"
 )
 
 // windowSize is how much a segReader reads ahead with one pread.
@@ -49,7 +51,7 @@ func (r *segReader) peek(off int64, n int) ([]byte, error) {
 		r.buf = make([]byte, size)
 	}
 	r.buf = r.buf[:size]
-	k, err := readAt(r.f, r.buf, off)
+	k, err := rawio.ReadAt(r.f, r.buf, off)
 	r.buf, r.bufOff = r.buf[:k], off
 	if k < n {
 		if err == nil || errors.Is(err, io.EOF) {

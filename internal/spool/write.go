@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"hawk/internal/rawio"
 )
 
 // Append assigns the next sequence number to payload and writes the record.
@@ -56,7 +58,7 @@ func (s *Spool) appendLocked(payload []byte, n int64) (uint64, error) {
 	}
 	ms := now.UnixMilli()
 	s.wbuf = appendRecord(s.wbuf[:0], seq, ms, payload)
-	if err := writeAll(s.wf, s.wbuf); err != nil {
+	if err := rawio.WriteAll(s.wf, s.wbuf); err != nil {
 		return 0, fmt.Errorf("spool: append: %w", err)
 	}
 	if s.opts.Sync {
