@@ -37,6 +37,9 @@ func (r *reader) fail(what string) {
 	}
 }
 
+// more reports whether bytes are left: an optional trailing field follows.
+func (r *reader) more() bool { return r.err == nil && r.off < len(r.b) }
+
 func (r *reader) byte1(what string) byte {
 	if r.err != nil || r.off >= len(r.b) {
 		r.fail(what)

@@ -63,6 +63,11 @@ type Hello struct {
 	AgentVersion string  // the agent's software version
 	Labels       []Label // static labels of the agent
 	Token        string  // credentials; empty when none
+
+	// Optional fields: appended after Token, each present only when it or a
+	// later one is set, so that a HELLO without them is the original layout.
+	Secret   string // the per-agent secret the server issued at enrolment; empty before
+	BootTime int64  // the host's boot time, Unix seconds; 0 when unknown
 }
 
 // Welcome accepts a session.
@@ -75,6 +80,10 @@ type Welcome struct {
 	MaxSeries         uint32        // most entries of the series dictionary on one connection
 	Window            uint32        // most batches the agent may have unacknowledged
 	ServerID          string        // names the server, for logs
+
+	// Optional fields, appended after ServerID as in Hello.
+	MaxSampleAge time.Duration // oldest sample the server still stores, relative to its clock (ms on the wire); 0 when unbounded
+	Secret       string        // a secret issued to this agent id at enrolment; empty when none is issued
 }
 
 // Heartbeat carries the agent's clock; its echo adds the server's. From an
@@ -130,7 +139,15 @@ func AppendHello(dst []byte, m *Hello) []byte {
 	dst = appendString(dst, m.Hostname)
 	dst = appendString(dst, m.AgentVersion)
 	dst = appendLabels(dst, m.Labels)
-	return appendString(dst, m.Token)
+	dst = appendString(dst, m.Token)
+	switch {
+	case m.BootTime != 0:
+		dst = appendString(dst, m.Secret)
+		return appendVarint(dst, m.BootTime)
+	case m.Secret != "":
+		return appendString(dst, m.Secret)
+	}
+	return dst
 }
 
 // DecodeHello decodes a HELLO payload. The strings are copies.
@@ -147,6 +164,12 @@ func DecodeHello(p []byte) (Hello, error) {
 	}
 	m.Labels = readLabels(&r, m.Labels[:0])
 	m.Token = r.string("token")
+	if r.more() {
+		m.Secret = r.string("secret")
+	}
+	if r.more() {
+		m.BootTime = r.varint("boot time")
+	}
 	return m, r.err
 }
 
@@ -160,7 +183,15 @@ func AppendWelcome(dst []byte, m *Welcome) []byte {
 	dst = appendUvarint(dst, uint64(m.MaxBatchSamples))
 	dst = appendUvarint(dst, uint64(m.MaxSeries))
 	dst = appendUvarint(dst, uint64(m.Window))
-	return appendString(dst, m.ServerID)
+	dst = appendString(dst, m.ServerID)
+	switch {
+	case m.Secret != "":
+		dst = appendUvarint(dst, uint64(m.MaxSampleAge.Milliseconds()))
+		return appendString(dst, m.Secret)
+	case m.MaxSampleAge != 0:
+		return appendUvarint(dst, uint64(m.MaxSampleAge.Milliseconds()))
+	}
+	return dst
 }
 
 // DecodeWelcome decodes a WELCOME payload.
@@ -178,6 +209,12 @@ func DecodeWelcome(p []byte) (Welcome, error) {
 		MaxSeries:         r.u32("max series"),
 		Window:            r.u32("window"),
 		ServerID:          r.string("server id"),
+	}
+	if r.more() {
+		m.MaxSampleAge = time.Duration(r.uvarint("max sample age")) * time.Millisecond
+	}
+	if r.more() {
+		m.Secret = r.string("secret")
 	}
 	return m, r.err
 }

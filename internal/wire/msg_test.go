@@ -124,3 +124,60 @@ func allocBytes(f func()) uint64 {
 	runtime.ReadMemStats(&b)
 	return (b.TotalAlloc - a.TotalAlloc) / runs
 }
+
+// TestOptionalFields checks the fields appended to HELLO and WELCOME after
+// revision 2's first layout: each combination round-trips, a message
+// without them is byte for byte the original layout (so an older peer
+// reads it), and a message cut inside an optional field is malformed.
+func TestOptionalFields(t *testing.T) {
+	base := Hello{Version: 2, AgentID: "a", Hostname: "h", AgentVersion: "v", Token: "t"}
+	plain := AppendHello(nil, &base)
+	for _, c := range []struct {
+		secret string
+		boot   int64
+	}{{"", 0}, {"k3y", 0}, {"", 1700000000}, {"k3y", -1}} {
+		m := base
+		m.Secret, m.BootTime = c.secret, c.boot
+		p := AppendHello(nil, &m)
+		got, err := DecodeHello(p)
+		if err != nil || !reflect.DeepEqual(got, m) {
+			t.Errorf("hello %+v: got %+v (%v)", c, got, err)
+		}
+		if c == struct {
+			secret string
+			boot   int64
+		}{} && string(p) != string(plain) {
+			t.Errorf("hello without optional fields changed its layout")
+		}
+		// A cut right after the secret is a valid HELLO without a boot time.
+		mid := len(appendString(append([]byte(nil), plain...), c.secret))
+		for n := len(plain) + 1; n < len(p); n++ {
+			if _, err := DecodeHello(p[:n]); err == nil && n != mid {
+				t.Errorf("hello %+v cut to %d of %d bytes decoded without error", c, n, len(p))
+			}
+		}
+	}
+	wbase := Welcome{Version: 2, ServerTime: 1, HeartbeatInterval: time.Second, ServerID: "s"}
+	wplain := AppendWelcome(nil, &wbase)
+	for _, c := range []struct {
+		age    time.Duration
+		secret string
+	}{{0, ""}, {6 * time.Hour, ""}, {0, "k3y"}, {time.Hour, "k3y"}} {
+		m := wbase
+		m.MaxSampleAge, m.Secret = c.age, c.secret
+		p := AppendWelcome(nil, &m)
+		got, err := DecodeWelcome(p)
+		if err != nil || !reflect.DeepEqual(got, m) {
+			t.Errorf("welcome %+v: got %+v (%v)", c, got, err)
+		}
+		if c.age == 0 && c.secret == "" && string(p) != string(wplain) {
+			t.Errorf("welcome without optional fields changed its layout")
+		}
+		mid := len(appendUvarint(append([]byte(nil), wplain...), uint64(c.age.Milliseconds())))
+		for n := len(wplain) + 1; n < len(p); n++ {
+			if _, err := DecodeWelcome(p[:n]); err == nil && n != mid {
+				t.Errorf("welcome %+v cut to %d of %d bytes decoded without error", c, n, len(p))
+			}
+		}
+	}
+}
