@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/config"
 	"github.com/prometheus/prometheus/model/labels"
 )
 
@@ -39,17 +39,11 @@ type RemoteOptions struct {
 	// Name labels the sink's metrics (remote="..."); empty means the URL's
 	// host and path, without user info or query.
 	Name string
-	// Headers are added to every request. They cannot replace the remote
-	// write protocol headers or Authorization when auth is configured.
-	Headers map[string]string
-	// BasicAuthUser and BasicAuthPassword set basic auth when the user is
-	// not empty. BearerToken sets "Authorization: Bearer ..." instead; the
-	// two are exclusive.
-	BasicAuthUser     string
-	BasicAuthPassword string
-	BearerToken       string
-	// TLSConfig is used for https URLs; nil means Go's defaults.
-	TLSConfig *tls.Config
+	// Client configures the HTTP client as Prometheus' remote_write
+	// http_config does: headers, basic auth, authorization, TLS. Headers
+	// cannot replace the remote write protocol's own (prometheus/common
+	// refuses them).
+	Client config.HTTPClientConfig
 	// Timeout bounds one HTTP request; 0 means DefaultRemoteTimeout.
 	Timeout time.Duration
 	// Shards is how many requests may be in flight at once; each shard
@@ -78,7 +72,7 @@ type RemoteOptions struct {
 	// Logger receives a warning per request whose samples the remote
 	// refused; nil discards it.
 	Logger *slog.Logger
-	// HTTPClient sends the requests; nil builds one from TLSConfig. A given
+	// HTTPClient sends the requests; nil builds one from Client. A given
 	// client's idle connections are not closed by Close.
 	HTTPClient *http.Client
 }
@@ -118,8 +112,8 @@ func OpenRemote(opts RemoteOptions) (*Remote, error) {
 	if opts.Slot < 0 || opts.Slot >= MaxSinks {
 		return nil, fmt.Errorf("store: open remote: slot %d outside [0, %d)", opts.Slot, MaxSinks)
 	}
-	if opts.BasicAuthUser != "" && opts.BearerToken != "" {
-		return nil, errors.New("store: open remote: basic auth and bearer token are exclusive")
+	if err := opts.Client.Validate(); err != nil {
+		return nil, fmt.Errorf("store: open remote: %w", err)
 	}
 	opts = remoteDefaults(opts, u)
 	m := newRemoteMetrics(opts.Name)
@@ -130,7 +124,10 @@ func OpenRemote(opts RemoteOptions) (*Remote, error) {
 	}
 	r := &Remote{opts: opts, client: opts.HTTPClient, log: opts.Logger, metrics: m}
 	if r.client == nil {
-		r.client, r.owned = newRemoteClient(opts), true
+		if r.client, err = config.NewClientFromConfig(opts.Client, "remote_write", config.WithUserAgent("hawk-server")); err != nil {
+			return nil, fmt.Errorf("store: open remote: %w", err)
+		}
+		r.owned = true
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -168,13 +165,6 @@ func remoteDefaults(opts RemoteOptions, u *url.URL) RemoteOptions {
 		opts.MaxSamplesPerSend = DefaultMaxSamplesPerSend
 	}
 	return opts
-}
-
-func newRemoteClient(opts RemoteOptions) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = opts.TLSConfig
-	t.MaxIdleConnsPerHost = opts.Shards
-	return &http.Client{Transport: t}
 }
 
 // Appender starts a transaction. See Appender for its rules; Commit returns

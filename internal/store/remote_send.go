@@ -96,22 +96,11 @@ func (r *Remote) post(body []byte) attempt {
 	return classify(resp, msg)
 }
 
-// setHeaders sets the user's headers, then auth and the protocol's headers,
-// which the user's cannot override.
+// setHeaders sets the protocol's headers; the client's round tripper adds
+// the configured ones, auth and the user agent.
 func (r *Remote) setHeaders(h http.Header) {
-	for k, v := range r.opts.Headers {
-		h.Set(k, v)
-	}
-	switch {
-	case r.opts.BasicAuthUser != "":
-		h.Del("Authorization")
-		(&http.Request{Header: h}).SetBasicAuth(r.opts.BasicAuthUser, r.opts.BasicAuthPassword)
-	case r.opts.BearerToken != "":
-		h.Set("Authorization", "Bearer "+r.opts.BearerToken)
-	}
 	h.Set("Content-Encoding", "snappy")
 	h.Set("Content-Type", "application/x-protobuf")
-	h.Set("User-Agent", "hawk-server")
 	h.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
 }
 

@@ -1,12 +1,15 @@
 package store
 
 import (
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -15,6 +18,7 @@ import (
 	"github.com/golang/snappy"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/config"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 )
@@ -553,14 +557,23 @@ func TestRemote503PastMaxRetryTime(t *testing.T) {
 }
 
 func TestRemoteAuthHeaders(t *testing.T) {
+	dir := t.TempDir()
+	secret := func(name, v string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(v+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tenant := map[string]config.Header{"X-Scope-OrgID": {Values: []string{"tenant1"}}}
 	cases := []struct {
-		name string
-		opts RemoteOptions
-		want string
+		name   string
+		client config.HTTPClientConfig
+		want   string
 	}{
-		{"basic", RemoteOptions{BasicAuthUser: "hawk", BasicAuthPassword: "s3cret"}, "Basic aGF3azpzM2NyZXQ="},
-		{"bearer", RemoteOptions{BearerToken: "tok123"}, "Bearer tok123"},
-		{"header", RemoteOptions{Headers: map[string]string{"Authorization": "Custom x"}}, "Custom x"},
+		{"basic", config.HTTPClientConfig{BasicAuth: &config.BasicAuth{Username: "hawk", PasswordFile: secret("pw", "s3cret")}}, "Basic aGF3azpzM2NyZXQ="},
+		{"bearer", config.HTTPClientConfig{Authorization: &config.Authorization{Type: "Bearer", CredentialsFile: secret("tok", "tok123")}}, "Bearer tok123"},
+		{"custom", config.HTTPClientConfig{Authorization: &config.Authorization{Type: "Custom", Credentials: "x"}}, "Custom x"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -572,15 +585,14 @@ func TestRemoteAuthHeaders(t *testing.T) {
 				if got := h.Get("X-Scope-OrgID"); got != "tenant1" {
 					return fmt.Errorf("X-Scope-OrgID = %q", got)
 				}
+				if got := h.Get("Content-Encoding"); got != "snappy" {
+					return fmt.Errorf("Content-Encoding = %q", got)
+				}
 				return nil
 			}
-			opts := c.opts
-			opts.URL = rc.url()
-			opts.Headers = map[string]string{"X-Scope-OrgID": "tenant1", "Content-Type": "text/plain"}
-			for k, v := range c.opts.Headers {
-				opts.Headers[k] = v
-			}
-			r, _ := openRemote(t, opts)
+			client := c.client
+			client.HTTPHeaders = &config.Headers{Headers: tenant}
+			r, _ := openRemote(t, RemoteOptions{URL: rc.url(), Client: client})
 			if err := commitSamples(r, testSeries("auth", 1), 0, 1); err != nil {
 				t.Fatalf("Commit: %v", err)
 			}
@@ -595,8 +607,12 @@ func TestRemoteTLS(t *testing.T) {
 	rc := &receiver{series: map[string][]sample{}}
 	rc.srv = httptest.NewTLSServer(http.HandlerFunc(rc.serve))
 	t.Cleanup(rc.srv.Close)
-	tlsConf := rc.srv.Client().Transport.(*http.Transport).TLSClientConfig
-	r, _ := openRemote(t, RemoteOptions{URL: rc.url(), TLSConfig: tlsConf})
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rc.srv.Certificate().Raw})
+	if err := os.WriteFile(ca, pemCert, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := openRemote(t, RemoteOptions{URL: rc.url(), Client: config.HTTPClientConfig{TLSConfig: config.TLSConfig{CAFile: ca}}})
 	series := testSeries("tls", 2)
 	if err := commitSamples(r, series, 0, 2); err != nil {
 		t.Fatalf("Commit: %v", err)
@@ -650,11 +666,14 @@ func TestRemoteCloseInFlight(t *testing.T) {
 
 func TestOpenRemoteErrors(t *testing.T) {
 	for name, opts := range map[string]RemoteOptions{
-		"empty":      {},
-		"scheme":     {URL: "ftp://x/y"},
-		"no host":    {URL: "http:///api/v1/write"},
-		"slot":       {URL: "http://127.0.0.1:1/w", Slot: MaxSinks},
-		"both auths": {URL: "http://127.0.0.1:1/w", BasicAuthUser: "u", BearerToken: "t"},
+		"empty":   {},
+		"scheme":  {URL: "ftp://x/y"},
+		"no host": {URL: "http:///api/v1/write"},
+		"slot":    {URL: "http://127.0.0.1:1/w", Slot: MaxSinks},
+		"both auths": {URL: "http://127.0.0.1:1/w", Client: config.HTTPClientConfig{
+			BasicAuth: &config.BasicAuth{Username: "u"}, Authorization: &config.Authorization{Credentials: "t"}}},
+		"protocol header": {URL: "http://127.0.0.1:1/w", Client: config.HTTPClientConfig{
+			HTTPHeaders: &config.Headers{Headers: map[string]config.Header{"Content-Encoding": {Values: []string{"gzip"}}}}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if r, err := OpenRemote(opts); err == nil {
