@@ -26,7 +26,8 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("hawk-server", flag.ContinueOnError)
 	cfg := daemon.DefaultConfig()
 	version := fs.Bool("version", false, "print the version and exit")
-	if err := daemon.ParseFlags(fs, &cfg, args); err != nil {
+	warnings, err := daemon.ParseFlags(fs, &cfg, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
@@ -41,6 +42,9 @@ func run(args []string) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("pid", os.Getpid())
+	for _, w := range warnings {
+		log.Warn("config", "warning", w)
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)

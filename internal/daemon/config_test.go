@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
 )
 
@@ -31,7 +32,8 @@ func parse(t *testing.T, yaml string, args ...string) (Config, error) {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return cfg, ParseFlags(fs, &cfg, args)
+	_, err := ParseFlags(fs, &cfg, args)
+	return cfg, err
 }
 
 func TestConfigDefaults(t *testing.T) {
@@ -39,7 +41,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Listen != ":9876" || cfg.HTTP != ":9877" || cfg.Data != "./data" || cfg.Retention.String() != "15d" ||
+	if cfg.Listen != ":9876" || cfg.HTTP != ":9877" || cfg.Data != "./data" || model.Duration(cfg.Retention).String() != "15d" ||
 		time.Duration(cfg.OutOfOrderWindow) < 6*time.Hour || !cfg.LocalTSDB || len(cfg.RemoteWrite.URLs) != 0 {
 		t.Fatalf("defaults %+v", cfg)
 	}
@@ -61,7 +63,7 @@ remote-write:
 	if cfg.Listen != "127.0.0.1:2" { // the command line wins
 		t.Errorf("listen %q", cfg.Listen)
 	}
-	if cfg.Data != "/var/lib/hawk" || cfg.Retention.String() != "30d" || cfg.RemoteWrite.Shards != 8 {
+	if cfg.Data != "/var/lib/hawk" || model.Duration(cfg.Retention).String() != "30d" || cfg.RemoteWrite.Shards != 8 {
 		t.Errorf("file values lost: %+v", cfg)
 	}
 	if strings.Join(cfg.RemoteWrite.URLs, " ") != "http://c/api/v1/write" { // a list on the command line replaces the file's

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/storage"
 
 	"hawk/internal/agent"
@@ -97,7 +98,7 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	apiOpts := api.Options{
 		Queryable: storage.QueryableFunc(func(int64, int64) (storage.Querier, error) { return storage.NoopQuerier(), nil }),
 		Fleet:     fleet{d.srv.Fleet()}, MaxSamples: cfg.QueryMaxSamples, Timeout: time.Duration(cfg.QueryTimeout),
-		BuildInfo: buildInfo(), Retention: cfg.Retention.String(), Registerer: reg, Logger: log.With("component", "api"),
+		BuildInfo: buildInfo(), Retention: model.Duration(cfg.Retention).String(), Registerer: reg, Logger: log.With("component", "api"),
 	}
 	if d.db != nil {
 		apiOpts.Queryable, apiOpts.Metadata = d.db.Storage(), d.db

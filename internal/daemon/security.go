@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -18,78 +17,69 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/model"
 
 	"hawk/internal/agent"
+	"hawk/internal/options"
 	"hawk/internal/server"
 )
 
 // Security holds the TLS, authentication and limit settings of
 // hawk-server (docs/security.md).
 type Security struct {
-	TLSCertFile     string `yaml:"tls-cert-file"`
-	TLSKeyFile      string `yaml:"tls-key-file"`
-	TLSClientCAFile string `yaml:"tls-client-ca-file"`
-	TLSMinVersion   string `yaml:"tls-min-version"`
-	TLSPlaintext    string `yaml:"tls-plaintext"`
-	TLSBindAgentID  bool   `yaml:"tls-bind-agent-id"`
+	TLSCertFile     string
+	TLSKeyFile      string
+	TLSClientCAFile string
+	TLSMinVersion   string
+	TLSPlaintext    string
+	TLSBindAgentID  bool
 
-	AuthTokenFile  string `yaml:"auth-token-file"`
-	AuthTokensFile string `yaml:"auth-tokens-file"`
-	LegacyAllow    string `yaml:"legacy-allow"`
+	AuthTokenFile  string
+	AuthTokensFile string
+	LegacyAllow    string
 
-	MaxConnsPerAddr   int            `yaml:"max-connections-per-address"`
-	MaxAgents         int            `yaml:"max-agents"`
-	MaxDictBytes      int            `yaml:"max-dictionary-bytes"`
-	HandshakeTimeout  model.Duration `yaml:"handshake-timeout"`
-	IdleTimeout       model.Duration `yaml:"idle-timeout"`
-	FrameTimeout      model.Duration `yaml:"frame-timeout"`
-	MaxSeriesPerAgent int            `yaml:"max-series-per-agent"`
-	MaxLabels         int            `yaml:"max-labels-per-series"`
-	MaxLabelNameLen   int            `yaml:"max-label-name-length"`
-	MaxLabelValueLen  int            `yaml:"max-label-value-length"`
-	MaxFutureSkew     model.Duration `yaml:"max-future-skew"`
+	MaxConnsPerAddr   int
+	MaxAgents         int
+	MaxDictBytes      int
+	HandshakeTimeout  time.Duration
+	IdleTimeout       time.Duration
+	FrameTimeout      time.Duration
+	MaxSeriesPerAgent int
+	MaxLabels         int
+	MaxLabelNameLen   int
+	MaxLabelValueLen  int
+	MaxFutureSkew     time.Duration
 
-	HTTPTLSCertFile        string `yaml:"http-tls-cert-file"`
-	HTTPTLSKeyFile         string `yaml:"http-tls-key-file"`
-	HTTPAuthTokenFile      string `yaml:"http-auth-token-file"`
-	HTTPBasicAuthUsersFile string `yaml:"http-basic-auth-users-file"`
+	HTTPTLSCertFile        string
+	HTTPTLSKeyFile         string
+	HTTPAuthTokenFile      string
+	HTTPBasicAuthUsersFile string
 }
 
-func defaultSecurity() Security {
-	return Security{
-		TLSMinVersion: "1.3", TLSPlaintext: "legacy", TLSBindAgentID: true,
-		MaxConnsPerAddr: 20000, MaxAgents: 250000, MaxDictBytes: 64 << 20, HandshakeTimeout: model.Duration(10 * time.Second),
-		FrameTimeout: model.Duration(30 * time.Second), MaxSeriesPerAgent: 50000, MaxLabels: 64,
-		MaxLabelNameLen: 256, MaxLabelValueLen: 4096, MaxFutureSkew: model.Duration(10 * time.Minute),
-	}
-}
-
-func (s *Security) registerFlags(fs *flag.FlagSet) {
-	fs.StringVar(&s.TLSCertFile, "tls-cert-file", s.TLSCertFile, "server certificate (PEM) for agent connections; enables TLS on -listen")
-	fs.StringVar(&s.TLSKeyFile, "tls-key-file", s.TLSKeyFile, "private key (PEM) of -tls-cert-file")
-	fs.StringVar(&s.TLSClientCAFile, "tls-client-ca-file", s.TLSClientCAFile, "CA bundle (PEM) to verify agents' client certificates; enables mutual TLS")
-	fs.StringVar(&s.TLSMinVersion, "tls-min-version", s.TLSMinVersion, "lowest TLS version accepted: 1.2 or 1.3")
-	fs.StringVar(&s.TLSPlaintext, "tls-plaintext", s.TLSPlaintext, "with TLS on, what plaintext connections may speak: none, legacy (legacy JSON only) or all")
-	fs.BoolVar(&s.TLSBindAgentID, "tls-bind-agent-id", s.TLSBindAgentID, "with -tls-client-ca-file, require the agent id to be the client certificate's CN or one of its SANs")
-	fs.StringVar(&s.AuthTokenFile, "auth-token-file", s.AuthTokenFile, "file holding the token every v2 agent must send (-token on the agent)")
-	fs.StringVar(&s.AuthTokensFile, "auth-tokens-file", s.AuthTokensFile, "file of lines '<agent-id> <token>': per-agent tokens")
-	fs.StringVar(&s.LegacyAllow, "legacy-allow", s.LegacyAllow, "comma-separated networks legacy agents may connect from, e.g. 10.0.0.0/8,127.0.0.1/32 (empty: any)")
-	fs.IntVar(&s.MaxConnsPerAddr, "max-connections-per-address", s.MaxConnsPerAddr, "agent connections open at most from one IP address")
-	fs.IntVar(&s.MaxAgents, "max-agents", s.MaxAgents, "agents and legacy peers the server tracks at most; a new agent id beyond it is refused")
-	fs.IntVar(&s.MaxDictBytes, "max-dictionary-bytes", s.MaxDictBytes, "label and help bytes one agent connection's series dictionary may keep")
-	fs.Var(&s.HandshakeTimeout, "handshake-timeout", "from accept to a valid HELLO (or legacy packet), TLS handshake included")
-	fs.Var(&s.IdleTimeout, "idle-timeout", "a connection silent this long is closed (0: missed-heartbeats x heartbeat-interval)")
-	fs.Var(&s.FrameTimeout, "frame-timeout", "longest one frame may take to arrive; a peer trickling bytes is closed")
-	fs.IntVar(&s.MaxSeriesPerAgent, "max-series-per-agent", s.MaxSeriesPerAgent, "distinct series one agent id may define per hour, across its connections")
-	fs.IntVar(&s.MaxLabels, "max-labels-per-series", s.MaxLabels, "labels of one series (and of HELLO) at most")
-	fs.IntVar(&s.MaxLabelNameLen, "max-label-name-length", s.MaxLabelNameLen, "bytes of a metric or label name at most")
-	fs.IntVar(&s.MaxLabelValueLen, "max-label-value-length", s.MaxLabelValueLen, "bytes of a label value at most")
-	fs.Var(&s.MaxFutureSkew, "max-future-skew", "samples further ahead of the server clock are dropped and counted")
-	fs.StringVar(&s.HTTPTLSCertFile, "http-tls-cert-file", s.HTTPTLSCertFile, "certificate (PEM) for the HTTP side; enables HTTPS on -http")
-	fs.StringVar(&s.HTTPTLSKeyFile, "http-tls-key-file", s.HTTPTLSKeyFile, "private key (PEM) of -http-tls-cert-file")
-	fs.StringVar(&s.HTTPAuthTokenFile, "http-auth-token-file", s.HTTPAuthTokenFile, "file holding a bearer token required by the API, UI and /metrics")
-	fs.StringVar(&s.HTTPBasicAuthUsersFile, "http-basic-auth-users-file", s.HTTPBasicAuthUsersFile, "file of lines 'user:<sha256 hex of password>' for HTTP basic auth")
+func (s *Security) declare(o *options.Set) {
+	o.String(&s.TLSCertFile, "tls-cert-file", "", "server certificate (PEM) for agent connections; enables TLS on -listen")
+	o.String(&s.TLSKeyFile, "tls-key-file", "", "private key (PEM) of -tls-cert-file")
+	o.String(&s.TLSClientCAFile, "tls-client-ca-file", "", "CA bundle (PEM) to verify agents' client certificates; enables mutual TLS")
+	o.String(&s.TLSMinVersion, "tls-min-version", "1.3", "lowest TLS version accepted: 1.2 or 1.3")
+	o.String(&s.TLSPlaintext, "tls-plaintext", "legacy", "with TLS on, what plaintext connections may speak: none, legacy (legacy JSON only) or all")
+	o.Bool(&s.TLSBindAgentID, "tls-bind-agent-id", true, "with -tls-client-ca-file, require the agent id to be the client certificate's CN or one of its SANs")
+	o.String(&s.AuthTokenFile, "auth-token-file", "", "file holding the token every v2 agent must send (-token on the agent)")
+	o.String(&s.AuthTokensFile, "auth-tokens-file", "", "file of lines '<agent-id> <token>': per-agent tokens")
+	o.String(&s.LegacyAllow, "legacy-allow", "", "comma-separated networks legacy agents may connect from, e.g. 10.0.0.0/8,127.0.0.1/32 (empty: any)")
+	o.Int(&s.MaxConnsPerAddr, "max-connections-per-address", 20000, "agent connections open at most from one IP address")
+	o.Int(&s.MaxAgents, "max-agents", 250000, "agents and legacy peers the server tracks at most; a new agent id beyond it is refused")
+	o.Int(&s.MaxDictBytes, "max-dictionary-bytes", 64<<20, "label and help bytes one agent connection's series dictionary may keep")
+	o.Duration(&s.HandshakeTimeout, "handshake-timeout", 10*time.Second, "from accept to a valid HELLO (or legacy packet), TLS handshake included")
+	o.Duration(&s.IdleTimeout, "idle-timeout", 0, "a connection silent this long is closed (0: missed-heartbeats x heartbeat-interval)")
+	o.Duration(&s.FrameTimeout, "frame-timeout", 30*time.Second, "longest one frame may take to arrive; a peer trickling bytes is closed")
+	o.Int(&s.MaxSeriesPerAgent, "max-series-per-agent", 50000, "distinct series one agent id may define per hour, across its connections")
+	o.Int(&s.MaxLabels, "max-labels-per-series", 64, "labels of one series (and of HELLO) at most")
+	o.Int(&s.MaxLabelNameLen, "max-label-name-length", 256, "bytes of a metric or label name at most")
+	o.Int(&s.MaxLabelValueLen, "max-label-value-length", 4096, "bytes of a label value at most")
+	o.Duration(&s.MaxFutureSkew, "max-future-skew", 10*time.Minute, "samples further ahead of the server clock are dropped and counted")
+	o.String(&s.HTTPTLSCertFile, "http-tls-cert-file", "", "certificate (PEM) for the HTTP side; enables HTTPS on -http")
+	o.String(&s.HTTPTLSKeyFile, "http-tls-key-file", "", "private key (PEM) of -http-tls-cert-file")
+	o.String(&s.HTTPAuthTokenFile, "http-auth-token-file", "", "file holding a bearer token required by the API, UI and /metrics")
+	o.String(&s.HTTPBasicAuthUsersFile, "http-basic-auth-users-file", "", "file of lines 'user:<sha256 hex of password>' for HTTP basic auth")
 }
 
 // apply sets the security fields of a server.Config.
@@ -128,21 +118,13 @@ func tlsVersion(v string) (uint16, error) {
 
 // agentTLS returns the TLS configuration of the agent port, nil if off.
 func (s *Security) agentTLS() (*tls.Config, error) {
-	if s.TLSCertFile == "" && s.TLSKeyFile == "" {
-		if s.TLSClientCAFile != "" {
-			return nil, errors.New("-tls-client-ca-file needs -tls-cert-file and -tls-key-file")
+	c, err := s.serverTLS(s.TLSCertFile, s.TLSKeyFile, "-tls-cert-file/-tls-key-file")
+	if c == nil || err != nil {
+		if err == nil && s.TLSClientCAFile != "" {
+			err = errors.New("-tls-client-ca-file needs -tls-cert-file and -tls-key-file")
 		}
-		return nil, nil
-	}
-	cert, err := tls.LoadX509KeyPair(s.TLSCertFile, s.TLSKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("-tls-cert-file/-tls-key-file: %w", err)
-	}
-	minV, err := tlsVersion(s.TLSMinVersion)
-	if err != nil {
 		return nil, err
 	}
-	c := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: minV}
 	if s.TLSClientCAFile != "" {
 		pool, err := loadPool(s.TLSClientCAFile)
 		if err != nil {
@@ -155,12 +137,19 @@ func (s *Security) agentTLS() (*tls.Config, error) {
 
 // httpTLS returns the TLS configuration of the HTTP side, nil if off.
 func (s *Security) httpTLS() (*tls.Config, error) {
-	if s.HTTPTLSCertFile == "" && s.HTTPTLSKeyFile == "" {
+	return s.serverTLS(s.HTTPTLSCertFile, s.HTTPTLSKeyFile, "-http-tls-cert-file/-http-tls-key-file")
+}
+
+// serverTLS is the one place a listener's TLS configuration is built: the
+// certificate and key, and -tls-min-version. It returns nil, nil when
+// neither file is set.
+func (s *Security) serverTLS(certFile, keyFile, flags string) (*tls.Config, error) {
+	if certFile == "" && keyFile == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(s.HTTPTLSCertFile, s.HTTPTLSKeyFile)
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("-http-tls-cert-file/-http-tls-key-file: %w", err)
+		return nil, fmt.Errorf("%s: %w", flags, err)
 	}
 	minV, err := tlsVersion(s.TLSMinVersion)
 	if err != nil {
