@@ -50,6 +50,7 @@ package:
 		$(GO) run ./scripts/package -arch $$a -bin dist/build/$$a -version '$(VERSION)' -out dist || exit 1; \
 	done
 
-# Every target hawk builds for, and go vet for each system.
-cross:
-	./scripts/cross.sh
+# Every target hawk builds for, go vet for each system, linux/arm64 under
+# qemu (also part of make e2e).
+cross: build
+	bash scripts/e2e/cross.sh
