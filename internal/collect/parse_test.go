@@ -1,8 +1,13 @@
 package collect
 
 import (
+	"errors"
+	"io/fs"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 // The byte parsers accept what they should and refuse the rest, overflow
@@ -49,5 +54,34 @@ func TestParsers(t *testing.T) {
 	}
 	if isSpace('x') || !isSpace('\t') {
 		t.Error("isSpace")
+	}
+}
+
+// A missing source becomes ErrNoData, other errors stay; bad input is cut
+// short in messages.
+func TestNoDataAndSnippet(t *testing.T) {
+	if err := noData(fs.ErrNotExist); !errors.Is(err, ErrNoData) || !isMissing(err) {
+		t.Errorf("noData(ErrNotExist) = %v", err)
+	}
+	if err := noData(fs.ErrPermission); errors.Is(err, ErrNoData) {
+		t.Errorf("noData(ErrPermission) = %v", err)
+	}
+	if s := snippet([]byte(strings.Repeat("x", 100))); len(s) != 43 || !strings.HasSuffix(s, "...") {
+		t.Errorf("snippet of 100 bytes: %q", s)
+	}
+}
+
+// strcache returns one string per content and starts over past maxCached.
+func TestStrcache(t *testing.T) {
+	var c strcache
+	a, b := c.get([]byte("eth0")), c.get([]byte("eth0"))
+	if a != "eth0" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Fatal("the same name was not interned")
+	}
+	for i := range maxCached {
+		c.get([]byte(strconv.Itoa(i)))
+	}
+	if len(c) > maxCached {
+		t.Errorf("cache grew to %d entries, bound %d", len(c), maxCached)
 	}
 }
