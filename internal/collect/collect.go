@@ -59,14 +59,6 @@ func (c *Config) proc(p ...string) string {
 	return filepath.Join(append([]string{c.ProcPath}, p...)...)
 }
 
-func (c *Config) sys(p ...string) string {
-	return filepath.Join(append([]string{c.SysPath}, p...)...)
-}
-
-func (c *Config) rootfs(p ...string) string {
-	return filepath.Join(append([]string{c.RootfsPath}, p...)...)
-}
-
 // Info describes one collector.
 type Info struct {
 	Name        string // node_exporter's collector name, e.g. "meminfo"

@@ -4,12 +4,9 @@ package collect
 
 import (
 	"log/slog"
-	"slices"
-	"strings"
 
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/disk"
-	"github.com/shirou/gopsutil/v4/load"
 	"github.com/shirou/gopsutil/v4/mem"
 	"github.com/shirou/gopsutil/v4/net"
 )
@@ -65,15 +62,6 @@ func readMemory() (memory, error) {
 	return m, nil
 }
 
-// readLoad reads the load averages.
-func readLoad() (*loadAvg, error) {
-	l, err := load.Avg()
-	if err != nil {
-		return nil, err
-	}
-	return &loadAvg{l.Load1, l.Load5, l.Load15}, nil
-}
-
 // readMounts lists the mounts and their usage; a mount whose usage cannot
 // be read is left out.
 func readMounts() ([]mount, error) {
@@ -92,21 +80,6 @@ func readMounts() ([]mount, error) {
 			usage{Total: u.Total, Free: u.Free, InodesTotal: u.InodesTotal, InodesFree: u.InodesFree},
 		})
 	}
-	return out, nil
-}
-
-// readDiskIO reads per-device I/O counters, in name order.
-func readDiskIO() ([]diskIO, error) {
-	m, err := disk.IOCounters()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]diskIO, 0, len(m))
-	for _, d := range m {
-		out = append(out, diskIO{Name: d.Name, ReadCount: d.ReadCount, WriteCount: d.WriteCount,
-			ReadBytes: d.ReadBytes, WriteBytes: d.WriteBytes, ReadTime: d.ReadTime, WriteTime: d.WriteTime})
-	}
-	slices.SortFunc(out, func(a, b diskIO) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
