@@ -55,10 +55,6 @@ func (c *Config) setDefaults() {
 	c.seams.setDefaults()
 }
 
-func (c *Config) proc(p ...string) string {
-	return filepath.Join(append([]string{c.ProcPath}, p...)...)
-}
-
 // Info describes one collector.
 type Info struct {
 	Name        string // node_exporter's collector name, e.g. "meminfo"

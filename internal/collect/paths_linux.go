@@ -2,7 +2,12 @@ package collect
 
 import "path/filepath"
 
-// Paths under /sys and the host root; only Linux collectors read them.
+// Paths under /proc, /sys and the host root; only Linux collectors read
+// them.
+
+func (c *Config) proc(p ...string) string {
+	return filepath.Join(append([]string{c.ProcPath}, p...)...)
+}
 
 func (c *Config) sys(p ...string) string {
 	return filepath.Join(append([]string{c.SysPath}, p...)...)
