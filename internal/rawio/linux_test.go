@@ -154,4 +154,3 @@ func TestSocketCalls(t *testing.T) {
 		}
 	})
 }
-
