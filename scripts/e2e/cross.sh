@@ -10,9 +10,15 @@ out=$(mktemp -d)
 pid= agent=
 trap 'stop_pid ${agent:-0}; stop_pid ${pid:-0}; rm -rf "$out"' EXIT
 
+# The agent for every target; the server (which embeds the agent for
+# -demo, and is most of the compile time) once per system, the packages'
+# arm64 included.
 for t in linux/arm64 linux/386 linux/arm darwin/amd64 darwin/arm64 freebsd/amd64 windows/amd64; do
 	echo "cross: build $t"
-	GOOS=${t%/*} GOARCH=${t#*/} go build -o "$out/$t/" ./cmd/...
+	cmds=./cmd/hawk-agent
+	case $t in linux/arm64 | darwin/amd64 | freebsd/amd64 | windows/amd64) cmds="./cmd/hawk-agent ./cmd/hawk-server" ;; esac
+	# shellcheck disable=SC2086 # two words
+	GOOS=${t%/*} GOARCH=${t#*/} go build -o "$out/$t/" $cmds
 done
 # linux/amd64 is make build. go vet type-checks every package (tests
 # too) for each system; ./... on linux is make vet. On windows the
