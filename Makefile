@@ -3,7 +3,7 @@
 GO ?= go
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build check deps fmt vet lint test fuzz e2e bench
+.PHONY: run build check deps fmt vet lint test fuzz e2e bench package cross
 
 run: build
 	./bin/hawk-server -demo -data ./data
@@ -38,3 +38,19 @@ e2e: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+# .deb and .rpm of hawk-agent and hawk-server for amd64 and arm64, in dist/
+# (nfpm as a library: scripts/package). VERSION defaults to one that grows
+# with the commit count.
+VERSION ?= 0.1.0+$(shell git rev-list --count HEAD 2>/dev/null || echo 0).g$(shell git rev-parse --short HEAD 2>/dev/null || echo 0)
+PACKAGE_ARCHS ?= amd64 arm64
+package:
+	@for a in $(PACKAGE_ARCHS); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags '-s -w' -o dist/build/$$a/ ./cmd/hawk-agent ./cmd/hawk-server || exit 1; \
+		$(GO) run ./scripts/package -arch $$a -bin dist/build/$$a -version '$(VERSION)' -out dist || exit 1; \
+	done
+
+# Every target hawk builds for, go vet for each system, linux/arm64 under
+# qemu (also part of make e2e).
+cross: build
+	bash scripts/e2e/cross.sh

@@ -8,6 +8,9 @@ need=()
 command -v promtool >/dev/null || need+=(prometheus)
 command -v chromium >/dev/null || need+=(chromium)
 command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
+# The packaging test (lintian) and the linux/arm64 tests (qemu-user-static).
+command -v lintian >/dev/null || need+=(lintian)
+command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing: ${need[*]}"
 	export DEBIAN_FRONTEND=noninteractive

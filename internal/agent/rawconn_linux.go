@@ -6,16 +6,16 @@ import (
 	"os"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"hawk/internal/rawio"
 )
 
 // rawConn is a TCP connection whose reads and writes are raw system calls
-// made from the runtime's network poller (syscall.RawConn). An ordinary
-// socket read or write wakes the Go runtime's monitor thread if it sleeps,
-// and it then polls every 20 µs for as long as the process stays busy
-// (see fdSleeper); each heartbeat, batch and acknowledgement did so.
+// (package rawio says why) made from the runtime's network poller
+// (syscall.RawConn); each heartbeat, batch and acknowledgement otherwise
+// woke the runtime's monitor thread.
 // Reads and writes on a non-blocking socket never block, so nothing is lost
 // by not telling the scheduler about them.
 type rawConn struct {
@@ -57,27 +57,25 @@ func withRawIO(c net.Conn) net.Conn {
 	}
 	r := &rawConn{TCPConn: tc, rc: rc}
 	r.readFn = func(fd uintptr) bool {
-		n, _, errno := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.rp))), uintptr(len(r.rp)))
+		n, errno := rawio.ReadNB(fd, r.rp)
 		if errno == unix.EAGAIN {
 			return false // wait in the poller
 		}
-		r.rn, r.rerrno = int(n), errno
+		r.rn, r.rerrno = n, errno
 		return true
 	}
 	r.lowatFn = func(fd uintptr) {
-		v := r.lowat
-		_, _, r.lowatErr = unix.RawSyscall6(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_RCVLOWAT,
-			uintptr(unsafe.Pointer(&v)), unsafe.Sizeof(v), 0)
+		r.lowatErr = rawio.SetsockoptInt32(fd, unix.SOL_SOCKET, unix.SO_RCVLOWAT, r.lowat)
 	}
 	r.writeFn = func(fd uintptr) bool {
-		n, _, errno := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.wp))), uintptr(len(r.wp)))
+		n, errno := rawio.WriteNB(fd, r.wp)
 		if errno == unix.EAGAIN {
 			if r.wtimeout > 0 && !r.wdeadline {
 				r.wdeadline = r.TCPConn.SetWriteDeadline(time.Now().Add(r.wtimeout)) == nil
 			}
 			return false
 		}
-		r.wn, r.werrno = int(n), errno
+		r.wn, r.werrno = n, errno
 		return true
 	}
 	return r

@@ -6,9 +6,10 @@ import (
 	"os"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"hawk/internal/rawio"
 )
 
 // fdSleeper sleeps on a timerfd read through the runtime's network poller.
@@ -48,15 +49,15 @@ func newSleeper() sleeper {
 		return newTimerSleeper()
 	}
 	s := &fdSleeper{f: f, rc: rc, fd: fd}
-	// The read is a raw system call: an ordinary one (os.File.Read) would
-	// itself wake the monitor thread, which it is the point to leave
-	// asleep. Returning false makes RawConn.Read wait in the poller.
+	// The read is a raw system call (package rawio): an ordinary one
+	// (os.File.Read) would itself wake the monitor thread, which it is the
+	// point to leave asleep. Returning false makes RawConn.Read wait in the poller.
 	s.read = func(fd uintptr) bool {
-		n, _, errno := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&s.buf[0])), uintptr(len(s.buf)))
+		n, errno := rawio.ReadNB(fd, s.buf[:])
 		if errno == unix.EAGAIN {
 			return false
 		}
-		s.n, s.err = int(n), nil
+		s.n, s.err = n, nil
 		if errno != 0 {
 			s.err = errno
 		}

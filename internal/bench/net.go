@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"net"
-	"syscall"
 )
 
 // Source returns the local address for connection i of a run spread over n
@@ -25,31 +24,6 @@ func SourcesFor(conns, perAddr int) int {
 		perAddr = 10000
 	}
 	return max(1, (conns+perAddr-1)/perAddr)
-}
-
-// RaiseFileLimit lifts RLIMIT_NOFILE to at least n open files, raising the
-// hard limit too when allowed (as root, up to fs.nr_open), and returns the
-// soft limit now in force.
-func RaiseFileLimit(n uint64) (uint64, error) {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 0, fmt.Errorf("bench: getrlimit: %w", err)
-	}
-	if lim.Cur >= n {
-		return lim.Cur, nil
-	}
-	want := lim
-	want.Cur = n
-	want.Max = max(lim.Max, n)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err == nil {
-		return n, nil
-	}
-	// Not allowed to raise the hard limit: go as far as it.
-	want.Cur, want.Max = lim.Max, lim.Max
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
-		return lim.Cur, fmt.Errorf("bench: setrlimit %d: %w", n, err)
-	}
-	return lim.Max, fmt.Errorf("bench: open files limited to %d, wanted %d", lim.Max, n)
 }
 
 // CheckLoopback returns an error unless addr is host:port with a host in

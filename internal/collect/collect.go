@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -53,18 +52,6 @@ func (c *Config) setDefaults() {
 		c.Now = time.Now
 	}
 	c.seams.setDefaults()
-}
-
-func (c *Config) proc(p ...string) string {
-	return filepath.Join(append([]string{c.ProcPath}, p...)...)
-}
-
-func (c *Config) sys(p ...string) string {
-	return filepath.Join(append([]string{c.SysPath}, p...)...)
-}
-
-func (c *Config) rootfs(p ...string) string {
-	return filepath.Join(append([]string{c.RootfsPath}, p...)...)
 }
 
 // Info describes one collector.

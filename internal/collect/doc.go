@@ -36,4 +36,12 @@
 //
 // A Set is safe for concurrent use; Collect calls are serialised. emit must
 // not call back into the Set.
+//
+// # Systems
+//
+// The collectors of the *_linux.go files read procfs and sysfs through
+// fileReader (filereader_linux.go), whose system calls are package
+// rawio's. On darwin, freebsd and windows a smaller set reads the system
+// through gopsutil (host_other.go) and names the values as node_exporter
+// or windows_exporter does there (hostmetrics.go, tested on Linux).
 package collect

@@ -23,8 +23,3 @@ func (e *emitter) gauge(name, help string, v float64, labels ...Label) {
 func (e *emitter) counter(name, help string, v float64, labels ...Label) {
 	e.send(name, help, Counter, v, labels)
 }
-
-// untyped sends one untyped sample.
-func (e *emitter) untyped(name, help string, v float64, labels ...Label) {
-	e.send(name, help, Untyped, v, labels)
-}

@@ -2,9 +2,10 @@ package collect
 
 import (
 	"runtime"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"hawk/internal/rawio"
 )
 
 // linkWatch learns from the kernel whether any network interface changed.
@@ -43,10 +44,8 @@ func newLinkWatch() *linkWatch {
 func (w *linkWatch) changed() bool {
 	changed := false
 	for {
-		// A raw system call: it never blocks, and an ordinary one would
-		// wake the runtime's monitor thread (see fileReader).
-		n, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(w.fd), uintptr(unsafe.Pointer(&w.buf[0])),
-			uintptr(len(w.buf)), unix.MSG_DONTWAIT, 0, 0)
+		// It never blocks, so it is a raw system call (package rawio).
+		n, errno := rawio.RecvNB(w.fd, w.buf[:])
 		switch {
 		case errno == unix.EAGAIN:
 			runtime.KeepAlive(w)

@@ -182,3 +182,8 @@ func (c *netstatCollector) snmp6Name(i int, key []byte) netstatName {
 	c.lines[2] = ls
 	return n
 }
+
+// untyped sends one untyped sample.
+func (e *emitter) untyped(name, help string, v float64, labels ...Label) {
+	e.send(name, help, Untyped, v, labels)
+}

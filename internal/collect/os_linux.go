@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"hawk/internal/rawio"
 )
 
 func init() {
@@ -78,10 +80,10 @@ func (c *osCollector) unchanged() bool {
 		return false
 	}
 	var st unix.Statx_t
-	if c.path != c.paths[0] && rawStatx(c.paths[0], &st) == nil {
+	if c.path != c.paths[0] && rawio.Statx(c.paths[0], &st) == nil {
 		return false
 	}
-	if rawStatx(c.path, &st) != nil {
+	if rawio.Statx(c.path, &st) != nil {
 		return false
 	}
 	return st.Ino == c.stx.Ino && st.Size == c.stx.Size && st.Mtime == c.stx.Mtime && st.Ctime == c.stx.Ctime
@@ -92,10 +94,10 @@ func (c *osCollector) unchanged() bool {
 // two is seen the next time.
 func (c *osCollector) reread() error {
 	path := c.paths[0]
-	err := rawStatx(path, &c.stx)
+	err := rawio.Statx(path, &c.stx)
 	if err == unix.ENOENT {
 		path = c.paths[1]
-		err = rawStatx(path, &c.stx)
+		err = rawio.Statx(path, &c.stx)
 	}
 	if err != nil {
 		c.stx = unix.Statx_t{} // the read below says what is wrong

@@ -7,6 +7,8 @@ import (
 	"math"
 
 	"golang.org/x/sys/unix"
+
+	"hawk/internal/rawio"
 )
 
 func init() {
@@ -163,7 +165,7 @@ func (c *processCollector) openFDs() (int, error) {
 	defer c.r.close(fd)
 	var st unix.Stat_t
 	var fs unix.Statfs_t
-	if rawFstat(fd, &st) == nil && st.Size > 0 && rawFstatfs(fd, &fs) == nil && fs.Type == procSuperMagic {
+	if rawio.Fstat(fd, &st) == nil && st.Size > 0 && rawio.Fstatfs(fd, &fs) == nil && fs.Type == procSuperMagic {
 		return int(st.Size), nil
 	}
 	n := 0

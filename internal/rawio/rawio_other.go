@@ -4,6 +4,9 @@ package rawio
 
 import "os"
 
+// Off Unix, os.File does the I/O.
+const rawSupported = false
+
 // ReadAt is f.ReadAt.
 func ReadAt(f *os.File, b []byte, off int64) (int, error) { return f.ReadAt(b, off) }
 

@@ -156,11 +156,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("server: no sink")
 	}
 	cfg.setDefaults()
-	var rl syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
-		if n := clampConns(cfg.MaxConns, rl.Cur); n < cfg.MaxConns {
+	if nofile, ok := openFilesLimit(); ok {
+		if n := clampConns(cfg.MaxConns, nofile); n < cfg.MaxConns {
 			cfg.Logger.Warn("max connections lowered to fit the open-files limit", "asked", cfg.MaxConns,
-				"limit", rl.Cur, "max_connections", n)
+				"limit", nofile, "max_connections", n)
 			cfg.MaxConns = n
 		}
 	}

@@ -205,33 +205,3 @@ func TestFileReaderReadChanged(t *testing.T) {
 		t.Fatal("one change reported twice")
 	}
 }
-
-// The raw statfs and statx agree with the ordinary calls.
-func TestRawStatCalls(t *testing.T) {
-	var raw, ord unix.Statfs_t
-	if err := rawStatfs("/", &raw); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Statfs("/", &ord); err != nil {
-		t.Fatal(err)
-	}
-	if raw.Type != ord.Type || raw.Blocks != ord.Blocks || raw.Bsize != ord.Bsize {
-		t.Errorf("raw statfs of / %+v, ordinary %+v", raw, ord)
-	}
-	if err := rawStatfs(filepath.Join(t.TempDir(), "absent"), &raw); err != unix.ENOENT {
-		t.Errorf("raw statfs of an absent path: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "f")
-	writeFile(t, path, "12345")
-	var stx unix.Statx_t
-	if err := rawStatx(path, &stx); err != nil {
-		t.Fatal(err)
-	}
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		t.Fatal(err)
-	}
-	if stx.Size != 5 || stx.Ino != st.Ino || stx.Mtime.Sec != st.Mtim.Sec || int64(stx.Mtime.Nsec) != st.Mtim.Nsec {
-		t.Errorf("raw statx %+v, stat %+v", stx, st)
-	}
-}

@@ -17,10 +17,6 @@ import (
 	"hawk/internal/rawio"
 )
 
-// maxFileSize bounds what readFile keeps in memory; procfs and sysfs files
-// the collectors read are far smaller.
-const maxFileSize = 16 << 20
-
 // fileReader reads whole small files into one reused buffer with plain
 // system calls, so that a steady-state read does not allocate (os.Open
 // allocates a File and tries to register it with the poller).
@@ -99,20 +95,25 @@ func (r *fileReader) setPath(parts []string) []byte {
 
 // openPath opens r.path, which holds a NUL-terminated path.
 func (r *fileReader) openPath() (int, error) {
-	call := unix.Syscall6
-	if !r.mayBlock {
-		call = unix.RawSyscall6
+	open := rawio.Open
+	if r.mayBlock {
+		open = openBlocking
 	}
+	fd, err := open(r.path)
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: string(r.path[:len(r.path)-1]), Err: err}
+	}
+	return fd, nil
+}
+
+// openBlocking is rawio.Open as an ordinary system call, for files that
+// may sit on a slow device.
+func openBlocking(path []byte) (int, error) {
 	for {
-		fd, _, errno := call(unix.SYS_OPENAT, atFDCWD,
-			uintptr(unsafe.Pointer(&r.path[0])), uintptr(unix.O_RDONLY|unix.O_CLOEXEC), 0, 0, 0)
-		if errno == unix.EINTR {
-			continue
+		fd, err := unix.Open(string(path[:len(path)-1]), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			return fd, err
 		}
-		if errno != 0 {
-			return -1, &fs.PathError{Op: "open", Path: string(r.path[:len(r.path)-1]), Err: errno}
-		}
-		return int(fd), nil
 	}
 }
 
@@ -159,7 +160,7 @@ func (r *fileReader) close(fd int) {
 		unix.Close(fd)
 		return
 	}
-	unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
+	rawio.Close(fd)
 }
 
 // getdents is unix.Getdents, with a raw system call unless r.mayBlock.
@@ -167,20 +168,7 @@ func (r *fileReader) getdents(fd int, buf []byte) (int, error) {
 	if r.mayBlock {
 		return unix.Getdents(fd, buf)
 	}
-	n, _, errno := unix.RawSyscall(unix.SYS_GETDENTS64, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(buf))), uintptr(len(buf)))
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(n), nil
-}
-
-// rawFstatfs is unix.Fstatfs as a raw system call, for descriptors of
-// procfs and sysfs files, which never block.
-func rawFstatfs(fd int, st *unix.Statfs_t) error {
-	if _, _, errno := unix.RawSyscall(unix.SYS_FSTATFS, uintptr(fd), uintptr(unsafe.Pointer(st)), 0); errno != 0 {
-		return errno
-	}
-	return nil
+	return rawio.Getdents(fd, buf)
 }
 
 // readChanged reads a file whose poll(2) tells of changes, as the mount
@@ -192,27 +180,11 @@ func rawFstatfs(fd int, st *unix.Statfs_t) error {
 func (r *fileReader) readChanged(parts ...string) (b []byte, changed bool, err error) {
 	name := r.setPath(parts)
 	r.expire()
-	if k, ok := r.kept[string(name)]; ok && !r.mayBlock {
-		fds := [1]unix.PollFd{{Fd: int32(k.fd), Events: unix.POLLPRI}}
-		_, _, errno := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), 1,
-			uintptr(unsafe.Pointer(&noWait)), 0, 0, 0)
-		if errno == 0 && fds[0].Revents&(unix.POLLPRI|unix.POLLERR|unix.POLLNVAL) == 0 {
-			return nil, false, nil
-		}
+	if k, ok := r.kept[string(name)]; ok && !r.mayBlock && !rawio.PollPri(k.fd) {
+		return nil, false, nil
 	}
 	b, err = r.read(parts...)
 	return b, true, err
-}
-
-// noWait is a zero timeout for ppoll.
-var noWait unix.Timespec
-
-// rawFstat is unix.Fstat as a raw system call; see rawFstatfs.
-func rawFstat(fd int, st *unix.Stat_t) error {
-	if _, _, errno := unix.RawSyscall(unix.SYS_FSTAT, uintptr(fd), uintptr(unsafe.Pointer(st)), 0); errno != 0 {
-		return errno
-	}
-	return nil
 }
 
 // pread is unix.Pread, or rawio.Pread if raw is set.
@@ -235,7 +207,7 @@ func (r *fileReader) keep(name string, fd int) bool {
 		return false
 	}
 	var st unix.Statfs_t
-	if r.mayBlock || rawFstatfs(fd, &st) != nil || (st.Type != procSuperMagic && st.Type != sysfsMagic) {
+	if r.mayBlock || rawio.Fstatfs(fd, &st) != nil || (st.Type != procSuperMagic && st.Type != sysfsMagic) {
 		return false
 	}
 	if r.kept == nil {
@@ -260,10 +232,7 @@ func (r *fileReader) seekStart(fd int) error {
 		_, err := unix.Seek(fd, 0, 0)
 		return err
 	}
-	if _, _, errno := unix.RawSyscall(unix.SYS_LSEEK, uintptr(fd), 0, 0); errno != 0 {
-		return errno
-	}
-	return nil
+	return rawio.SeekStart(fd)
 }
 
 // closeKept closes every kept file.
@@ -341,134 +310,6 @@ func (r *fileReader) readInt(parts ...string) (int64, error) {
 		return 0, fmt.Errorf("parse %s: %w", r.path[:len(r.path)-1], err)
 	}
 	return v, nil
-}
-
-// isMissing reports whether err means that a file or directory is absent.
-func isMissing(err error) bool {
-	return errors.Is(err, fs.ErrNotExist)
-}
-
-// noData turns a missing source into ErrNoData and leaves other errors.
-func noData(err error) error {
-	if isMissing(err) {
-		return fmt.Errorf("%w: %w", ErrNoData, err)
-	}
-	return err
-}
-
-// snippet cuts bad input to a few dozen bytes for error messages.
-func snippet(b []byte) string {
-	const max = 40
-	if len(b) > max {
-		return string(b[:max]) + "..."
-	}
-	return string(b)
-}
-
-// nextLine splits data at the first newline.
-func nextLine(data []byte) (line, rest []byte) {
-	i := bytes.IndexByte(data, '\n')
-	if i < 0 {
-		return data, nil
-	}
-	return data[:i], data[i+1:]
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// splitFields appends the white-space separated fields of line to dst[:0].
-func splitFields(dst [][]byte, line []byte) [][]byte {
-	dst = dst[:0]
-	i := 0
-	for i < len(line) {
-		for i < len(line) && isSpace(line[i]) {
-			i++
-		}
-		j := i
-		for j < len(line) && !isSpace(line[j]) {
-			j++
-		}
-		if j > i {
-			dst = append(dst, line[i:j])
-		}
-		i = j
-	}
-	return dst
-}
-
-// parseUint parses an unsigned decimal number without allocating.
-func parseUint(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (1<<64-1-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	return v, true
-}
-
-// parseHex parses an unsigned hexadecimal number, with or without 0x.
-func parseHex(b []byte) (uint64, bool) {
-	b = bytes.TrimPrefix(b, []byte("0x"))
-	if len(b) == 0 || len(b) > 16 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		var d byte
-		switch {
-		case c >= '0' && c <= '9':
-			d = c - '0'
-		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			d = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | uint64(d)
-	}
-	return v, true
-}
-
-// parseFloat parses a decimal number; small inputs do not allocate.
-func parseFloat(b []byte) (float64, bool) {
-	if v, ok := parseUint(b); ok {
-		return float64(v), true
-	}
-	v, err := strconv.ParseFloat(string(b), 64)
-	return v, err == nil
-}
-
-// strcache interns label values built from file content so that repeated
-// collections do not allocate a new string for the same device name.
-type strcache map[string]string
-
-// maxCached bounds a strcache; past it the cache starts over (device names
-// churn on hosts that create and delete virtual interfaces).
-const maxCached = 4096
-
-func (c *strcache) get(b []byte) string {
-	if *c == nil {
-		*c = make(strcache)
-	}
-	if s, ok := (*c)[string(b)]; ok {
-		return s
-	}
-	if len(*c) >= maxCached {
-		clear(*c)
-	}
-	s := string(b)
-	(*c)[s] = s
-	return s
 }
 
 // listDir returns the sorted names in dir. The slice is valid until the
@@ -550,6 +391,3 @@ func (r *fileReader) eachDirent(fd int, fn func(name []byte)) error {
 		}
 	}
 }
-
-// atFDCWD is AT_FDCWD as a system call argument.
-var atFDCWD = func() uintptr { fd := unix.AT_FDCWD; return uintptr(fd) }()

@@ -1,8 +1,12 @@
-//go:build unix && (!linux || 386 || arm || mips || mipsle)
+//go:build unix && !linux
 
 package rawio
 
 import "syscall"
+
+// Off Linux the functions make ordinary calls: see the package
+// documentation.
+const rawSupported = false
 
 // Pread is one pread(2) of fd into p at off, retried on EINTR.
 func Pread(fd int, p []byte, off int64) (int, error) {
