@@ -1,6 +1,7 @@
 package store
 
 import (
+	"os"
 	"context"
 	"errors"
 	"math"
@@ -22,6 +23,9 @@ import (
 func TestMain(m *testing.M) {
 	if dir := crashChildDir(); dir != "" {
 		runCrashChild(dir) // never returns: the child is killed
+	}
+	if dir := os.Getenv(fullEnv); dir != "" {
+		runFullDiskChild(dir) // never returns: the child is killed
 	}
 	goleak.VerifyTestMain(m)
 }
