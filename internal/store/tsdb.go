@@ -82,7 +82,7 @@ type TSDB struct {
 	// mu is held shared by each appender from Appender to Commit or
 	// Rollback and by DB, exclusively by heal while it swaps db.
 	mu        sync.RWMutex
-	db        *tsdb.DB         // guarded by mu; nil while healing failed
+	db        *tsdb.DB          // guarded by mu; nil while healing failed
 	walFailed prometheus.Metric // guarded by mu; the WAL's writes_failed_total, or nil
 
 	faulted atomic.Bool   // a WAL write failed and the WAL is not yet cut back

@@ -31,7 +31,9 @@ const fullSeries = 4000
 
 func fullSeriesAt(i int) *Series { return newSeries("full", "i", strconv.Itoa(i)) }
 
-func fullSample(b, i int) sample { return sample{10*hour + int64(b)*1000, float64(b)*1e6 + float64(i)*1.37} }
+func fullSample(b, i int) sample {
+	return sample{10*hour + int64(b)*1000, float64(b)*1e6 + float64(i)*1.37}
+}
 
 // lastSegmentSize returns the size of the newest WAL segment in dir.
 func lastSegmentSize(dir string) int64 {

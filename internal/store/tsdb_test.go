@@ -1,10 +1,10 @@
 package store
 
 import (
-	"os"
 	"context"
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
