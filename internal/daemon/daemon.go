@@ -84,6 +84,11 @@ func (d *Daemon) start(ls Listeners) (err error) {
 		MissedHeartbeats: cfg.MissedHeartbeats, MaxSeries: cfg.MaxSeries, MaxBatchSamples: cfg.MaxBatchSamples,
 		LivenessInterval: time.Duration(cfg.LivenessInterval), DisableLegacy: !cfg.Legacy,
 	}
+	if d.db != nil && cfg.OutOfOrderWindow > 0 {
+		// The TSDB refuses samples further behind its newest than this:
+		// agents then drop them rather than have them acknowledged and lost.
+		scfg.MaxSampleAge = time.Duration(cfg.OutOfOrderWindow)
+	}
 	if err = cfg.Security.apply(&scfg); err != nil {
 		return err
 	}
