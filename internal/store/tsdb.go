@@ -261,27 +261,48 @@ func (t *TSDB) fault(cause error) {
 
 // healLoop repairs the WAL after each fault, retrying with backoff (100 ms
 // doubling to 5 s) while it cannot (no space yet), until Close.
+//
+// Reopening replays the WAL and cannot know whether the disk has space
+// again, so a fault that follows a repair within 10 s waits out the same
+// backoff first: a disk that stays full costs one replay per 5 s at most.
 func (t *TSDB) healLoop() {
 	defer t.wg.Done()
+	var healed time.Time
+	backoff := 100 * time.Millisecond
+	sleep := func(d time.Duration) bool {
+		tm := time.NewTimer(d)
+		defer tm.Stop()
+		select {
+		case <-t.stop:
+			return false
+		case <-tm.C:
+			return true
+		}
+	}
 	for {
 		select {
 		case <-t.stop:
 			return
 		case <-t.healc:
 		}
-		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		if time.Since(healed) < 10*time.Second {
+			if !sleep(backoff) {
+				return
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		} else {
+			backoff = 100 * time.Millisecond
+		}
+		for wait := backoff; ; wait = min(2*wait, 5*time.Second) {
 			err := t.heal()
 			if err == nil {
+				healed = time.Now()
 				break
 			}
 			t.metrics.healFailures.Inc()
 			t.logger.Error("TSDB: WAL repair failed; still refusing samples", "err", err, "retry_in", wait)
-			tm := time.NewTimer(wait)
-			select {
-			case <-t.stop:
-				tm.Stop()
+			if !sleep(wait) {
 				return
-			case <-tm.C:
 			}
 		}
 	}

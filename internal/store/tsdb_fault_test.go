@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -333,13 +332,15 @@ func TestCheckWALNoSpaceChangesNothing(t *testing.T) {
 	}
 }
 
-// TestScanSegmentTornTail: a record cut anywhere is a torn tail, cut off
-// at the end of the last intact record.
+// TestScanSegmentTornTail: a segment cut anywhere (a write stopped by a
+// full disk) is either clean to the TSDB's own reader or found torn by
+// scanSegment, never damaged, and cutting at cleanEnd makes it clean. A
+// first version missed a new record's fragment cut by the end of the file:
+// the TSDB's repair then deleted later segments (caught by diskfull.sh).
 func TestScanSegmentTornTail(t *testing.T) {
 	dir := t.TempDir()
 	writeBatches(t, dir, 4)
-	seg := wlog.SegmentName(filepath.Join(dir, "wal"), 0)
-	b, err := os.ReadFile(seg)
+	b, err := os.ReadFile(wlog.SegmentName(filepath.Join(dir, "wal"), 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,25 +348,43 @@ func TestScanSegmentTornTail(t *testing.T) {
 	if err != nil || full.damageAt >= 0 {
 		t.Fatalf("clean segment: %+v, %v", full, err)
 	}
-	ends := []int64{}
-	_, _ = scanSegment(strings.NewReader(string(b)), func(byte, []byte) error { return nil })
-	for cut := len(b) - 1; cut > 0; cut -= 4099 {
+	cutDir := t.TempDir()
+	seg := wlog.SegmentName(cutDir, 0)
+	torn := 0
+	for cut := len(b) - 1; cut > 0; cut -= 997 {
 		sc, err := scanSegment(strings.NewReader(string(b[:cut])), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sc.afterDamage != 0 || sc.records > full.records {
+		if sc.afterDamage != 0 || sc.badPages != 0 || sc.records > full.records {
 			t.Fatalf("cut at %d: %+v", cut, sc)
 		}
+		end := int64(cut)
 		if sc.damageAt >= 0 {
-			ends = append(ends, sc.cleanEnd)
-			if sc.cleanEnd > int64(cut) {
-				t.Fatalf("cut at %d: clean end %d beyond it", cut, sc.cleanEnd)
-			}
+			torn++
+			end = sc.cleanEnd
+		}
+		if err := os.WriteFile(seg, b[:end], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := wlogReads(cutDir); err != nil {
+			t.Fatalf("cut at %d, scan %+v: the TSDB's reader fails at %d: %v", cut, sc, end, err)
 		}
 	}
-	sort.Slice(ends, func(i, j int) bool { return ends[i] < ends[j] })
-	if len(ends) == 0 {
+	if torn == 0 {
 		t.Fatal("no cut was detected as a torn tail")
 	}
+}
+
+// wlogReads reads segment 0 of dir with the TSDB's WAL reader.
+func wlogReads(dir string) error {
+	sr, err := wlog.NewSegmentsRangeReader(wlog.SegmentRange{Dir: dir, First: 0, Last: 0})
+	if err != nil {
+		return err
+	}
+	defer sr.Close()
+	r := wlog.NewReader(sr)
+	for r.Next() {
+	}
+	return r.Err()
 }

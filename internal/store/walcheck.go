@@ -122,6 +122,16 @@ func scanSegment(r io.Reader, emit func(flags byte, rec []byte) error) (segmentS
 					bad = crc32.Checksum(frag, walCRC) != binary.BigEndian.Uint32(b[off+3:])
 				}
 			}
+			if bad && n < walPageSize && !crcBad(b, off) {
+				// The file ends inside this fragment: a write cut short
+				// (torn tail), not damage.
+				damage(base + int64(off))
+				if recStart < 0 {
+					sc.lost++ // this fragment's record
+				}
+				drop()
+				break
+			}
 			if bad {
 				sc.badPages++
 				damage(base + int64(off))
@@ -178,6 +188,20 @@ func scanSegment(r io.Reader, emit func(flags byte, rec []byte) error) (segmentS
 	}
 	drop() // a record still open at the end is a torn tail
 	return sc, nil
+}
+
+// crcBad reports whether the fragment at off of the last (partial) page is
+// complete and fails its CRC, as opposed to being cut by the end of the file.
+func crcBad(b []byte, off int) bool {
+	if off+walHeaderSize > len(b) {
+		return false
+	}
+	typ := b[off] & walTypeMask
+	if typ < walFull || typ > walLast || b[off]&walFlagMask == walFlagMask {
+		return true
+	}
+	end := off + walHeaderSize + int(binary.BigEndian.Uint16(b[off+1:]))
+	return end <= len(b)
 }
 
 // pageWriter writes records to a new segment in the WAL's format.
