@@ -24,6 +24,7 @@ type sendState struct {
 	window     int           // batches in flight at most
 	maxPayload int           // frame payload limit
 	maxAge     time.Duration // samples older than this are not sent (WELCOME's MaxSampleAge); 0: all
+	ackc       chan uint64   // newest acknowledgement for the acker goroutine, see loop
 	inflight   []uint64      // sequences sent and not acknowledged, ascending
 	dict       *wire.Dict
 	batch      wire.Batch
@@ -49,7 +50,22 @@ func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.keep.run(kctx) }()
+	// Acknowledgements reach the spool on their own goroutine: Ack waits
+	// for the spool's writer lock, which an Append holds through a slow
+	// write or fsync, and the loop must go on sending heartbeats and
+	// reading replies meanwhile.
+	s.ackc = make(chan uint64, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for seq := range s.ackc {
+			if err := s.a.ackSpool(seq); err != nil {
+				s.a.log.Warn("acknowledgement not recorded", "err", err)
+			}
+		}
+	}()
 	defer wg.Wait()
+	defer close(s.ackc)
 	defer stop()
 	if err := s.heartbeat(); err != nil {
 		return err
@@ -226,7 +242,15 @@ func (s *sendState) handle(ev event) error {
 	}
 	s.inflight = s.inflight[:copy(s.inflight, s.inflight[i:])]
 	s.a.stats.acked.Store(ev.ack)
-	return s.a.ackSpool(ev.ack)
+	// Hand the newest acknowledgement to the acker, replacing one it has
+	// not taken yet (acknowledgements are cumulative). Only this goroutine
+	// sends, so after the drain the send cannot block.
+	select {
+	case <-s.ackc:
+	default:
+	}
+	s.ackc <- ev.ack
+	return nil
 }
 
 // ackSpool records the server's acknowledgement in the spool. A write
