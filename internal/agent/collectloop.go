@@ -10,18 +10,23 @@ import (
 	"hawk/internal/wire"
 )
 
-// maxSpoolFailures is how many collections in a row may fail to be
-// spooled before the agent gives up and exits non-zero, so that its
-// supervisor restarts it (and Open recovers the spool from scratch): 30,
-// five minutes at the default 10 s interval. A full disk fails each
-// Append; the spool recovers by itself as soon as space is freed (see
-// spool's "Write errors"), so the exit is for a disk that stays broken.
+// The agent gives up and exits non-zero, so that its supervisor restarts
+// it (and Open recovers the spool from scratch), once maxSpoolFailures
+// collections in a row could not be spooled and the first of them is
+// spoolFailWindow old: 10 minutes at any interval (30 collections at 1 s,
+// 60 at the default 10 s). A full disk fails each Append; the spool
+// recovers by itself as soon as space is freed (see spool's "Write
+// errors"), so the exit is for a disk that stays broken.
 const maxSpoolFailures = 30
+
+// spoolFailWindow is a variable for tests only.
+var spoolFailWindow = 10 * time.Minute
 
 // diskStats count the agent's storage trouble, for its self-metrics.
 type diskStats struct {
 	spoolFailures atomic.Uint64 // collections not spooled (write or fsync error)
 	consecutive   atomic.Uint64 // of those, in a row up to now
+	firstFailure  time.Time     // of the current row; collect loop only
 	ackFailures   atomic.Uint64 // acknowledgements not persisted (write error); retried with the next
 	tooOld        atomic.Uint64 // spooled samples not sent: older than the server's MaxSampleAge
 }
@@ -75,8 +80,14 @@ func (a *Agent) collectLoop(ctx context.Context) error {
 func (a *Agent) spoolFailed(what string, err error) error {
 	a.stats.disk.spoolFailures.Add(1)
 	n := a.stats.disk.consecutive.Add(1)
-	a.log.Error(what+"; the spool recovers by itself once the disk has space", "err", err, "in_a_row", n, "exit_after", maxSpoolFailures)
-	if n >= maxSpoolFailures {
+	now := a.cfg.Now()
+	if n == 1 {
+		a.stats.disk.firstFailure = now
+	}
+	since := now.Sub(a.stats.disk.firstFailure)
+	a.log.Error(what+"; the spool recovers by itself once the disk has space", "err", err, "in_a_row", n,
+		"for", since.Round(time.Second), "exit_after", spoolFailWindow)
+	if n >= maxSpoolFailures && since >= spoolFailWindow {
 		return fmt.Errorf("agent: %d collections in a row could not be spooled, last: %w", n, err)
 	}
 	return nil

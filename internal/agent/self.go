@@ -35,7 +35,7 @@ func (a *Agent) selfMetrics(b *builder, t time.Time) {
 		float64(st.DroppedAge), wire.Label{Name: "reason", Value: "age"})
 	b.counter("hawk_agent_spool_write_errors_total", "Collections not spooled because a write or fsync failed (full or failing disk).", t,
 		float64(s.disk.spoolFailures.Load()))
-	b.gauge("hawk_agent_spool_write_errors_in_a_row", "Collections in a row not spooled; the agent exits at 30.", t,
+	b.gauge("hawk_agent_spool_write_errors_in_a_row", "Collections in a row not spooled; the agent exits at 30 once the row is 10 minutes long.", t,
 		float64(s.disk.consecutive.Load()))
 	b.counter("hawk_agent_spool_ack_errors_total", "Acknowledgements the spool could not persist at once (kept in memory).", t,
 		float64(s.disk.ackFailures.Load()))
