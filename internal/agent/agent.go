@@ -120,6 +120,7 @@ type stats struct {
 	acked     atomic.Uint64 // highest sequence acknowledged
 	reconnect atomic.Uint64 // connections opened
 	collectNs atomic.Int64  // duration of the last collection
+	disk      diskStats     // spool write failures and samples too old to send, see collectloop.go
 }
 
 // New opens the spool, loads or creates the agent id and prepares the
@@ -153,12 +154,21 @@ func (a *Agent) ID() string { return a.id }
 // Run collects and sends until ctx ends, then closes the spool. Whatever
 // was collected and not acknowledged stays in the spool for the next run.
 func (a *Agent) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
+	var fatal error // set by the collect loop before cancel
 	wg.Add(2)
-	go func() { defer wg.Done(); defer a.self.close(); a.collectLoop(ctx) }()
+	go func() {
+		defer wg.Done()
+		defer a.self.close()
+		if fatal = a.collectLoop(ctx); fatal != nil {
+			cancel()
+		}
+	}()
 	go func() { defer wg.Done(); a.sendLoop(ctx) }()
 	wg.Wait()
-	return a.spool.Close()
+	return errors.Join(fatal, a.spool.Close())
 }
 
 // hash64 is a stable hash of the agent id: it places the agent's

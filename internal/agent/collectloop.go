@@ -2,16 +2,40 @@ package agent
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"time"
 
 	"hawk/internal/collect"
 	"hawk/internal/wire"
 )
 
+// The agent gives up and exits non-zero, so that its supervisor restarts
+// it (and Open recovers the spool from scratch), once maxSpoolFailures
+// collections in a row could not be spooled and the first of them is
+// spoolFailWindow old: 10 minutes at any interval (30 collections at 1 s,
+// 60 at the default 10 s). A full disk fails each Append; the spool
+// recovers by itself as soon as space is freed (see spool's "Write
+// errors"), so the exit is for a disk that stays broken.
+const maxSpoolFailures = 30
+
+// spoolFailWindow is a variable for tests only.
+var spoolFailWindow = 10 * time.Minute
+
+// diskStats count the agent's storage trouble, for its self-metrics.
+type diskStats struct {
+	spoolFailures atomic.Uint64 // collections not spooled (write or fsync error)
+	consecutive   atomic.Uint64 // of those, in a row up to now
+	firstFailure  time.Time     // of the current row; collect loop only
+	ackFailures   atomic.Uint64 // acknowledgements not persisted (write error); retried with the next
+	tooOld        atomic.Uint64 // spooled samples not sent: older than the server's MaxSampleAge
+}
+
 // collectLoop collects at times aligned to the interval, each agent at its
 // own offset within it, and appends each collection to the spool. It never
-// waits on the network.
-func (a *Agent) collectLoop(ctx context.Context) {
+// waits on the network. It returns an error only after maxSpoolFailures
+// collections in a row could not be spooled.
+func (a *Agent) collectLoop(ctx context.Context) error {
 	b := newBuilder(a.cfg)
 	var rec []byte
 	var enc wire.RecordEncoder
@@ -22,7 +46,7 @@ func (a *Agent) collectLoop(ctx context.Context) {
 	next := nextSlot(a.cfg.Now(), a.cfg.Interval, offset)
 	for {
 		if !sl.sleep(ctx, next.Sub(a.cfg.Now())) {
-			return
+			return nil
 		}
 		start := a.cfg.Now()
 		b.reset()
@@ -33,15 +57,40 @@ func (a *Agent) collectLoop(ctx context.Context) {
 		if rec, err = enc.Append(rec[:0], &b.batch); err != nil {
 			a.log.Error("collection not encoded", "err", err)
 		} else if seq, err := a.spool.Append(rec); err != nil {
-			a.log.Error("collection not spooled", "err", err)
+			if err := a.spoolFailed("collection not spooled", err); err != nil {
+				return err
+			}
 		} else if err := a.syncSpool(seq); err != nil {
-			a.log.Error("spool not synced", "err", err)
+			if err := a.spoolFailed("spool not synced", err); err != nil {
+				return err
+			}
+		} else {
+			a.stats.disk.consecutive.Store(0)
 		}
 		if cap(rec) > 1<<20 {
 			rec, enc = nil, wire.RecordEncoder{}
 		}
 		next = followingSlot(next, a.cfg.Now(), a.cfg.Interval, offset)
 	}
+}
+
+// spoolFailed counts a collection that could not be spooled and returns an
+// error once maxSpoolFailures failed in a row. What is already in the
+// spool is still sent meanwhile.
+func (a *Agent) spoolFailed(what string, err error) error {
+	a.stats.disk.spoolFailures.Add(1)
+	n := a.stats.disk.consecutive.Add(1)
+	now := a.cfg.Now()
+	if n == 1 {
+		a.stats.disk.firstFailure = now
+	}
+	since := now.Sub(a.stats.disk.firstFailure)
+	a.log.Error(what+"; the spool recovers by itself once the disk has space", "err", err, "in_a_row", n,
+		"for", since.Round(time.Second), "exit_after", spoolFailWindow)
+	if n >= maxSpoolFailures && since >= spoolFailWindow {
+		return fmt.Errorf("agent: %d collections in a row could not be spooled, last: %w", n, err)
+	}
+	return nil
 }
 
 // syncSpool makes batch seq and those before it survive power loss while

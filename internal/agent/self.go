@@ -33,6 +33,15 @@ func (a *Agent) selfMetrics(b *builder, t time.Time) {
 		float64(st.DroppedSize), wire.Label{Name: "reason", Value: "size"})
 	b.counter("hawk_agent_spool_dropped_total", "Unacknowledged batches dropped to keep the spool within its bounds.", t,
 		float64(st.DroppedAge), wire.Label{Name: "reason", Value: "age"})
+	b.counter("hawk_agent_spool_write_errors_total", "Collections not spooled because a write or fsync failed (full or failing disk).", t,
+		float64(s.disk.spoolFailures.Load()))
+	b.gauge("hawk_agent_spool_write_errors_in_a_row", "Collections in a row not spooled; the agent exits at 30 once the row is 10 minutes long.", t,
+		float64(s.disk.consecutive.Load()))
+	b.counter("hawk_agent_spool_ack_errors_total", "Acknowledgements the spool could not persist at once (kept in memory).", t,
+		float64(s.disk.ackFailures.Load()))
+	b.counter("hawk_agent_spool_recovered_total", "Spool write errors recovered from without a restart.", t, float64(st.Recovered))
+	b.counter("hawk_agent_samples_too_old_total", "Spooled samples not sent because the server no longer stores samples that old.", t,
+		float64(s.disk.tooOld.Load()))
 	if cpu, rss, ok := a.self.read(); ok {
 		b.counter("hawk_agent_process_cpu_seconds_total", "CPU time the agent process used.", t, cpu)
 		b.gauge("hawk_agent_process_resident_memory_bytes", "Resident memory of the agent process.", t, rss)

@@ -21,9 +21,11 @@ type sendState struct {
 	conn       net.Conn
 	enc        *wire.Encoder
 	cursor     *spool.Cursor
-	window     int      // batches in flight at most
-	maxPayload int      // frame payload limit
-	inflight   []uint64 // sequences sent and not acknowledged, ascending
+	window     int           // batches in flight at most
+	maxPayload int           // frame payload limit
+	maxAge     time.Duration // samples older than this are not sent (WELCOME's MaxSampleAge); 0: all
+	ackc       chan uint64   // newest acknowledgement for the acker goroutine, see loop
+	inflight   []uint64      // sequences sent and not acknowledged, ascending
 	dict       *wire.Dict
 	batch      wire.Batch
 	out        []byte
@@ -48,7 +50,22 @@ func (s *sendState) loop(ctx context.Context, events <-chan event, hbEvery time.
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.keep.run(kctx) }()
+	// Acknowledgements reach the spool on their own goroutine: Ack waits
+	// for the spool's writer lock, which an Append holds through a slow
+	// write or fsync, and the loop must go on sending heartbeats and
+	// reading replies meanwhile.
+	s.ackc = make(chan uint64, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for seq := range s.ackc {
+			if err := s.a.ackSpool(seq); err != nil {
+				s.a.log.Warn("acknowledgement not recorded", "err", err)
+			}
+		}
+	}()
 	defer wg.Wait()
+	defer close(s.ackc)
 	defer stop()
 	if err := s.heartbeat(); err != nil {
 		return err
@@ -180,6 +197,7 @@ func (s *sendState) fill() error {
 			s.a.log.Error("spooled batch unreadable; skipped", "seq", seq, "err", err)
 			continue
 		}
+		s.dropTooOld()
 		s.out = s.out[:0]
 		if now := s.a.cfg.Now(); s.quiet != nil && now.Sub(s.timedAt) >= s.rttEvery {
 			if s.out, s.timed, err = s.appendHeartbeat(s.out); err != nil {
@@ -224,9 +242,31 @@ func (s *sendState) handle(ev event) error {
 	}
 	s.inflight = s.inflight[:copy(s.inflight, s.inflight[i:])]
 	s.a.stats.acked.Store(ev.ack)
-	if err := s.a.spool.Ack(ev.ack); err != nil {
-		return fmt.Errorf("spool ack %d: %w", ev.ack, err)
+	// Hand the newest acknowledgement to the acker, replacing one it has
+	// not taken yet (acknowledgements are cumulative). Only this goroutine
+	// sends, so after the drain the send cannot block.
+	select {
+	case <-s.ackc:
+	default:
 	}
+	s.ackc <- ev.ack
+	return nil
+}
+
+// ackSpool records the server's acknowledgement in the spool. A write
+// error there (META on a full disk) does not end the session: the
+// acknowledgement is kept in memory and persisted with a later one, and a
+// lagging one only makes the agent resend batches the server skips.
+func (a *Agent) ackSpool(seq uint64) error {
+	err := a.spool.Ack(seq)
+	if err == nil || errors.Is(err, spool.ErrClosed) || errors.Is(err, spool.ErrUnknownSeq) {
+		if err != nil {
+			return fmt.Errorf("spool ack %d: %w", seq, err)
+		}
+		return nil
+	}
+	a.stats.disk.ackFailures.Add(1)
+	a.log.Warn("acknowledgement not persisted; kept in memory", "seq", seq, "err", err)
 	return nil
 }
 
@@ -267,4 +307,26 @@ func (s *sendState) write(b []byte) error {
 		s.keep.wrote()
 	}
 	return nil
+}
+
+// dropTooOld removes from the batch the samples older than the server said
+// it stores (WELCOME's MaxSampleAge, on the server's clock), counting them:
+// the server would acknowledge them without storing them. The batch is
+// still sent, so its sequence number is acknowledged as usual.
+func (s *sendState) dropTooOld() {
+	if s.maxAge <= 0 {
+		return
+	}
+	// offset is agent clock minus server clock.
+	cutoff := s.a.cfg.Now().Add(-time.Duration(s.a.stats.offset.Load())).Add(-s.maxAge).UnixMilli()
+	kept := s.batch.Samples[:0]
+	for _, smp := range s.batch.Samples {
+		if smp.T >= cutoff {
+			kept = append(kept, smp)
+		}
+	}
+	if n := len(s.batch.Samples) - len(kept); n > 0 {
+		s.a.stats.disk.tooOld.Add(uint64(n))
+	}
+	s.batch.Samples = kept
 }

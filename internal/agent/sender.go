@@ -107,11 +107,15 @@ func (a *Agent) session(ctx context.Context, addr string) error {
 	a.stats.connected.Store(true)
 	a.stats.reconnect.Add(1)
 	if w.LastSeq > 0 {
-		if err := a.spool.Ack(w.LastSeq); err != nil {
-			return fmt.Errorf("spool ack: %w", err)
+		if err := a.ackSpool(w.LastSeq); err != nil {
+			return err
 		}
 	}
 	a.log.Info("connected", "server", addr, "server_id", w.ServerID, "stored_seq", w.LastSeq)
+	if w.MaxSampleAge > 0 && a.cfg.SpoolAge > w.MaxSampleAge {
+		a.log.Warn("-spool-max-age is longer than the server stores samples back; older spooled samples are dropped, not sent",
+			"spool_max_age", a.cfg.SpoolAge, "server_max_sample_age", w.MaxSampleAge)
+	}
 
 	events := make(chan event, 16)
 	var wg sync.WaitGroup
@@ -121,7 +125,7 @@ func (a *Agent) session(ctx context.Context, addr string) error {
 	defer conn.Close() // ends the reader, before wg.Wait runs
 
 	s := &sendState{a: a, conn: conn, enc: wire.NewEncoder(), window: int(max(w.Window, 1)),
-		maxPayload: wire.MaxPayload, cursor: a.spool.Cursor(w.LastSeq + 1)}
+		maxPayload: wire.MaxPayload, maxAge: w.MaxSampleAge, cursor: a.spool.Cursor(w.LastSeq + 1)}
 	defer s.cursor.Close()
 	return s.loop(ctx, events, max(w.HeartbeatInterval, 100*time.Millisecond))
 }

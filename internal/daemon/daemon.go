@@ -85,6 +85,11 @@ func (d *Daemon) start(ls Listeners) (err error) {
 		MissedHeartbeats: cfg.MissedHeartbeats, MaxSeries: cfg.MaxSeries, MaxBatchSamples: cfg.MaxBatchSamples,
 		LivenessInterval: time.Duration(cfg.LivenessInterval), DisableLegacy: !cfg.Legacy,
 	}
+	if d.db != nil && cfg.OutOfOrderWindow > 0 {
+		// The TSDB refuses samples further behind its newest than this:
+		// agents then drop them rather than have them acknowledged and lost.
+		scfg.MaxSampleAge = time.Duration(cfg.OutOfOrderWindow)
+	}
 	if err = cfg.Security.apply(&scfg); err != nil {
 		return err
 	}
@@ -195,8 +200,14 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = errors.Join(err, d.http.Shutdown(hctx), d.conns.wait(hctx), d.closeAll())
-	d.log.Info("hawk-server stopped", "drain", time.Since(start).Round(time.Millisecond), "err", err)
-	return err
+	if err != nil {
+		// Something was not flushed (sequences, TSDB head, WAL): say so
+		// at ERROR and exit non-zero, so a supervisor and the operator see it.
+		d.log.Error("hawk-server stopped without flushing everything", "drain", time.Since(start).Round(time.Millisecond), "err", err)
+		return err
+	}
+	d.log.Info("hawk-server stopped", "drain", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 func (d *Daemon) closeAll() error {

@@ -78,6 +78,7 @@ type Config struct {
 	MaxLabelNameLen   int           // bytes of a label or metric name at most (default 256)
 	MaxLabelValueLen  int           // bytes of a label value (and of HELLO's text fields) at most (default 4096)
 	MaxFutureSkew     time.Duration // samples further ahead of the server clock are dropped (default 10m)
+	MaxSampleAge      time.Duration // sent in WELCOME: the sink stores nothing older (the TSDB's out-of-order window); 0: unknown
 
 	now func() time.Time // clock seam for tests
 }

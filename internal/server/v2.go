@@ -171,6 +171,7 @@ func (ss *session) hello(p []byte) error {
 			MaxSeries:         uint32(cfg.MaxSeries),
 			Window:            uint32(cfg.Window),
 			ServerID:          cfg.ServerID,
+			MaxSampleAge:      cfg.MaxSampleAge,
 		})
 	})
 	ss.srv.log.Debug("agent connected", "agent", h.AgentID, "host", h.Hostname, "remote", ss.remote, "last_seq", v.committed)

@@ -62,6 +62,17 @@
 // once to check it: 0.13 s for a full spool with a warm page cache, bound
 // by the disk when cold.
 //
+// # Write errors
+//
+// A failed write or fsync (a full or failing disk) fails that call and is
+// counted in Stats.WriteErrors; it is not sticky. The next Append, Sync or
+// Ack first cuts the active segment back to its last complete record (a
+// failed write may have written part of one; the file offset goes back
+// too) and counts Stats.Recovered, then proceeds: once space is freed the
+// spool works again with no reopen, and every record written before is
+// kept. Only a failed cut is returned again. Options.Fault injects such
+// faults in tests (package faultfs).
+//
 // # Files
 //
 // A spool directory holds:

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"hawk/internal/faultfs"
 )
 
 // Sentinel errors. Test with errors.Is.
@@ -66,6 +68,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives recovery and drop events; default discards.
 	Logger *slog.Logger
+	// Fault injects faults into record writes, fsyncs and the cut after a
+	// failed write (tests only; nil in production).
+	Fault *faultfs.Injector
 }
 
 func (o Options) withDefaults() Options {
@@ -126,7 +131,7 @@ type Spool struct {
 	wf    *os.File // active segment, opened for writing; nil if none
 	wbuf  []byte   // encode buffer, reused by Append
 	floor uint64   // floor persisted in META
-	werr  error    // first write error; returned from then on
+	werr  error    // last write error, not yet healed (see healLocked)
 	dirty bool     // records appended without Sync and not yet fsynced
 	newer bool     // segment created without Sync, its directory entry not fsynced
 
@@ -163,6 +168,8 @@ type Stats struct {
 	DroppedAge  uint64 // unacknowledged records dropped by MaxAge
 	Corrupt     uint64 // damaged records skipped by recovery in Open
 	Truncated   uint64 // segment tails truncated by recovery in Open
+	WriteErrors uint64 // failed writes and fsyncs (full or failing disk)
+	Recovered   uint64 // write errors healed by a later call
 }
 
 // Open opens or creates the spool in dir and recovers it: torn tails are

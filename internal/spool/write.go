@@ -2,18 +2,20 @@ package spool
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
 
-	"hawk/internal/rawio"
+	"hawk/internal/faultfs"
 )
 
 // Append assigns the next sequence number to payload and writes the record.
 // With Options.Sync it returns only once the record is on stable storage.
 // It may first drop the oldest segments to respect MaxBytes and MaxAge.
-// Append does not retain payload. After a write error every later Append
-// and Ack returns that error; reopen the spool to recover.
+// Append does not retain payload. A write error is not sticky: the next
+// Append, Sync or Ack first cuts the partial record it may have left (see
+// heal) and goes on; only a failed cut is returned again.
 func (s *Spool) Append(payload []byte) (uint64, error) {
 	n := int64(headerSize + len(payload))
 	if len(payload) > MaxPayload || n > s.opts.MaxBytes/4 {
@@ -24,15 +26,56 @@ func (s *Spool) Append(payload []byte) (uint64, error) {
 	if s.closed {
 		return 0, ErrClosed
 	}
-	if s.werr != nil {
-		return 0, s.werr
+	if err := s.healLocked(); err != nil {
+		return 0, err
 	}
 	seq, err := s.appendLocked(payload, n)
 	if err != nil {
-		s.werr = err
+		s.failLocked(err)
 		return 0, err
 	}
 	return seq, nil
+}
+
+// failLocked records a write error for the next writer to heal from, and
+// counts it. The caller holds wmu.
+func (s *Spool) failLocked(err error) {
+	s.werr = err
+	s.mu.Lock()
+	s.stats.WriteErrors++
+	s.mu.Unlock()
+}
+
+// healLocked recovers from the last write error, if any: the active
+// segment is cut back to its last complete record (a failed write may have
+// left part of one) and the file offset put there, so the next record
+// follows the last good one. Records already written are kept; a failed
+// META write or fsync needs nothing cut (the next one is tried again). The
+// caller holds wmu.
+func (s *Spool) healLocked() error {
+	if s.werr == nil {
+		return nil
+	}
+	if s.wf != nil {
+		size := s.active.size
+		err := s.opts.Fault.Fail(faultfs.OpTruncate, s.wf.Name())
+		if err == nil {
+			err = s.wf.Truncate(size)
+		}
+		if err == nil {
+			_, err = s.wf.Seek(size, io.SeekStart)
+		}
+		if err != nil {
+			return fmt.Errorf("spool: recover from %v: %w", s.werr, err)
+		}
+		s.dirty = true
+	}
+	s.log.Warn("spool: recovered from a write error", "err", s.werr)
+	s.werr = nil
+	s.mu.Lock()
+	s.stats.Recovered++
+	s.mu.Unlock()
+	return nil
 }
 
 func (s *Spool) appendLocked(payload []byte, n int64) (uint64, error) {
@@ -58,11 +101,11 @@ func (s *Spool) appendLocked(payload []byte, n int64) (uint64, error) {
 	}
 	ms := now.UnixMilli()
 	s.wbuf = appendRecord(s.wbuf[:0], seq, ms, payload)
-	if err := rawio.WriteAll(s.wf, s.wbuf); err != nil {
+	if err := s.opts.Fault.Write(s.wf, s.wbuf); err != nil {
 		return 0, fmt.Errorf("spool: append: %w", err)
 	}
 	if s.opts.Sync {
-		if err := s.wf.Sync(); err != nil {
+		if err := s.syncFile(s.wf); err != nil {
 			return 0, fmt.Errorf("spool: append: fsync: %w", err)
 		}
 	} else {
@@ -90,27 +133,27 @@ func (s *Spool) appendLocked(payload []byte, n int64) (uint64, error) {
 // Sync makes the records appended so far survive power loss, for a spool
 // opened without Options.Sync: it fsyncs the active segment, and the
 // directory if a segment was created since the last Sync. It does nothing
-// when every record is already on stable storage. A failure is returned
-// from every later Append, as a write error is.
+// when every record is already on stable storage. A failure is counted and
+// returned; the next call tries again.
 func (s *Spool) Sync() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if s.closed {
 		return ErrClosed
 	}
-	if s.werr != nil {
-		return s.werr
+	if err := s.healLocked(); err != nil {
+		return err
 	}
 	if s.newer {
 		if err := syncDir(s.dir); err != nil {
-			s.werr = fmt.Errorf("spool: sync: %w", err)
+			s.failLocked(fmt.Errorf("spool: sync: %w", err))
 			return s.werr
 		}
 		s.newer = false
 	}
 	if s.dirty && s.wf != nil {
-		if err := s.wf.Sync(); err != nil {
-			s.werr = fmt.Errorf("spool: sync: %w", err)
+		if err := s.syncFile(s.wf); err != nil {
+			s.failLocked(fmt.Errorf("spool: sync: %w", err))
 			return s.werr
 		}
 	}
@@ -229,8 +272,8 @@ func (s *Spool) Ack(seq uint64) error {
 	if s.closed {
 		return ErrClosed
 	}
-	if s.werr != nil {
-		return s.werr
+	if err := s.healLocked(); err != nil {
+		return err
 	}
 	if seq <= s.acked {
 		return nil
@@ -255,9 +298,17 @@ func (s *Spool) Ack(seq uint64) error {
 		err = s.dropLocked(now, 0)
 	}
 	if err != nil {
-		s.werr = err
+		s.failLocked(err)
 	}
 	return err
+}
+
+// syncFile fsyncs f, or fails as the fault seam says.
+func (s *Spool) syncFile(f *os.File) error {
+	if err := s.opts.Fault.Fail(faultfs.OpSync, f.Name()); err != nil {
+		return err
+	}
+	return f.Sync()
 }
 
 // Close syncs and closes the spool and releases the directory. Cursors

@@ -34,6 +34,26 @@
 // (only segment rotation and Close do), so a power loss or kernel crash can
 // lose the last acknowledged batches.
 //
+// # Storage faults
+//
+// A WAL write that fails (no space, EIO) may leave part of a record in the
+// segment (tsdb/wlog discards the rest of a record whose page write failed,
+// and writes the page later), and a record written after it would be lost
+// with it: the TSDB's repair truncates at the first bad record and deletes
+// every later segment. So the TSDB sink acknowledges nothing once a WAL
+// write has failed: a Commit fails with ErrStorageFault if its own write
+// failed or if the WAL's writes_failed counter moved (read after every
+// commit; a concurrent commit's failure increments it under the WAL's lock
+// before this commit's records are written). The heal loop then waits for
+// running transactions, closes the TSDB, runs CheckWAL (which cuts the torn
+// tail) and opens it again, with backoff while that fails; queries fail
+// meanwhile (liveStorage). CheckWAL also runs before every OpenTSDB: torn
+// tails are cut in place, other damage is salvaged page by page into a
+// rewritten segment with the original kept in wal-damaged/, and a salvage
+// that cannot be written fails the open instead of letting the TSDB's repair
+// run (TestTSDBFullDiskNeverAcksAfterTear, TestTSDBFlippedBytesKeepsLaterRecords,
+// TestCheckWALNoSpaceChangesNothing; the seam is package faultfs).
+//
 // Out-of-order samples are also in the WAL; the TSDB additionally writes
 // them to the WBL after inserting them, still before Commit returns, but a
 // WBL write error is only logged by the TSDB, not returned.

@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
@@ -15,6 +19,8 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/util/compression"
+
+	"hawk/internal/faultfs"
 )
 
 // Defaults of TSDBOptions.
@@ -53,22 +59,47 @@ type TSDBOptions struct {
 	Registerer prometheus.Registerer
 	// Logger receives the TSDB's logs; nil discards them.
 	Logger *slog.Logger
+	// Fault injects file-system faults into CheckWAL (tests only).
+	Fault *faultfs.Injector
 }
 
 // TSDB is a Sink backed by an embedded Prometheus TSDB. It is safe for
 // concurrent use; each Appender belongs to one goroutine.
+//
+// It never acknowledges a commit while the WAL may hold a torn record
+// (see doc.go, "Storage faults"): after a failed WAL write it refuses every
+// transaction (ErrStorageFault) until its heal loop has closed the TSDB, cut
+// the torn tail with CheckWAL and opened it again.
 type TSDB struct {
-	db      *tsdb.DB
+	opts    TSDBOptions
+	logger  *slog.Logger
 	slot    int          // Series.Ref slot owned by this sink
 	tag     uint64       // instance tag in the high bits of cached refs
 	metrics *tsdbMetrics // counters exported through the Registerer
 	meta    metaIndex    // metadata per metric family, as the sessions sent it
+	reg     *captureRegisterer
+
+	// mu is held shared by each appender from Appender to Commit or
+	// Rollback and by DB, exclusively by heal while it swaps db.
+	mu        sync.RWMutex
+	db        *tsdb.DB          // guarded by mu; nil while healing failed
+	walFailed prometheus.Metric // guarded by mu; the WAL's writes_failed_total, or nil
+
+	faulted atomic.Bool   // a WAL write failed and the WAL is not yet cut back
+	healc   chan struct{} // wakes the heal loop
+	stop    chan struct{} // closed by Close
+	wg      sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error // result of the one Close
 }
 
-// OpenTSDB opens (or creates) the TSDB in opts.Dir and replays its WAL.
+// ErrStorageFault fails every transaction while the TSDB repairs its WAL
+// after a failed write (a full or failing disk).
+var ErrStorageFault = errors.New("store: WAL write failed; refusing samples until the WAL is repaired")
+
+// OpenTSDB checks the WAL (CheckWAL), then opens (or creates) the TSDB in
+// opts.Dir and replays its WAL.
 func OpenTSDB(opts TSDBOptions) (*TSDB, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("store: open tsdb: empty data directory")
@@ -80,23 +111,50 @@ func OpenTSDB(opts TSDBOptions) (*TSDB, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	db, err := tsdb.Open(opts.Dir, logger, opts.Registerer, tsdbOptions(opts), nil)
-	if err != nil {
-		return nil, fmt.Errorf("store: open tsdb %q: %w", opts.Dir, err)
-	}
-	m := newTSDBMetrics()
-	if opts.Registerer != nil {
-		if err := m.register(opts.Registerer); err != nil {
-			return nil, errors.Join(fmt.Errorf("store: register metrics: %w", err), db.Close())
-		}
-	}
-	return &TSDB{
-		db:      db,
+	t := &TSDB{
+		opts:    opts,
+		logger:  logger,
 		slot:    opts.Slot,
 		tag:     (uint64(rand.Uint32N(1<<16-1)) + 1) << refTagShift,
-		metrics: m,
+		metrics: newTSDBMetrics(),
 		meta:    metaIndex{byName: map[string]metadata.Metadata{}},
-	}, nil
+		reg:     &captureRegisterer{inner: opts.Registerer},
+		healc:   make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+	}
+	if opts.Registerer != nil {
+		if err := t.metrics.register(opts.Registerer); err != nil {
+			return nil, fmt.Errorf("store: register metrics: %w", err)
+		}
+	}
+	if err := t.open(); err != nil {
+		t.metrics.unregister(opts.Registerer)
+		return nil, err
+	}
+	t.wg.Add(1)
+	go t.healLoop()
+	return t, nil
+}
+
+// open checks the WAL and opens the TSDB into t.db. t.mu must be held
+// exclusively, or t not yet shared.
+func (t *TSDB) open() error {
+	res, err := CheckWAL(t.opts.Dir, t.logger, t.opts.Fault)
+	if err != nil {
+		return err
+	}
+	t.metrics.noteCheck(res)
+	t.reg.forget()
+	db, err := tsdb.Open(t.opts.Dir, t.logger, t.reg, tsdbOptions(t.opts), nil)
+	if err != nil {
+		t.reg.forget()
+		return fmt.Errorf("store: open tsdb %q: %w", t.opts.Dir, err)
+	}
+	t.db, t.walFailed = db, t.reg.metric("prometheus_tsdb_wal_writes_failed_total")
+	if t.walFailed == nil {
+		t.logger.Warn("TSDB: no WAL write-failure counter found; a torn WAL is detected from commit errors only")
+	}
+	return nil
 }
 
 // tsdbOptions turns TSDBOptions into the TSDB's own options.
@@ -146,29 +204,157 @@ func tsdbOptions(opts TSDBOptions) *tsdb.Options {
 	return o
 }
 
-// Appender starts a transaction. See Appender for its rules.
+// Appender starts a transaction. See Appender for its rules. While the WAL
+// is being repaired it returns one that fails with ErrStorageFault.
 func (t *TSDB) Appender() Appender {
+	if t.faulted.Load() {
+		return faultedAppender{}
+	}
+	t.mu.RLock()
+	if t.db == nil || t.faulted.Load() {
+		t.mu.RUnlock()
+		return faultedAppender{}
+	}
 	return &tsdbAppender{sink: t, app: t.db.AppenderV2(context.Background())}
 }
 
-// Close flushes the head to disk as far as the TSDB does on shutdown and
-// releases the directory. It is idempotent.
+// Close stops the heal loop, flushes the head to disk as far as the TSDB
+// does on shutdown and releases the directory. It is idempotent. It fails
+// when the TSDB could not be closed, or when the WAL was still not repaired
+// after a failed write (the next start cuts its torn tail).
 func (t *TSDB) Close() error {
 	t.closeOnce.Do(func() {
-		if err := t.db.Close(); err != nil {
-			t.closeErr = fmt.Errorf("store: close tsdb: %w", err)
+		close(t.stop)
+		t.wg.Wait()
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		var errs []error
+		if t.faulted.Load() {
+			errs = append(errs, fmt.Errorf("store: close tsdb: %w", ErrStorageFault))
 		}
+		if t.db != nil {
+			if err := t.db.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("store: close tsdb: %w", err))
+			}
+			t.db = nil
+		}
+		t.reg.forget()
+		t.metrics.unregister(t.opts.Registerer)
+		t.closeErr = errors.Join(errs...)
 	})
 	return t.closeErr
 }
 
-// DB returns the underlying TSDB, for callers that need more than the
-// Storage (admin, stats). It stays valid until Close.
-func (t *TSDB) DB() *tsdb.DB { return t.db }
+// fault marks the WAL as possibly torn and wakes the heal loop.
+func (t *TSDB) fault(cause error) {
+	if t.faulted.CompareAndSwap(false, true) {
+		t.metrics.walFaults.Inc()
+		t.metrics.healthy.Set(0)
+		t.logger.Error("TSDB: a WAL write failed; refusing samples (ERROR storage) until the WAL is cut back to its last acknowledged record",
+			"err", cause)
+	}
+	select {
+	case t.healc <- struct{}{}:
+	default:
+	}
+}
 
-// Storage returns the TSDB as a storage.Storage, the Queryable that the
-// PromQL engine and the query API read from.
-func (t *TSDB) Storage() storage.Storage { return t.db }
+// healLoop repairs the WAL after each fault, retrying with backoff (100 ms
+// doubling to 5 s) while it cannot (no space yet), until Close.
+//
+// Reopening replays the WAL and cannot know whether the disk has space
+// again, so a fault that follows a repair within 10 s waits out the same
+// backoff first: a disk that stays full costs one replay per 5 s at most.
+func (t *TSDB) healLoop() {
+	defer t.wg.Done()
+	var healed time.Time
+	backoff := 100 * time.Millisecond
+	sleep := func(d time.Duration) bool {
+		tm := time.NewTimer(d)
+		defer tm.Stop()
+		select {
+		case <-t.stop:
+			return false
+		case <-tm.C:
+			return true
+		}
+	}
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-t.healc:
+		}
+		if time.Since(healed) < 10*time.Second {
+			if !sleep(backoff) {
+				return
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		} else {
+			backoff = 100 * time.Millisecond
+		}
+		for wait := backoff; ; wait = min(2*wait, 5*time.Second) {
+			err := t.heal()
+			if err == nil {
+				healed = time.Now()
+				break
+			}
+			t.metrics.healFailures.Inc()
+			t.logger.Error("TSDB: WAL repair failed; still refusing samples", "err", err, "retry_in", wait)
+			if !sleep(wait) {
+				return
+			}
+		}
+	}
+}
+
+// heal closes the TSDB once every running transaction has ended, cuts the
+// WAL back to its last intact record and opens the TSDB again.
+func (t *TSDB) heal() error {
+	start := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.faulted.Load() {
+		return nil
+	}
+	if t.db != nil {
+		// Closing flushes the page the failed write left in memory, if it
+		// can; CheckWAL then cuts whatever is incomplete.
+		if err := t.db.Close(); err != nil {
+			t.logger.Warn("TSDB: close before WAL repair", "err", err)
+		}
+		t.db = nil
+	}
+	if err := t.open(); err != nil {
+		return err
+	}
+	t.faulted.Store(false)
+	t.metrics.healthy.Set(1)
+	t.logger.Warn("TSDB: WAL repaired after a failed write; accepting samples again", "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// Healthy reports whether the TSDB accepts samples (false while it repairs
+// its WAL after a failed write).
+func (t *TSDB) Healthy() bool { return !t.faulted.Load() }
+
+// WALCheck returns what the WAL checks since OpenTSDB found: damaged
+// segments, records kept and lost. The fleet page shows it.
+func (t *TSDB) WALCheck() WALCheck { return t.metrics.lastCheck() }
+
+// DB returns the underlying TSDB, for callers that need more than the
+// Storage (admin, stats), or nil while a WAL repair failed. It stays valid
+// until Close or the next WAL repair.
+func (t *TSDB) DB() *tsdb.DB {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.db
+}
+
+// Storage returns a storage.Storage over the TSDB, the Queryable that the
+// PromQL engine and the query API read from. It follows the TSDB across WAL
+// repairs, and fails while one runs.
+func (t *TSDB) Storage() storage.Storage { return liveStorage{t} }
 
 // Metadata returns the metadata the sink has seen per metric family name
 // since it was opened, or only that of metric when it is not empty. The
@@ -236,22 +422,56 @@ func (a *tsdbAppender) resolved(s *Series, slot *uint64, got storage.SeriesRef) 
 // with write(2) before Commit returns (see doc.go), so a committed sample
 // survives the process being killed; it does not fsync, so it does not
 // survive the machine losing power before the OS writes the page cache back.
+//
+// A commit succeeds only if no WAL write has failed since the TSDB was
+// opened: a failed write may have left a torn record, and a record written
+// after it would be lost with it when the WAL is repaired.
 func (a *tsdbAppender) Commit() error {
-	if err := a.app.Commit(); err != nil {
+	defer a.sink.mu.RUnlock()
+	err := a.app.Commit()
+	if err == nil && a.sink.walFailedSince() {
+		err = ErrStorageFault
+	}
+	if err != nil {
 		a.sink.metrics.commitErrors.Inc()
+		if errors.Is(err, ErrStorageFault) || strings.Contains(err.Error(), "write to WAL") {
+			a.sink.fault(err)
+			return fmt.Errorf("store: commit tsdb: %w: %w", ErrStorageFault, err)
+		}
 		return fmt.Errorf("store: commit tsdb: %w", err)
 	}
 	a.sink.metrics.appended.Add(float64(a.n))
 	return nil
 }
 
+// walFailedSince reports whether a WAL write failed since the TSDB was
+// opened. t.mu must be held shared.
+func (t *TSDB) walFailedSince() bool {
+	if t.walFailed == nil {
+		return t.faulted.Load()
+	}
+	var m dto.Metric
+	if err := t.walFailed.Write(&m); err != nil {
+		return true
+	}
+	return m.GetCounter().GetValue() > 0
+}
+
 // Rollback implements Appender.
 func (a *tsdbAppender) Rollback() error {
+	defer a.sink.mu.RUnlock()
 	if err := a.app.Rollback(); err != nil {
 		return fmt.Errorf("store: rollback tsdb: %w", err)
 	}
 	return nil
 }
+
+// faultedAppender is the transaction of a TSDB repairing its WAL.
+type faultedAppender struct{}
+
+func (faultedAppender) Append(*Series, int64, float64) error { return ErrStorageFault }
+func (faultedAppender) Commit() error                        { return ErrStorageFault }
+func (faultedAppender) Rollback() error                      { return nil }
 
 // metaIndex holds the last metadata seen per metric family name.
 type metaIndex struct {

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
@@ -62,6 +63,16 @@ type tsdbMetrics struct {
 	rejected     *prometheus.CounterVec // samples refused, by reason
 	refMisses    prometheus.Counter     // appends that had to resolve labels
 	commitErrors prometheus.Counter     // failed commits
+
+	walFaults    prometheus.Counter // failed WAL writes that stopped acknowledgements
+	healFailures prometheus.Counter // WAL repairs that failed and were retried
+	healthy      prometheus.Gauge   // 1 while samples are accepted
+	walDamaged   prometheus.Counter // damaged WAL segments found by CheckWAL
+	walLost      prometheus.Counter // incomplete records dropped from them
+	walTornTails prometheus.Counter // torn tails cut by CheckWAL
+
+	mu    sync.Mutex
+	check WALCheck // guarded by mu; damage found since the sink was opened
 }
 
 func newTSDBMetrics() *tsdbMetrics {
@@ -82,7 +93,32 @@ func newTSDBMetrics() *tsdbMetrics {
 			Name: "hawk_store_commit_errors_total",
 			Help: "TSDB sink commits that failed.",
 		}),
+		walFaults: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hawk_store_wal_write_faults_total",
+			Help: "Failed TSDB WAL writes after which the sink stopped acknowledging until the WAL was repaired.",
+		}),
+		healFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hawk_store_wal_repair_failures_total",
+			Help: "Attempts to repair the WAL after a failed write that failed (no space yet) and were retried.",
+		}),
+		healthy: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hawk_store_accepting",
+			Help: "1 while the TSDB sink accepts samples, 0 while it repairs its WAL after a failed write.",
+		}),
+		walDamaged: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hawk_store_wal_damaged_segments_total",
+			Help: "WAL segments found damaged at open; their intact records were kept, the originals linked into wal-damaged/.",
+		}),
+		walLost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hawk_store_wal_lost_records_total",
+			Help: "Incomplete WAL records dropped from damaged segments at open.",
+		}),
+		walTornTails: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hawk_store_wal_torn_tails_total",
+			Help: "Torn (never acknowledged) WAL segment tails cut at open or after a failed write.",
+		}),
 	}
+	m.healthy.Set(1)
 	for _, r := range []string{reasonOutOfBounds, reasonOutOfOrder, reasonTooOld, reasonDuplicate, reasonInvalid} {
 		m.rejected.WithLabelValues(r)
 	}
@@ -90,10 +126,49 @@ func newTSDBMetrics() *tsdbMetrics {
 }
 
 func (m *tsdbMetrics) register(r prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.appended, m.rejected, m.refMisses, m.commitErrors} {
+	for _, c := range m.collectors() {
 		if err := r.Register(c); err != nil {
+			m.unregister(r)
 			return err
 		}
 	}
 	return nil
+}
+
+func (m *tsdbMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.appended, m.rejected, m.refMisses, m.commitErrors,
+		m.walFaults, m.healFailures, m.healthy, m.walDamaged, m.walLost, m.walTornTails}
+}
+
+func (m *tsdbMetrics) unregister(r prometheus.Registerer) {
+	if r == nil {
+		return
+	}
+	for _, c := range m.collectors() {
+		r.Unregister(c)
+	}
+}
+
+// noteCheck counts what a CheckWAL found.
+func (m *tsdbMetrics) noteCheck(res WALCheck) {
+	m.walDamaged.Add(float64(len(res.Damaged)))
+	m.walLost.Add(float64(res.LostRecords))
+	m.walTornTails.Add(float64(res.TornTails))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.check.Segments = res.Segments
+	m.check.TornTails += res.TornTails
+	m.check.TailBytes += res.TailBytes
+	m.check.Damaged = append(m.check.Damaged, res.Damaged...)
+	m.check.KeptRecords += res.KeptRecords
+	m.check.LostRecords += res.LostRecords
+	m.check.DamagedPages += res.DamagedPages
+}
+
+func (m *tsdbMetrics) lastCheck() WALCheck {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.check
+	c.Damaged = append([]string(nil), c.Damaged...)
+	return c
 }

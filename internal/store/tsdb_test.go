@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,6 +23,9 @@ import (
 func TestMain(m *testing.M) {
 	if dir := crashChildDir(); dir != "" {
 		runCrashChild(dir) // never returns: the child is killed
+	}
+	if dir := os.Getenv(fullEnv); dir != "" {
+		runFullDiskChild(dir) // never returns: the child is killed
 	}
 	goleak.VerifyTestMain(m)
 }
