@@ -231,7 +231,7 @@ type catRow struct {
 
 // catalogue returns the rows, named as in docs/security.md.
 func catalogue() []catRow {
-	return slices.Concat(wireRows(), legacyRows(), v2Rows(), limitRows(), tlsRows())
+	return slices.Concat(wireRows(), legacyRows(), v2Rows(), limitRows(), tlsRows(), trustRows())
 }
 
 func TestCatalogue(t *testing.T) {
@@ -817,5 +817,30 @@ func TestCatalogueDocumented(t *testing.T) {
 	}
 	if n := len(catalogue()); n < 40 {
 		t.Errorf("only %d rows", n)
+	}
+}
+
+// trustRows are the rows of issue 17: agent identity, labels the session
+// owns, and bounded resources.
+func trustRows() []catRow {
+	hello := func(h wire.Hello) []byte { h.Version = 2; return wire.AppendHello(nil, &h) }
+	// refused checks that HELLO h gets ERROR code and the refusal is counted.
+	refused := func(k *cat, h wire.Hello, code wire.ErrorCode, reason string) {
+		k.t.Helper()
+		c := dial(k.t, k.addr)
+		c.send(hello(h))
+		c.expectError(code)
+		k.want("refused "+reason, k.refused(reason), 1)
+	}
+	return []catRow{
+		{"trust/shared_token_for_listed_agent", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.Auth = TokenAuth("s3cret", map[string]string{"b": "b-token"}) })
+			refused(k, wire.Hello{AgentID: "b", Token: "s3cret"}, wire.CodeAuth, "auth")
+			c := dial(t, k.addr) // the shared token still serves unlisted ids
+			c.send(hello(wire.Hello{AgentID: "a", Token: "s3cret"}))
+			if _, err := wire.DecodeWelcome(c.recv()); err != nil {
+				t.Fatal(err)
+			}
+		}},
 	}
 }
