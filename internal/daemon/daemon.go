@@ -88,6 +88,7 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	if err = cfg.Security.apply(&scfg); err != nil {
 		return err
 	}
+	cfg.Limits.apply(&scfg)
 	httpTLS, err := cfg.Security.httpTLS()
 	if err != nil {
 		return err

@@ -832,7 +832,26 @@ func trustRows() []catRow {
 		c.expectError(code)
 		k.want("refused "+reason, k.refused(reason), 1)
 	}
+	mt := nowMs()
 	return []catRow{
+		{"trust/sequence_jump", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxSeqGap = 1000 })
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m"), 1, `{__name__="m"}`, true)
+			c.c.Close()
+			c = k.v2("a")
+			c.send(oneSeries(1, math.MaxUint64, 0, mt+1, "m"))
+			c.expectError(wire.CodeLimit)
+			k.want("sequence_jump", k.errs("sequence_jump"), 1)
+			if got := k.s.cfg.Sequences.Last("a"); got != 1 {
+				t.Fatalf("stored sequence %d, want 1", got)
+			}
+			c = k.v2("a")
+			c.send(oneSeries(1, 1001, 0, mt+2, "m")) // within the gap
+			if a := c.ack(); a != 1001 {
+				t.Fatalf("ack %d, want 1001", a)
+			}
+		}},
 		{"trust/shared_token_for_listed_agent", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.Auth = TokenAuth("s3cret", map[string]string{"b": "b-token"}) })
 			refused(k, wire.Hello{AgentID: "b", Token: "s3cret"}, wire.CodeAuth, "auth")

@@ -49,6 +49,7 @@ type Config struct {
 	MaxDictBytes      int           // label and help bytes the dictionary of one connection keeps (default 64 MiB)
 	MaxBatchSamples   int           // samples in one batch (default 200000)
 	Window            int           // unacknowledged batches an agent may have in flight (default 64)
+	MaxSeqGap         int           // a new batch's sequence at most this far ahead of the stored or last one (default 2^24)
 	LivenessInterval  time.Duration // how often hawk_agent_* series are written (default 10s)
 	DisableLegacy     bool          // refuse legacy JSON packets
 
@@ -102,6 +103,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxSeries, 100000)
 	defInt(&c.MaxBatchSamples, 200000)
 	defInt(&c.Window, 64)
+	defInt(&c.MaxSeqGap, 1<<24)
 	def(&c.IdleTimeout, c.HeartbeatInterval*time.Duration(c.MissedHeartbeats))
 	def(&c.FrameTimeout, 30*time.Second)
 	def(&c.SeriesWindow, time.Hour)

@@ -208,7 +208,13 @@ func (ss *session) batch(p []byte) error {
 		}
 		return protoErr(wire.CodeProtocol, "%v", err)
 	}
-	if err := v.sequence(b); err != nil {
+	if err := v.sequence(b, uint64(ss.srv.cfg.MaxSeqGap)); err != nil {
+		var pe *errProtocol
+		if errors.As(err, &pe) && pe.code == wire.CodeLimit {
+			ss.srv.m.errors.WithLabelValues("sequence_jump").Inc()
+			ss.srv.log.Warn("batch sequence jumps too far ahead; refused", "agent", v.hello.AgentID,
+				"remote", ss.remote, "seq", b.Seq, "stored", v.committed)
+		}
 		return err
 	}
 	for i := range b.Defs {
@@ -248,8 +254,13 @@ func (ss *session) batch(p []byte) error {
 }
 
 // sequence checks that b continues the connection's batches: a new batch
-// has a higher sequence than any before it, a part follows its predecessor.
-func (v *v2State) sequence(b *wire.Batch) error {
+// has a higher sequence than any before it, a part follows its predecessor,
+// and, once the agent has a stored or a seen sequence, a new batch is at
+// most gap ahead of it. The gap bounds what a buggy or hostile peer can do
+// to the agent id's stored sequence: a batch numbered 2^64-1 would be
+// acknowledged and persisted, and the real agent's spool could never catch
+// up with it. A refused batch is never stored nor persisted.
+func (v *v2State) sequence(b *wire.Batch, gap uint64) error {
 	if v.open {
 		if b.Seq != v.seqSeen || b.Part != v.openPart+1 {
 			return protoErr(wire.CodeProtocol, "batch %d part %d while batch %d part %d is open",
@@ -260,6 +271,9 @@ func (v *v2State) sequence(b *wire.Batch) error {
 	}
 	if b.Part != 0 || b.Seq <= v.seqSeen {
 		return protoErr(wire.CodeProtocol, "batch %d part %d after batch %d", b.Seq, b.Part, v.seqSeen)
+	}
+	if base := max(v.committed, v.seqSeen); base > 0 && b.Seq-base > gap {
+		return protoErr(wire.CodeLimit, "batch %d is more than %d ahead of batch %d", b.Seq, gap, base)
 	}
 	v.seqSeen, v.openPart, v.open = b.Seq, 0, true
 	v.openStart = len(v.bufs.pending)

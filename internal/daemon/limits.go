@@ -1,0 +1,22 @@
+package daemon
+
+import (
+	"hawk/internal/options"
+	"hawk/internal/server"
+)
+
+// Limits holds the resource bounds of issue 17: what one peer or one
+// request may make the server hold or do (docs/security.md, section 4).
+// Their defaults protect a collector of 2 cores and 4 GiB.
+type Limits struct {
+	MaxSeqGap int
+}
+
+func (l *Limits) declare(s *options.Set) {
+	s.Int(&l.MaxSeqGap, "max-sequence-gap", 1<<24, "a new batch's sequence may be at most this far ahead of the agent's stored one; further is refused (ERROR 4)")
+}
+
+// apply sets the agent-side limits of a server.Config.
+func (l *Limits) apply(c *server.Config) {
+	c.MaxSeqGap = l.MaxSeqGap
+}
