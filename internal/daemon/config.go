@@ -37,6 +37,7 @@ type Config struct {
 	DemoInterval      time.Duration
 	Security          Security
 	Limits            Limits
+	Enrolment         Enrolment
 }
 
 // Declare declares every option of hawk-server into a new Set, with c's
@@ -75,6 +76,7 @@ func (c *Config) declare(s *options.Set) {
 	s.Duration(&c.DemoInterval, "demo-interval", 5*time.Second, "collection interval of the -demo agent")
 	c.Security.declare(s)
 	c.Limits.declare(s)
+	c.Enrolment.declare(s)
 }
 
 // DefaultConfig returns the defaults the flags show.

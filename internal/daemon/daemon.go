@@ -89,6 +89,9 @@ func (d *Daemon) start(ls Listeners) (err error) {
 		return err
 	}
 	cfg.Limits.apply(&scfg)
+	if scfg.Enrolment, err = cfg.Enrolment.open(cfg.Data, cfg.Security.MaxAgents); err != nil {
+		return err
+	}
 	httpTLS, err := cfg.Security.httpTLS()
 	if err != nil {
 		return err
@@ -113,6 +116,7 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", d.api.Handler())
+	mux.Handle("DELETE /api/v1/agents/{id}/enrolment", forgetHandler(scfg.Enrolment, cfg.Security.HTTPAuthTokenFile != "" || cfg.Security.HTTPBasicAuthUsersFile != ""))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", web.Handler())
 	handler, err := cfg.Security.httpHandler(mux, reg)

@@ -832,8 +832,75 @@ func trustRows() []catRow {
 		c.expectError(code)
 		k.want("refused "+reason, k.refused(reason), 1)
 	}
+	// welcome sends HELLO h and returns the WELCOME, keeping the connection.
+	welcome := func(k *cat, h wire.Hello) (*client, wire.Welcome) {
+		k.t.Helper()
+		c := dial(k.t, k.addr)
+		c.send(hello(h))
+		w, err := wire.DecodeWelcome(c.recv())
+		if err != nil {
+			k.t.Fatalf("%s: %v", h.AgentID, err)
+		}
+		return c, w
+	}
+	enrolling := func(c *Config) {
+		e, err := OpenEnrolments("", 0)
+		if err != nil {
+			panic(err)
+		}
+		c.Enrolment = e
+	}
 	mt := nowMs()
 	return []catRow{
+		{"trust/impostor_without_secret", func(t *testing.T) {
+			k := newCat(t, enrolling)
+			c, w := welcome(k, wire.Hello{AgentID: "a"})
+			if len(w.Secret) != 64 {
+				t.Fatalf("first HELLO: secret %q issued, want 64 hex digits", w.Secret)
+			}
+			k.stores(c, oneSeries(1, 1, 0, mt, "m"), 1, `{__name__="m"}`, true)
+			refused(k, wire.Hello{AgentID: "a"}, wire.CodeAuth, "enrolment")
+			c.alive() // the real agent was not kicked
+			c.c.Close()
+			c, w2 := welcome(k, wire.Hello{AgentID: "a", Secret: w.Secret})
+			if w2.Secret != "" || w2.LastSeq != 1 {
+				t.Fatalf("second HELLO: secret %q, last seq %d; want none, 1", w2.Secret, w2.LastSeq)
+			}
+			c.alive()
+		}},
+		{"trust/impostor_wrong_secret", func(t *testing.T) {
+			k := newCat(t, enrolling)
+			c, _ := welcome(k, wire.Hello{AgentID: "a"})
+			k.stores(c, oneSeries(1, 5, 0, mt, "m"), 5, `{__name__="m"}`, true)
+			refused(k, wire.Hello{AgentID: "a", Secret: strings.Repeat("0", 64)}, wire.CodeAuth, "enrolment")
+			c.alive()
+			if got := k.s.cfg.Sequences.Last("a"); got != 5 {
+				t.Fatalf("stored sequence %d, want 5", got)
+			}
+		}},
+		{"trust/secret_from_another_server", func(t *testing.T) {
+			k := newCat(t, enrolling)
+			own := strings.Repeat("ab", 32)
+			c, w := welcome(k, wire.Hello{AgentID: "a", Secret: own})
+			if w.Secret != "" {
+				t.Fatalf("issued %q to an agent that brought its secret", w.Secret)
+			}
+			c.c.Close()
+			refused(k, wire.Hello{AgentID: "a"}, wire.CodeAuth, "enrolment")
+			welcome(k, wire.Hello{AgentID: "a", Secret: own})
+		}},
+		{"trust/re_enrolment", func(t *testing.T) {
+			k := newCat(t, enrolling)
+			c, _ := welcome(k, wire.Hello{AgentID: "a"})
+			c.c.Close()
+			if ok, err := k.s.cfg.Enrolment.Forget("a"); !ok || err != nil {
+				t.Fatalf("forget: %v %v", ok, err)
+			}
+			_, w := welcome(k, wire.Hello{AgentID: "a"}) // the reinstalled host, without its old secret
+			if len(w.Secret) != 64 {
+				t.Fatalf("re-enrolment issued %q", w.Secret)
+			}
+		}},
 		{"trust/sequence_jump", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxSeqGap = 1000 })
 			c := k.v2("a")

@@ -36,6 +36,7 @@ type Config struct {
 	Sink      store.Sink    // where samples go; required
 	Sequences SequenceStore // exactly-once bookkeeping; nil keeps it in memory only
 	Auth      Authenticator // nil accepts every HELLO
+	Enrolment *Enrolments   // binds agent ids to the secrets issued at their first HELLO; nil: no binding
 	Logger    *slog.Logger
 	Registry  prometheus.Registerer // nil: metrics are not registered
 	ServerID  string

@@ -141,7 +141,12 @@ func (ss *session) hello(p []byte) error {
 		ss.srv.log.Warn("agent refused: client certificate", "agent", snippet(h.AgentID), "remote", ss.remote, "err", err)
 		return protoErr(wire.CodeAuth, "%v", err)
 	}
-	h.Token = "" // keep no credentials in memory
+	enrolled, err := ss.checkEnrolment(&h)
+	if err != nil {
+		return err
+	}
+	secret := h.Secret
+	h.Token, h.Secret = "", "" // keep no credentials in memory
 	v.hello = h
 	peer, prev, err := ss.srv.fleet.attach(&h, ss, cfg.now())
 	if err != nil {
@@ -158,6 +163,12 @@ func (ss *session) hello(p []byte) error {
 			return protoErr(wire.CodeDuplicate, "previous connection of this agent did not end")
 		}
 	}
+	var issued string
+	if cfg.Enrolment != nil && !enrolled {
+		if issued, err = ss.enrol(h.AgentID, secret); err != nil {
+			return err
+		}
+	}
 	v.committed = cfg.Sequences.Last(h.AgentID)
 	v.ackedSeq, v.seqSeen = v.committed, 0
 	v.welcomed = true
@@ -171,6 +182,7 @@ func (ss *session) hello(p []byte) error {
 			MaxSeries:         uint32(cfg.MaxSeries),
 			Window:            uint32(cfg.Window),
 			ServerID:          cfg.ServerID,
+			Secret:            issued,
 		})
 	})
 	ss.srv.log.Debug("agent connected", "agent", h.AgentID, "host", h.Hostname, "remote", ss.remote, "last_seq", v.committed)
