@@ -901,6 +901,27 @@ func trustRows() []catRow {
 				t.Fatalf("re-enrolment issued %q", w.Secret)
 			}
 		}},
+		{"trust/other_agents_series", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.StampIdentity = true })
+			c := k.v2("a") // HELLO: job node, instance i-a
+			c.send(newBB(1, 1, 0).uv(2).def("node_load1", "agent_id", "b", "instance", "host-b", "job", "other").
+				def("hawk_agent_up", "agent_id", "b").uv(2).vi(mt).uv(1).rawSample(0, 999).vi(0).uv(1).rawSample(1, 0))
+			if a := c.ack(); a != 1 {
+				t.Fatalf("ack %d", a)
+			}
+			c.alive()
+			want := `{__name__="node_load1", agent_id="a", instance="i-a", job="node"}`
+			if got := k.sink.Series(); len(got) != 1 || got[0] != want {
+				t.Fatalf("stored %q, want only %s", got, want)
+			}
+			k.want("reserved_series", k.errs("reserved_series"), 1)
+		}},
+		{"trust/honor_labels", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.StampIdentity, c.HonorLabels = true, true })
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m", "agent_id", "b", "instance", "host-b"), 1,
+				`{__name__="m", agent_id="a", instance="host-b"}`, true)
+		}},
 		{"trust/sequence_jump", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxSeqGap = 1000 })
 			c := k.v2("a")

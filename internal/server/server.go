@@ -80,6 +80,12 @@ type Config struct {
 	MaxLabelNameLen   int           // bytes of a label or metric name at most (default 256)
 	MaxLabelValueLen  int           // bytes of a label value (and of HELLO's text fields) at most (default 4096)
 	MaxFutureSkew     time.Duration // samples further ahead of the server clock are dropped (default 10m)
+	// StampIdentity sets the identity labels of every series an agent
+	// sends from its session: agent_id is the authenticated agent id, and
+	// job and instance are those of its HELLO unless HonorLabels (as
+	// Prometheus' honor_labels keeps a target's own).
+	StampIdentity bool
+	HonorLabels   bool
 
 	now func() time.Time // clock seam for tests
 }

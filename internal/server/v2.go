@@ -59,10 +59,21 @@ const (
 	badTooManyLabels           // more labels than MaxLabels
 	badSeriesLimit             // the agent's cardinality guard is full
 	badFuture                  // not a series reason: samples too far ahead
+	badReserved                // a family only the server writes
 	nBadReasons
 )
 
-var badReasonNames = [nBadReasons]string{"", "invalid_series", "label_too_long", "too_many_labels", "series_limit", "timestamp_future"}
+var badReasonNames = [nBadReasons]string{"", "invalid_series", "label_too_long", "too_many_labels", "series_limit", "timestamp_future",
+	"reserved_series"}
+
+// serverFamilies are the metric names only the server writes, from the
+// fleet's view of each agent: an agent's own batches may not (contract in
+// CONTRACTS.md; the agent's self-metrics, hawk_agent_connected and the
+// like, are its own and stay allowed).
+var serverFamilies = map[string]bool{
+	"up": true, "hawk_agent_up": true, "hawk_agent_last_seen_timestamp_seconds": true,
+	"hawk_agent_info": true, "hawk_agent_outages_total": true,
+}
 
 type pendingSample struct {
 	id uint32
@@ -293,6 +304,48 @@ func (v *v2State) sequence(b *wire.Batch, gap uint64) error {
 	return nil
 }
 
+// sessionOwns reports whether label name is set from the session rather
+// than taken from the series: agent_id always, job and instance unless
+// HonorLabels, as a Prometheus scrape sets them unless honor_labels.
+func (v *v2State) sessionOwns(name string, cfg *Config) bool {
+	if !cfg.StampIdentity {
+		return false
+	}
+	switch name {
+	case "agent_id":
+		return true
+	case "job", "instance":
+		return !cfg.HonorLabels
+	}
+	return false
+}
+
+// stampIdentity adds the session's identity labels: the authenticated
+// agent id, and the job and instance of its HELLO (the instance defaults
+// to the host name, as in the fleet). A series thus cannot be written in
+// another agent's name.
+func (v *v2State) stampIdentity(lb *labels.ScratchBuilder, cfg *Config) {
+	lb.Add("agent_id", v.hello.AgentID)
+	if cfg.HonorLabels {
+		return
+	}
+	job, instance := "", v.hello.Hostname
+	for _, l := range v.hello.Labels {
+		switch l.Name {
+		case "job":
+			job = l.Value
+		case "instance":
+			instance = l.Value
+		}
+	}
+	if job != "" {
+		lb.Add("job", job)
+	}
+	if instance != "" {
+		lb.Add("instance", instance)
+	}
+}
+
 // checkHelloLimits bounds what HELLO brings into the fleet's labels.
 func (ss *session) checkHelloLimits(h *wire.Hello) error {
 	cfg := &ss.srv.cfg
@@ -333,6 +386,9 @@ func (ss *session) define(d *wire.SeriesDef) seriesSlot {
 	if len(d.Name) > cfg.MaxLabelNameLen {
 		return seriesSlot{bad: badLabelTooLong}
 	}
+	if serverFamilies[d.Name] {
+		return seriesSlot{bad: badReserved}
+	}
 	v.lb.Reset()
 	v.lb.Add(model.MetricNameLabel, d.Name)
 	for _, l := range d.Labels {
@@ -342,9 +398,12 @@ func (ss *session) define(d *wire.SeriesDef) seriesSlot {
 		if len(l.Name) > cfg.MaxLabelNameLen || len(l.Value) > cfg.MaxLabelValueLen {
 			return seriesSlot{bad: badLabelTooLong}
 		}
-		if l.Value != "" {
+		if l.Value != "" && !v.sessionOwns(l.Name, cfg) {
 			v.lb.Add(l.Name, l.Value)
 		}
+	}
+	if cfg.StampIdentity {
+		v.stampIdentity(&v.lb, cfg)
 	}
 	v.lb.Sort()
 	ls := v.lb.Labels()
