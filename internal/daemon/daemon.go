@@ -102,7 +102,7 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	apiOpts := api.Options{
 		Queryable: storage.QueryableFunc(func(int64, int64) (storage.Querier, error) { return storage.NoopQuerier(), nil }),
 		Fleet:     fleet{d.srv.Fleet()}, MaxSamples: cfg.QueryMaxSamples, Timeout: time.Duration(cfg.QueryTimeout),
-		BuildInfo: buildInfo(), Retention: model.Duration(cfg.Retention).String(), Registerer: reg, Logger: log.With("component", "api"),
+		MaxQueryLength: cfg.Limits.MaxQueryLength, BuildInfo: buildInfo(), Retention: model.Duration(cfg.Retention).String(), Registerer: reg, Logger: log.With("component", "api"),
 	}
 	if d.db != nil {
 		apiOpts.Queryable, apiOpts.Metadata = d.db.Storage(), d.db
@@ -126,7 +126,11 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	d.conns = newConnTracker()
 	d.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ConnState: d.conns.connState,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn), MaxHeaderBytes: 1 << 20}
-	web := d.web
+	cfg.Limits.applyHTTP(d.http)
+	var web net.Listener
+	if web, err = newConnLimit(d.web, cfg.Limits.HTTPMaxConns, reg); err != nil {
+		return err
+	}
 	if httpTLS != nil {
 		web = tls.NewListener(web, httpTLS)
 	}

@@ -1,6 +1,14 @@
 package daemon
 
 import (
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hawk/internal/api"
 	"hawk/internal/options"
 	"hawk/internal/server"
 )
@@ -9,17 +17,75 @@ import (
 // request may make the server hold or do (docs/security.md, section 4).
 // Their defaults protect a collector of 2 cores and 4 GiB.
 type Limits struct {
-	MaxSeqGap   int
-	HonorLabels bool
+	MaxSeqGap       int
+	HonorLabels     bool
+	MaxQueryLength  int
+	HTTPIdleTimeout time.Duration
+	HTTPReadTimeout time.Duration
+	HTTPMaxConns    int
 }
 
 func (l *Limits) declare(s *options.Set) {
 	s.Bool(&l.HonorLabels, "honor-labels", false, "keep the job and instance labels agents put on their series; false sets them from the agent's HELLO (agent_id is always set from the session)")
 	s.Int(&l.MaxSeqGap, "max-sequence-gap", 1<<24, "a new batch's sequence may be at most this far ahead of the agent's stored one; further is refused (ERROR 4)")
+	s.Int(&l.MaxQueryLength, "query.max-length", api.DefaultMaxQueryLength, "bytes of a PromQL expression at most, checked before parsing (parsing can take time quadratic in the length)")
+	s.Duration(&l.HTTPIdleTimeout, "http.idle-timeout", 30*time.Second, "an HTTP connection idle this long between requests is closed")
+	s.Duration(&l.HTTPReadTimeout, "http.read-timeout", time.Minute, "longest the HTTP server waits for a request's headers and body")
+	s.Int(&l.HTTPMaxConns, "http.max-connections", 1024, "HTTP connections open at once; further ones wait to be accepted")
 }
 
 // apply sets the agent-side limits of a server.Config.
 func (l *Limits) apply(c *server.Config) {
 	c.MaxSeqGap = l.MaxSeqGap
 	c.StampIdentity, c.HonorLabels = true, l.HonorLabels
+}
+
+// applyHTTP sets the HTTP server's timeouts.
+func (l *Limits) applyHTTP(s *http.Server) {
+	s.IdleTimeout, s.ReadTimeout = l.HTTPIdleTimeout, l.HTTPReadTimeout
+}
+
+// connLimit bounds the connections a listener has open: Accept waits for
+// one to close once max are open (as netutil.LimitListener), so a flood of
+// HTTP connections cannot take the descriptors the agent port and the
+// TSDB need. Each wait is counted.
+type connLimit struct {
+	net.Listener
+	slots  chan struct{}
+	waited prometheus.Counter
+}
+
+func newConnLimit(ln net.Listener, max int, reg prometheus.Registerer) (*connLimit, error) {
+	l := &connLimit{Listener: ln, slots: make(chan struct{}, max), waited: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hawk_server_http_connections_limited_total",
+		Help: "Times the HTTP listener had -http.max-connections open and waited for one to close before accepting.",
+	})}
+	return l, reg.Register(l.waited)
+}
+
+func (l *connLimit) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	default:
+		l.waited.Inc()
+		l.slots <- struct{}{}
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }
