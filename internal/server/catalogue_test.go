@@ -922,6 +922,20 @@ func trustRows() []catRow {
 			k.stores(c, oneSeries(1, 1, 0, mt, "m", "agent_id", "b", "instance", "host-b"), 1,
 				`{__name__="m", agent_id="a", instance="host-b"}`, true)
 		}},
+		{"trust/series_total", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxSeriesPerAgent, c.MaxSeriesTotal, c.StampIdentity = 4, 6, true })
+			a := k.v2("a")
+			a.batch(1, testBatch(4, mt, 1))
+			a.ack()
+			b := k.v2("b") // within its own limit, but past the server's
+			b.batch(1, testBatch(4, mt, 2))
+			b.ack()
+			b.alive()
+			if got := len(k.sink.Series()); got != 6 {
+				t.Fatalf("%d series stored, want 6: %v", got, k.sink.Series())
+			}
+			k.want("series_limit_global", k.errs("series_limit_global"), 2)
+		}},
 		{"trust/sequence_jump", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxSeqGap = 1000 })
 			c := k.v2("a")

@@ -75,6 +75,7 @@ type Config struct {
 	IdleTimeout       time.Duration // a welcomed peer silent this long is closed (default MissedHeartbeats × HeartbeatInterval)
 	FrameTimeout      time.Duration // longest one frame may take to arrive, byte by byte (default 30s)
 	MaxSeriesPerAgent int           // distinct series one agent id may define within two SeriesWindows, across connections (default 50000)
+	MaxSeriesTotal    int           // distinct series all agents together may define within two SeriesWindows (default 1000000)
 	SeriesWindow      time.Duration // the cardinality guard forgets series not defined for two windows (default 1h)
 	MaxLabels         int           // labels per series, and in HELLO, at most (default 64)
 	MaxLabelNameLen   int           // bytes of a label or metric name at most (default 256)
@@ -119,6 +120,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxAgents, 250000)
 	defInt(&c.MaxDictBytes, 64<<20)
 	defInt(&c.MaxSeriesPerAgent, 50000)
+	defInt(&c.MaxSeriesTotal, 1000000)
 	defInt(&c.MaxLabels, 64)
 	defInt(&c.MaxLabelNameLen, 256)
 	defInt(&c.MaxLabelValueLen, 4096)
@@ -142,11 +144,12 @@ var ErrServerClosed = errors.New("server: closed")
 // Server accepts agent connections and serves both payload encodings on
 // one port. Its methods are safe for concurrent use.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	m       *metrics
-	fleet   *Fleet
-	commits *committer // every session's commits go through it
+	cfg       Config
+	log       *slog.Logger
+	m         *metrics
+	fleet     *Fleet
+	commits   *committer  // every session's commits go through it
+	allSeries seriesGuard // bounds the series of all agents together
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}

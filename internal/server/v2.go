@@ -60,11 +60,12 @@ const (
 	badSeriesLimit             // the agent's cardinality guard is full
 	badFuture                  // not a series reason: samples too far ahead
 	badReserved                // a family only the server writes
+	badGlobalLimit             // the server's cardinality guard is full
 	nBadReasons
 )
 
 var badReasonNames = [nBadReasons]string{"", "invalid_series", "label_too_long", "too_many_labels", "series_limit", "timestamp_future",
-	"reserved_series"}
+	"reserved_series", "series_limit_global"}
 
 // serverFamilies are the metric names only the server writes, from the
 // fleet's view of each agent: an agent's own batches may not (contract in
@@ -410,8 +411,14 @@ func (ss *session) define(d *wire.SeriesDef) seriesSlot {
 	if _, dup := ls.HasDuplicateLabelNames(); dup {
 		return seriesSlot{bad: badInvalid}
 	}
-	if !ss.peer.guard.admit(ls.Hash(), cfg.MaxSeriesPerAgent, cfg.now(), cfg.SeriesWindow) {
+	h := ls.Hash()
+	if !ss.peer.guard.admit(h, cfg.MaxSeriesPerAgent, cfg.now(), cfg.SeriesWindow) {
 		return seriesSlot{bad: badSeriesLimit}
+	}
+	// Every agent within its own limit can still add up past what the
+	// head can hold: the server's guard bounds the sum.
+	if !ss.srv.allSeries.admit(h, cfg.MaxSeriesTotal, cfg.now(), cfg.SeriesWindow) {
+		return seriesSlot{bad: badGlobalLimit}
 	}
 	return seriesSlot{s: store.Series{Labels: ls, Meta: metadata.Metadata{Type: metricType(d.Type), Help: d.Help}}}
 }
