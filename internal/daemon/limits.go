@@ -24,12 +24,16 @@ type Limits struct {
 	HTTPReadTimeout time.Duration
 	HTTPMaxConns    int
 	MaxSeries       int
+	OpenBatchBytes  int
+	OpenBatchTotal  int
 }
 
 func (l *Limits) declare(s *options.Set) {
 	s.Bool(&l.HonorLabels, "honor-labels", false, "keep the job and instance labels agents put on their series; false sets them from the agent's HELLO (agent_id is always set from the session)")
 	s.Int(&l.MaxSeqGap, "max-sequence-gap", 1<<24, "a new batch's sequence may be at most this far ahead of the agent's stored one; further is refused (ERROR 4)")
 	s.Int(&l.MaxSeries, "max-series", 1000000, "distinct series all agents together may define per hour; a new series beyond is dropped and counted")
+	s.Int(&l.OpenBatchBytes, "max-open-batch-bytes", 8<<20, "memory one agent connection's unfinished batches may hold; beyond, ERROR 4")
+	s.Int(&l.OpenBatchTotal, "max-open-batch-bytes-total", 256<<20, "memory all connections' unfinished batches may hold; beyond, the batch is refused with ERROR 8 and resent later")
 	s.Int(&l.MaxQueryLength, "query.max-length", api.DefaultMaxQueryLength, "bytes of a PromQL expression at most, checked before parsing (parsing can take time quadratic in the length)")
 	s.Duration(&l.HTTPIdleTimeout, "http.idle-timeout", 30*time.Second, "an HTTP connection idle this long between requests is closed")
 	s.Duration(&l.HTTPReadTimeout, "http.read-timeout", time.Minute, "longest the HTTP server waits for a request's headers and body")
@@ -39,6 +43,7 @@ func (l *Limits) declare(s *options.Set) {
 // apply sets the agent-side limits of a server.Config.
 func (l *Limits) apply(c *server.Config) {
 	c.MaxSeqGap, c.MaxSeriesTotal = l.MaxSeqGap, l.MaxSeries
+	c.MaxOpenBatchBytes, c.MaxOpenBatchBytesTotal = l.OpenBatchBytes, l.OpenBatchTotal
 	c.StampIdentity, c.HonorLabels = true, l.HonorLabels
 }
 

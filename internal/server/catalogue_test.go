@@ -936,6 +936,35 @@ func trustRows() []catRow {
 			}
 			k.want("series_limit_global", k.errs("series_limit_global"), 2)
 		}},
+		{"trust/open_batch_bytes", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes = 10000 })
+			c := k.v2("a")
+			parts := batchParts(t, c, 1, oneSeriesSamples(1000, mt))
+			c.raw(bytes.Join(parts[:len(parts)-1], nil)) // one write: the server closes part way
+			c.expectError(wire.CodeLimit)
+			k.want("open_batch_bytes", k.errs("open_batch_bytes"), 1)
+			k.want("bytes held", float64(k.s.openBatchBytes.Load()), 0)
+		}},
+		{"trust/open_batch_bytes_total", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes, c.MaxOpenBatchBytesTotal = 1<<20, 30000 })
+			a, b := k.v2("a"), k.v2("b")
+			pa := batchParts(t, a, 1, oneSeriesSamples(1000, mt))
+			pb := batchParts(t, b, 1, oneSeriesSamples(1000, mt))
+			for _, p := range pa[:len(pa)-1] {
+				a.raw(p)
+			}
+			a.alive() // a's parts are read
+			b.raw(bytes.Join(pb, nil))
+			b.expectError(wire.CodeOverload)
+			k.want("open_batch_bytes_total", k.errs("open_batch_bytes_total"), 1)
+			a.raw(pa[len(pa)-1])
+			if got := a.ack(); got != 1 {
+				t.Fatalf("ack %d", got)
+			}
+			if got := len(k.sink.Get(`{__name__="m"}`)); got != 1000 {
+				t.Fatalf("%d samples stored, want 1000", got)
+			}
+		}},
 		{"trust/sequence_jump", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxSeqGap = 1000 })
 			c := k.v2("a")
@@ -964,4 +993,35 @@ func trustRows() []catRow {
 			}
 		}},
 	}
+}
+
+// oneSeriesSamples is a batch of n samples of one series m, a millisecond
+// apart from t.
+func oneSeriesSamples(n int, t int64) *wire.Batch {
+	b := &wire.Batch{Defs: []wire.SeriesDef{{Type: wire.TypeGauge, Name: "m"}}}
+	for i := range n {
+		b.Samples = append(b.Samples, wire.Sample{ID: 0, T: t + int64(i), V: float64(i)})
+	}
+	return b
+}
+
+// batchParts encodes b with c's encoder in parts of at most 1000 bytes and
+// returns each part's frame.
+func batchParts(t *testing.T, c *client, seq uint64, b *wire.Batch) [][]byte {
+	t.Helper()
+	out, err := c.enc.AppendBatch(nil, seq, b, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dec wire.Decoder
+	defer dec.Release()
+	dec.Write(out)
+	var parts [][]byte
+	for p, ok := dec.Next(); ok; p, ok = dec.Next() {
+		parts = append(parts, frame(t, p))
+	}
+	if len(parts) < 3 {
+		t.Fatalf("%d parts, want several", len(parts))
+	}
+	return parts
 }

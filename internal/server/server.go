@@ -70,17 +70,19 @@ type Config struct {
 	// allows all. Legacy packets carry no credentials.
 	LegacyAllow []netip.Prefix
 
-	MaxConnsPerAddr   int           // open connections per source IP address at most (default 20000)
-	MaxAgents         int           // agents and legacy peers the fleet remembers at most; a new one beyond is refused (default 250000)
-	IdleTimeout       time.Duration // a welcomed peer silent this long is closed (default MissedHeartbeats × HeartbeatInterval)
-	FrameTimeout      time.Duration // longest one frame may take to arrive, byte by byte (default 30s)
-	MaxSeriesPerAgent int           // distinct series one agent id may define within two SeriesWindows, across connections (default 50000)
-	MaxSeriesTotal    int           // distinct series all agents together may define within two SeriesWindows (default 1000000)
-	SeriesWindow      time.Duration // the cardinality guard forgets series not defined for two windows (default 1h)
-	MaxLabels         int           // labels per series, and in HELLO, at most (default 64)
-	MaxLabelNameLen   int           // bytes of a label or metric name at most (default 256)
-	MaxLabelValueLen  int           // bytes of a label value (and of HELLO's text fields) at most (default 4096)
-	MaxFutureSkew     time.Duration // samples further ahead of the server clock are dropped (default 10m)
+	MaxConnsPerAddr        int           // open connections per source IP address at most (default 20000)
+	MaxAgents              int           // agents and legacy peers the fleet remembers at most; a new one beyond is refused (default 250000)
+	IdleTimeout            time.Duration // a welcomed peer silent this long is closed (default MissedHeartbeats × HeartbeatInterval)
+	FrameTimeout           time.Duration // longest one frame may take to arrive, byte by byte (default 30s)
+	MaxSeriesPerAgent      int           // distinct series one agent id may define within two SeriesWindows, across connections (default 50000)
+	MaxSeriesTotal         int           // distinct series all agents together may define within two SeriesWindows (default 1000000)
+	MaxOpenBatchBytes      int           // memory one connection's unfinished batches may hold (default 8 MiB)
+	MaxOpenBatchBytesTotal int           // memory all connections' unfinished batches may hold (default 256 MiB)
+	SeriesWindow           time.Duration // the cardinality guard forgets series not defined for two windows (default 1h)
+	MaxLabels              int           // labels per series, and in HELLO, at most (default 64)
+	MaxLabelNameLen        int           // bytes of a label or metric name at most (default 256)
+	MaxLabelValueLen       int           // bytes of a label value (and of HELLO's text fields) at most (default 4096)
+	MaxFutureSkew          time.Duration // samples further ahead of the server clock are dropped (default 10m)
 	// StampIdentity sets the identity labels of every series an agent
 	// sends from its session: agent_id is the authenticated agent id, and
 	// job and instance are those of its HELLO unless HonorLabels (as
@@ -121,6 +123,8 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxDictBytes, 64<<20)
 	defInt(&c.MaxSeriesPerAgent, 50000)
 	defInt(&c.MaxSeriesTotal, 1000000)
+	defInt(&c.MaxOpenBatchBytes, 8<<20)
+	defInt(&c.MaxOpenBatchBytesTotal, 256<<20)
 	defInt(&c.MaxLabels, 64)
 	defInt(&c.MaxLabelNameLen, 256)
 	defInt(&c.MaxLabelValueLen, 4096)
@@ -144,12 +148,13 @@ var ErrServerClosed = errors.New("server: closed")
 // Server accepts agent connections and serves both payload encodings on
 // one port. Its methods are safe for concurrent use.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	m         *metrics
-	fleet     *Fleet
-	commits   *committer  // every session's commits go through it
-	allSeries seriesGuard // bounds the series of all agents together
+	cfg            Config
+	log            *slog.Logger
+	m              *metrics
+	fleet          *Fleet
+	commits        *committer   // every session's commits go through it
+	allSeries      seriesGuard  // bounds the series of all agents together
+	openBatchBytes atomic.Int64 // memory the sessions' unfinished batches hold
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}

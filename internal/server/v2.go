@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
@@ -40,6 +41,7 @@ type v2State struct {
 	openPart  uint32    // last part read of the open batch
 	openStart int       // index in pending of the open batch's first sample
 	openDup   bool      // the open batch is at or below committed
+	heldBytes int64     // memory of the batch buffers, as accounted in Server.openBatchBytes
 }
 
 // seriesSlot is a dictionary entry: the series, or why it is refused.
@@ -256,6 +258,9 @@ func (ss *session) batch(p []byte) error {
 		for _, s := range b.Samples {
 			v.bufs.pending = append(v.bufs.pending, pendingSample{id: s.ID, t: s.T, v: s.V})
 		}
+		if err := ss.holdBatchBytes(); err != nil {
+			return err
+		}
 		if len(v.bufs.pending)-v.openStart > ss.srv.cfg.MaxBatchSamples {
 			return protoErr(wire.CodeLimit, "batch %d has more than %d samples", b.Seq, ss.srv.cfg.MaxBatchSamples)
 		}
@@ -439,7 +444,7 @@ func (ss *session) commitV2() error {
 	if v == nil {
 		return nil
 	}
-	defer v.releaseBufs()
+	defer ss.releaseBufs()
 	if v.readySeq <= v.ackedSeq {
 		return nil
 	}
@@ -471,6 +476,7 @@ func (ss *session) commitV2() error {
 		}
 		n := copy(v.bufs.pending, v.bufs.pending[v.readyN:])
 		v.bufs.pending = v.bufs.pending[:n]
+		ss.holdBatchBytes() //nolint:errcheck // less is held than before: no limit to pass
 		v.openStart -= v.readyN
 		v.readyN = 0
 	}
@@ -483,12 +489,44 @@ func (ss *session) commitV2() error {
 	return nil
 }
 
+// pendingSampleSize is the memory of one pending sample, and of one
+// decoded one (wire.Sample has the same layout).
+const pendingSampleSize = int64(unsafe.Sizeof(pendingSample{}))
+
+// holdBatchBytes accounts the memory the session's unfinished batches
+// hold (pending samples and the last decoded part; by length, so a pooled
+// buffer's spare capacity, at most 64 Ki samples, is not counted), against the connection's limit and the server's. A peer
+// over its own limit is closed with ERROR 4; past the server's limit the
+// batch is refused with ERROR 8 and the agent resends it later. Without
+// this, open batches of tiny repeated samples cost about 65 times their
+// wire size (a 1-byte sample becomes 24 bytes twice over).
+func (ss *session) holdBatchBytes() error {
+	v, cfg := ss.v2, &ss.srv.cfg
+	var held int64
+	if v.bufs != nil {
+		held = int64(len(v.bufs.pending)+len(v.bufs.batch.Samples)) * pendingSampleSize
+	}
+	total := ss.srv.openBatchBytes.Add(held - v.heldBytes)
+	v.heldBytes = held
+	switch {
+	case held > int64(cfg.MaxOpenBatchBytes):
+		ss.srv.m.errors.WithLabelValues("open_batch_bytes").Inc()
+		return protoErr(wire.CodeLimit, "unfinished batches hold %d bytes on this connection, limit %d", held, cfg.MaxOpenBatchBytes)
+	case held > 0 && total > int64(cfg.MaxOpenBatchBytesTotal):
+		ss.srv.m.errors.WithLabelValues("open_batch_bytes_total").Inc()
+		return protoErr(wire.CodeOverload, "the server holds its limit of unfinished batches; resend later")
+	}
+	return nil
+}
+
 // releaseBufs gives the batch buffers back when no batch is in flight: an
 // agent between batches holds none.
-func (v *v2State) releaseBufs() {
+func (ss *session) releaseBufs() {
+	v := ss.v2
 	if !v.open && v.bufs != nil && len(v.bufs.pending) == 0 {
 		putBatchBufs(v.bufs)
 		v.bufs = nil
+		ss.holdBatchBytes() //nolint:errcheck // nothing is held now
 	}
 }
 
