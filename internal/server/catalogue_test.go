@@ -965,6 +965,34 @@ func trustRows() []catRow {
 				t.Fatalf("%d samples stored, want 1000", got)
 			}
 		}},
+		{"trust/hello_duplicate_job", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := dial(t, k.addr)
+			c.send(hello(wire.Hello{AgentID: "a", Labels: []wire.Label{{Name: "job", Value: "x"}, {Name: "job", Value: "y"}}}))
+			c.expectError(wire.CodeProtocol)
+			k.want("protocol_1", k.errs("protocol_1"), 1)
+		}},
+		{"trust/hello_name_label", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := dial(t, k.addr)
+			c.send(hello(wire.Hello{AgentID: "a", Labels: []wire.Label{{Name: "__name__", Value: "x"}}}))
+			c.expectError(wire.CodeProtocol)
+			k.want("protocol_1", k.errs("protocol_1"), 1)
+		}},
+		{"trust/unknown_metric_type", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			b := &wire.Batch{Defs: []wire.SeriesDef{{Type: 7, Name: "m"}}, Samples: []wire.Sample{{T: mt, V: 1}}}
+			c.batch(1, b)
+			if a := c.ack(); a != 1 {
+				t.Fatalf("ack %d", a)
+			}
+			c.alive()
+			if len(k.sink.Series()) != 0 {
+				t.Fatalf("stored %v", k.sink.Series())
+			}
+			k.want("invalid_series", k.errs("invalid_series"), 1)
+		}},
 		{"trust/sequence_jump", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxSeqGap = 1000 })
 			c := k.v2("a")

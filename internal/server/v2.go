@@ -366,12 +366,20 @@ func (ss *session) checkHelloLimits(h *wire.Hello) error {
 			return protoErr(wire.CodeProtocol, "HELLO field %q is not UTF-8", snippet(s))
 		}
 	}
-	for _, l := range h.Labels {
+	for i, l := range h.Labels {
 		if len(l.Name) > cfg.MaxLabelNameLen || len(l.Value) > cfg.MaxLabelValueLen {
 			return protoErr(wire.CodeLimit, "HELLO label %q too long", snippet(l.Name))
 		}
 		if l.Name == "" || !utf8.ValidString(l.Name) || !utf8.ValidString(l.Value) {
 			return protoErr(wire.CodeProtocol, "HELLO label %q is empty or not UTF-8", snippet(l.Name))
+		}
+		if l.Name == model.MetricNameLabel {
+			return protoErr(wire.CodeProtocol, "HELLO label %s is reserved", model.MetricNameLabel)
+		}
+		for _, o := range h.Labels[:i] { // at most MaxLabels: quadratic but small
+			if o.Name == l.Name {
+				return protoErr(wire.CodeProtocol, "HELLO label %q given twice", snippet(l.Name))
+			}
 		}
 	}
 	return nil
@@ -383,8 +391,8 @@ func (ss *session) checkHelloLimits(h *wire.Hello) error {
 // dropped.
 func (ss *session) define(d *wire.SeriesDef) seriesSlot {
 	v, cfg := ss.v2, &ss.srv.cfg
-	if d.Name == "" || !utf8.ValidString(d.Name) {
-		return seriesSlot{bad: badInvalid}
+	if d.Name == "" || !utf8.ValidString(d.Name) || d.Type > wire.TypeGauge {
+		return seriesSlot{bad: badInvalid} // an unknown type byte too: the data model has no meaning for it
 	}
 	if len(d.Labels) > cfg.MaxLabels {
 		return seriesSlot{bad: badTooManyLabels}
