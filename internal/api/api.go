@@ -60,6 +60,10 @@ type Options struct {
 	// MaxQueryLength bounds a query's bytes, checked before parsing; 0
 	// means DefaultMaxQueryLength.
 	MaxQueryLength int
+	// MaxLookupResults bounds what /series, /labels, /label/*/values and
+	// /metadata return (truncated with a warning); 0 means
+	// DefaultMaxLookupResults.
+	MaxLookupResults int
 	// LookbackDelta is how far back an instant selector looks; 0 means
 	// DefaultLookbackDelta.
 	LookbackDelta time.Duration
@@ -95,6 +99,9 @@ func New(opts Options) *API {
 	}
 	if opts.MaxQueryLength <= 0 {
 		opts.MaxQueryLength = DefaultMaxQueryLength
+	}
+	if opts.MaxLookupResults <= 0 {
+		opts.MaxLookupResults = DefaultMaxLookupResults
 	}
 	if opts.LookbackDelta <= 0 {
 		opts.LookbackDelta = DefaultLookbackDelta

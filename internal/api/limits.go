@@ -14,6 +14,20 @@ import (
 // parsing cannot be interrupted, so the length is bounded before it.
 const DefaultMaxQueryLength = 8 << 10
 
+// DefaultMaxLookupResults bounds the series, label names, label values and
+// metadata entries one request returns: 1.36 M series were an 87 MB
+// answer that cost 760 MB to build.
+const DefaultMaxLookupResults = 100000
+
+// capLimit returns the limit a lookup applies: the request's, but never
+// more than MaxLookupResults (a request without limit gets that).
+func (a *API) capLimit(limit int) int {
+	if limit <= 0 || limit > a.opts.MaxLookupResults {
+		return a.opts.MaxLookupResults
+	}
+	return limit
+}
+
 // limits holds what bounds the API enforces outside the engine, and the
 // counter of what they refused.
 type limits struct {

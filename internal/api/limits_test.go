@@ -67,3 +67,38 @@ func toJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestLookupLimits: /series, /labels, /label/*/values and /metadata return
+// at most MaxLookupResults entries, with Prometheus' truncation warning,
+// even when the request asks for no limit (issue 17 defect 10).
+func TestLookupLimits(t *testing.T) {
+	srv := newTestServerWith(t, func(o *Options) { o.MaxLookupResults = 1 })
+	for _, c := range []struct {
+		path   string
+		params url.Values
+	}{
+		{"/api/v1/series", url.Values{"match[]": {`{__name__=~".+"}`}, "start": {"0"}, "end": {"2000"}}},
+		{"/api/v1/labels", url.Values{"start": {"0"}, "end": {"2000"}}},
+		{"/api/v1/label/__name__/values", url.Values{"start": {"0"}, "end": {"2000"}}},
+		{"/api/v1/metadata", nil},
+	} {
+		code, body := call(t, srv, http.MethodGet, c.path, c.params)
+		m, _ := body.(map[string]any)
+		if code != 200 {
+			t.Fatalf("%s: %d %v", c.path, code, body)
+		}
+		var n int
+		switch d := m["data"].(type) {
+		case []any:
+			n = len(d)
+		case map[string]any:
+			n = len(d)
+		}
+		if n != 1 {
+			t.Fatalf("%s: %d entries, want 1: %v", c.path, n, body)
+		}
+		if c.path != "/api/v1/metadata" && !strings.Contains(toJSON(m["warnings"]), "truncated") {
+			t.Fatalf("%s: no truncation warning: %v", c.path, body)
+		}
+	}
+}

@@ -26,6 +26,7 @@ type Limits struct {
 	MaxSeries       int
 	OpenBatchBytes  int
 	OpenBatchTotal  int
+	LookupResults   int
 }
 
 func (l *Limits) declare(s *options.Set) {
@@ -35,6 +36,7 @@ func (l *Limits) declare(s *options.Set) {
 	s.Int(&l.OpenBatchBytes, "max-open-batch-bytes", 8<<20, "memory one agent connection's unfinished batches may hold; beyond, ERROR 4")
 	s.Int(&l.OpenBatchTotal, "max-open-batch-bytes-total", 256<<20, "memory all connections' unfinished batches may hold; beyond, the batch is refused with ERROR 8 and resent later")
 	s.Int(&l.MaxQueryLength, "query.max-length", api.DefaultMaxQueryLength, "bytes of a PromQL expression at most, checked before parsing (parsing can take time quadratic in the length)")
+	s.Int(&l.LookupResults, "query.max-lookup-results", api.DefaultMaxLookupResults, "series, label names, label values or metadata entries one /api/v1/series, /labels, /label/*/values or /metadata answer holds at most (truncated with a warning)")
 	s.Duration(&l.HTTPIdleTimeout, "http.idle-timeout", 30*time.Second, "an HTTP connection idle this long between requests is closed")
 	s.Duration(&l.HTTPReadTimeout, "http.read-timeout", time.Minute, "longest the HTTP server waits for a request's headers and body")
 	s.Int(&l.HTTPMaxConns, "http.max-connections", 1024, "HTTP connections open at once; further ones wait to be accepted")
