@@ -27,6 +27,7 @@ type Limits struct {
 	OpenBatchBytes  int
 	OpenBatchTotal  int
 	LookupResults   int
+	MaxHelpLen      int
 }
 
 func (l *Limits) declare(s *options.Set) {
@@ -35,6 +36,7 @@ func (l *Limits) declare(s *options.Set) {
 	s.Int(&l.MaxSeries, "max-series", 1000000, "distinct series all agents together may define per hour; a new series beyond is dropped and counted")
 	s.Int(&l.OpenBatchBytes, "max-open-batch-bytes", 8<<20, "memory one agent connection's unfinished batches may hold; beyond, ERROR 4")
 	s.Int(&l.OpenBatchTotal, "max-open-batch-bytes-total", 256<<20, "memory all connections' unfinished batches may hold; beyond, the batch is refused with ERROR 8 and resent later")
+	s.Int(&l.MaxHelpLen, "max-help-length", 1024, "bytes of a series' HELP text kept; the rest is cut and counted")
 	s.Int(&l.MaxQueryLength, "query.max-length", api.DefaultMaxQueryLength, "bytes of a PromQL expression at most, checked before parsing (parsing can take time quadratic in the length)")
 	s.Int(&l.LookupResults, "query.max-lookup-results", api.DefaultMaxLookupResults, "series, label names, label values or metadata entries one /api/v1/series, /labels, /label/*/values or /metadata answer holds at most (truncated with a warning)")
 	s.Duration(&l.HTTPIdleTimeout, "http.idle-timeout", 30*time.Second, "an HTTP connection idle this long between requests is closed")
@@ -46,6 +48,7 @@ func (l *Limits) declare(s *options.Set) {
 func (l *Limits) apply(c *server.Config) {
 	c.MaxSeqGap, c.MaxSeriesTotal = l.MaxSeqGap, l.MaxSeries
 	c.MaxOpenBatchBytes, c.MaxOpenBatchBytesTotal = l.OpenBatchBytes, l.OpenBatchTotal
+	c.MaxHelpLen = l.MaxHelpLen
 	c.StampIdentity, c.HonorLabels = true, l.HonorLabels
 }
 

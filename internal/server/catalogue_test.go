@@ -993,6 +993,19 @@ func trustRows() []catRow {
 			}
 			k.want("invalid_series", k.errs("invalid_series"), 1)
 		}},
+		{"trust/help_too_long", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxHelpLen = 100 })
+			c := k.v2("a")
+			b := &wire.Batch{Defs: []wire.SeriesDef{{Type: wire.TypeGauge, Name: "m", Help: strings.Repeat("h", 60000)}},
+				Samples: []wire.Sample{{T: mt, V: 1}}}
+			c.batch(1, b)
+			c.ack()
+			c.alive()
+			if got := k.sink.Get(`{__name__="m"}`); len(got) != 1 {
+				t.Fatalf("stored %v", got)
+			}
+			k.want("help_too_long", k.errs("help_too_long"), 1)
+		}},
 		{"trust/sequence_jump", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxSeqGap = 1000 })
 			c := k.v2("a")

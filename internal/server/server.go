@@ -82,6 +82,7 @@ type Config struct {
 	MaxLabels              int           // labels per series, and in HELLO, at most (default 64)
 	MaxLabelNameLen        int           // bytes of a label or metric name at most (default 256)
 	MaxLabelValueLen       int           // bytes of a label value (and of HELLO's text fields) at most (default 4096)
+	MaxHelpLen             int           // bytes of a series' HELP text kept; the rest is cut (default 1024)
 	MaxFutureSkew          time.Duration // samples further ahead of the server clock are dropped (default 10m)
 	// StampIdentity sets the identity labels of every series an agent
 	// sends from its session: agent_id is the authenticated agent id, and
@@ -128,6 +129,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxLabels, 64)
 	defInt(&c.MaxLabelNameLen, 256)
 	defInt(&c.MaxLabelValueLen, 4096)
+	defInt(&c.MaxHelpLen, 1024)
 	if c.Plaintext == PlaintextDefault {
 		c.Plaintext = PlaintextLegacy
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -433,7 +434,14 @@ func (ss *session) define(d *wire.SeriesDef) seriesSlot {
 	if !ss.srv.allSeries.admit(h, cfg.MaxSeriesTotal, cfg.now(), cfg.SeriesWindow) {
 		return seriesSlot{bad: badGlobalLimit}
 	}
-	return seriesSlot{s: store.Series{Labels: ls, Meta: metadata.Metadata{Type: metricType(d.Type), Help: d.Help}}}
+	help := d.Help
+	if len(help) > cfg.MaxHelpLen {
+		// The series is fine; its HELP text is kept in the dictionary and in
+		// the metadata for ever, so only its first MaxHelpLen bytes are.
+		help = strings.ToValidUTF8(help[:cfg.MaxHelpLen], "")
+		ss.srv.m.errors.WithLabelValues("help_too_long").Inc()
+	}
+	return seriesSlot{s: store.Series{Labels: ls, Meta: metadata.Metadata{Type: metricType(d.Type), Help: help}}}
 }
 
 func metricType(t wire.MetricType) model.MetricType {
