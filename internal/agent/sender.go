@@ -134,10 +134,14 @@ func (a *Agent) session(ctx context.Context, addr string) error {
 func (a *Agent) handshake(conn net.Conn, dec *wire.Decoder) (wire.Welcome, error) {
 	conn.SetDeadline(a.cfg.Now().Add(10 * time.Second)) //nolint:errcheck // a failure shows in the I/O below
 	defer conn.SetDeadline(time.Time{})                 //nolint:errcheck // as above
+	secret, err := loadSecret(a.cfg.SpoolDir)
+	if err != nil {
+		return wire.Welcome{}, err
+	}
 	out, start := wire.BeginFrame(nil)
 	out = wire.AppendHello(out, &wire.Hello{Version: wire.ProtocolVersion, AgentID: a.id, Hostname: a.cfg.Hostname,
-		AgentVersion: a.cfg.Version, Labels: a.helloLabels(), Token: a.cfg.Token})
-	out, err := wire.EndFrame(out, start)
+		AgentVersion: a.cfg.Version, Labels: a.helloLabels(), Token: a.cfg.Token, Secret: secret})
+	out, err = wire.EndFrame(out, start)
 	if err != nil {
 		return wire.Welcome{}, err
 	}
@@ -152,7 +156,11 @@ func (a *Agent) handshake(conn net.Conn, dec *wire.Decoder) (wire.Welcome, error
 		e, _ := wire.DecodeError(p)
 		return wire.Welcome{}, fmt.Errorf("server refused the session: %w", &e)
 	}
-	return wire.DecodeWelcome(p)
+	w, err := wire.DecodeWelcome(p)
+	if err == nil && w.Secret != "" && w.Secret != secret {
+		err = saveSecret(a.cfg.SpoolDir, w.Secret) // enrolled: keep the secret for every later HELLO
+	}
+	return w, err
 }
 
 func (a *Agent) helloLabels() []wire.Label {

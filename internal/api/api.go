@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,8 +55,15 @@ type Options struct {
 	// MaxSamples bounds the samples one query may load; 0 means
 	// DefaultMaxSamples.
 	MaxSamples int
-	// Timeout bounds one query; 0 means DefaultTimeout.
+	// Timeout bounds one query, its parse included; 0 means DefaultTimeout.
 	Timeout time.Duration
+	// MaxQueryLength bounds a query's bytes, checked before parsing; 0
+	// means DefaultMaxQueryLength.
+	MaxQueryLength int
+	// MaxLookupResults bounds what /series, /labels, /label/*/values and
+	// /metadata return (truncated with a warning); 0 means
+	// DefaultMaxLookupResults.
+	MaxLookupResults int
 	// LookbackDelta is how far back an instant selector looks; 0 means
 	// DefaultLookbackDelta.
 	LookbackDelta time.Duration
@@ -78,6 +86,7 @@ type API struct {
 	parser parser.Parser  // for match[] selectors
 	start  time.Time      // reported as startTime in runtimeinfo
 	mux    *http.ServeMux // routes /api/v1/*
+	limits *limits
 }
 
 // New builds the API and its PromQL engine. It starts no goroutine.
@@ -87,6 +96,12 @@ func New(opts Options) *API {
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
+	}
+	if opts.MaxQueryLength <= 0 {
+		opts.MaxQueryLength = DefaultMaxQueryLength
+	}
+	if opts.MaxLookupResults <= 0 {
+		opts.MaxLookupResults = DefaultMaxLookupResults
 	}
 	if opts.LookbackDelta <= 0 {
 		opts.LookbackDelta = DefaultLookbackDelta
@@ -116,6 +131,7 @@ func New(opts Options) *API {
 		parser: p,
 		start:  opts.Now(),
 		mux:    http.NewServeMux(),
+		limits: newLimits(opts.Registerer, runtime.GOMAXPROCS(0)),
 	}
 	a.routes()
 	return a

@@ -35,7 +35,10 @@ func (fakeFleet) Agents() any {
 //	up{job="node",instance="a"} 1 at 1000, 1015, ..., 1060 s
 //	up{job="node",instance="b"} 0 at the same times
 //	temp_celsius{host="a"}     NaN at 1000 s, +Inf at 1030 s, -Inf at 1060 s
-func newTestServer(t *testing.T) *httptest.Server {
+func newTestServer(t *testing.T) *httptest.Server { t.Helper(); return newTestServerWith(t, nil) }
+
+// newTestServerWith is newTestServer with options changed by mod.
+func newTestServerWith(t *testing.T, mod func(*Options)) *httptest.Server {
 	t.Helper()
 	db, err := store.OpenTSDB(store.TSDBOptions{Dir: t.TempDir()})
 	if err != nil {
@@ -57,14 +60,18 @@ func newTestServer(t *testing.T) *httptest.Server {
 	if err := app.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	a := New(Options{
+	opts := Options{
 		Queryable: db.Storage(),
 		Metadata:  db,
 		Fleet:     fakeFleet{},
 		Now:       func() time.Time { return now },
 		BuildInfo: BuildInfo{Version: "1.2.3", Revision: "abc", GoVersion: "go1.26"},
 		Retention: "15d",
-	})
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	a := New(opts)
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
 		srv.Close()

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,6 +39,9 @@ func (a *API) series(r *http.Request) result {
 	if err != nil {
 		return result{err: queryError(err)}
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
+	defer cancel()
+	r = r.WithContext(ctx)
 	hints := &storage.SelectHints{Start: rq.mint, End: rq.maxt, Func: "series", Limit: hintLimit(rq.limit)}
 	var set storage.SeriesSet
 	if len(rq.sets) > 1 {
@@ -55,6 +59,7 @@ func (a *API) series(r *http.Request) result {
 		if rq.limit > 0 && len(metrics) > rq.limit {
 			warnings := set.Warnings()
 			warnings.Add(errTruncated)
+			a.limits.refused.WithLabelValues("results_truncated").Inc()
 			return result{data: metrics[:rq.limit], warnings: warnings, finalizer: closer(q)}
 		}
 	}
@@ -94,7 +99,7 @@ func (a *API) parseLookup(r *http.Request, matchErrParam bool) (lookup, result, 
 		}
 		return rq, badData(err), false
 	}
-	return lookup{limit, timestamp.FromTime(start), timestamp.FromTime(end), sets}, result{}, true
+	return lookup{a.capLimit(limit), timestamp.FromTime(start), timestamp.FromTime(end), sets}, result{}, true
 }
 
 func closer(q storage.Querier) func() { return func() { _ = q.Close() } }
@@ -119,6 +124,7 @@ func (a *API) labelNames(r *http.Request) result {
 	if rq.limit > 0 && len(names) > rq.limit {
 		names = names[:rq.limit]
 		warnings = warnings.Add(errTruncated)
+		a.limits.refused.WithLabelValues("results_truncated").Inc()
 	}
 	return result{data: names, warnings: warnings}
 }
@@ -149,6 +155,7 @@ func (a *API) labelValues(r *http.Request) result {
 	if rq.limit > 0 && len(vals) > rq.limit {
 		vals = vals[:rq.limit]
 		warnings = warnings.Add(errTruncated)
+		a.limits.refused.WithLabelValues("results_truncated").Inc()
 	}
 	return result{data: vals, warnings: warnings, finalizer: closer(q)}
 }
@@ -205,8 +212,12 @@ func (a *API) metadata(r *http.Request) result {
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	if limit < 0 || limit > a.opts.MaxLookupResults {
+		limit = a.opts.MaxLookupResults
+	}
 	for _, name := range names {
-		if limit >= 0 && len(out) >= limit {
+		if len(out) >= limit {
+			a.limits.refused.WithLabelValues("results_truncated").Inc()
 			break
 		}
 		out[name] = []metadata.Metadata{all[name]}

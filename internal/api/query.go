@@ -35,9 +35,12 @@ func (a *API) query(r *http.Request) result {
 	if !ok {
 		return res
 	}
-	qry, err := a.engine.NewInstantQuery(ctx, a.opts.Queryable, opts, r.FormValue("query"), ts)
-	if err != nil {
-		return result{err: constructionError(err)}
+	q := r.FormValue("query")
+	qry, aerr := a.construct(ctx, q, func() (promql.Query, error) {
+		return a.engine.NewInstantQuery(ctx, a.opts.Queryable, opts, q, ts)
+	})
+	if aerr != nil {
+		return result{err: aerr}
 	}
 	return a.exec(ctx, qry, limit)
 }
@@ -60,9 +63,12 @@ func (a *API) queryRange(r *http.Request) result {
 	if !ok {
 		return res
 	}
-	qry, err := a.engine.NewRangeQuery(ctx, a.opts.Queryable, opts, r.FormValue("query"), start, end, step)
-	if err != nil {
-		return result{err: constructionError(err)}
+	q := r.FormValue("query")
+	qry, aerr := a.construct(ctx, q, func() (promql.Query, error) {
+		return a.engine.NewRangeQuery(ctx, a.opts.Queryable, opts, q, start, end, step)
+	})
+	if aerr != nil {
+		return result{err: aerr}
 	}
 	return a.exec(ctx, qry, limit)
 }

@@ -56,6 +56,11 @@ func dialV2(ctx context.Context, addr string, local *net.TCPAddr, h *wire.Hello,
 		return nil, nil, wire.Welcome{}, err
 	}
 	c.SetDeadline(time.Now().Add(timeout)) //nolint:errcheck // a closed conn fails the write below
+	if s, ok := secrets.Load(h.AgentID); ok && h.Secret == "" {
+		hs := *h
+		hs.Secret = s.(string)
+		h = &hs
+	}
 	f, err := wire.AppendFrame(nil, wire.AppendHello(nil, h))
 	if err != nil {
 		return fail(err)
@@ -77,8 +82,16 @@ func dialV2(ctx context.Context, addr string, local *net.TCPAddr, h *wire.Hello,
 		return fail(fmt.Errorf("welcome: %w", err))
 	}
 	c.SetDeadline(time.Time{}) //nolint:errcheck // as above
+	if w.Secret != "" {
+		secrets.Store(h.AgentID, w.Secret)
+	}
 	return c, fr, w, nil
 }
+
+// secrets holds the enrolment secrets servers issued to the simulated
+// agents, by agent id, so that a reconnecting one is not refused as an
+// impostor (docs/security.md, section 3).
+var secrets sync.Map
 
 // errDial marks a connection that could not be made at all.
 var errDial = errors.New("dial")

@@ -93,6 +93,10 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	if err = cfg.Security.apply(&scfg); err != nil {
 		return err
 	}
+	cfg.Limits.apply(&scfg)
+	if scfg.Enrolment, err = cfg.Enrolment.open(cfg.Data, cfg.Security.MaxAgents); err != nil {
+		return err
+	}
 	httpTLS, err := cfg.Security.httpTLS()
 	if err != nil {
 		return err
@@ -103,7 +107,7 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	apiOpts := api.Options{
 		Queryable: storage.QueryableFunc(func(int64, int64) (storage.Querier, error) { return storage.NoopQuerier(), nil }),
 		Fleet:     fleet{d.srv.Fleet()}, MaxSamples: cfg.QueryMaxSamples, Timeout: time.Duration(cfg.QueryTimeout),
-		BuildInfo: buildInfo(), Retention: model.Duration(cfg.Retention).String(), Registerer: reg, Logger: log.With("component", "api"),
+		MaxQueryLength: cfg.Limits.MaxQueryLength, MaxLookupResults: cfg.Limits.LookupResults, BuildInfo: buildInfo(), Retention: model.Duration(cfg.Retention).String(), Registerer: reg, Logger: log.With("component", "api"),
 	}
 	if d.db != nil {
 		apiOpts.Queryable, apiOpts.Metadata = d.db.Storage(), d.db
@@ -117,6 +121,7 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", d.api.Handler())
+	mux.Handle("DELETE /api/v1/agents/{id}/enrolment", forgetHandler(scfg.Enrolment, cfg.Security.HTTPAuthTokenFile != "" || cfg.Security.HTTPBasicAuthUsersFile != ""))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", web.Handler())
 	handler, err := cfg.Security.httpHandler(mux, reg)
@@ -126,7 +131,11 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	d.conns = newConnTracker()
 	d.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ConnState: d.conns.connState,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn), MaxHeaderBytes: 1 << 20}
-	web := d.web
+	cfg.Limits.applyHTTP(d.http)
+	var web net.Listener
+	if web, err = newConnLimit(d.web, cfg.Limits.HTTPMaxConns, reg); err != nil {
+		return err
+	}
 	if httpTLS != nil {
 		web = tls.NewListener(web, httpTLS)
 	}

@@ -306,7 +306,8 @@ func (h *httpAuth) check(r *http.Request) string {
 	if a == "" {
 		return "missing"
 	}
-	if tok, ok := strings.CutPrefix(a, "Bearer "); ok && h.token != nil {
+	// The scheme is case-insensitive (RFC 9110, section 11.1).
+	if scheme, tok, ok := strings.Cut(a, " "); ok && strings.EqualFold(scheme, "Bearer") && h.token != nil {
 		d := sha256.Sum256([]byte(tok))
 		if subtle.ConstantTimeCompare(d[:], h.token[:]) == 1 {
 			return ""

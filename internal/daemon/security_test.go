@@ -114,6 +114,7 @@ func TestHTTPCatalogue(t *testing.T) {
 		{"http/unknown_basic_user", "/", basic("mallory", "wonderland"), 401, "unauthorized", "wrong"},
 		{"http/metrics_need_auth", "/metrics", "", 401, "unauthorized", "missing"},
 		{"http/right_token", "/api/v1/query?query=1", bearer, 200, `"status":"success"`, ""},
+		{"http/bearer_lower_case", "/api/v1/query?query=1", "bearer api-s3cret", 200, `"status":"success"`, ""},
 		{"http/right_basic_password", "/api/v1/query?query=1", basic("alice", "wonderland"), 200, `"status":"success"`, ""},
 		{"http/bad_promql", "/api/v1/query?query=" + url.QueryEscape("sum(rate(x[5m]"), bearer, 400, `"errorType":"bad_data"`, ""},
 		{"http/query_over_sample_limit", "/api/v1/query?query=" + url.QueryEscape("count_over_time(vector(1)[1h:1s])"), bearer, 422, "too many samples", ""},

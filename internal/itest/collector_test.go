@@ -154,7 +154,7 @@ func TestKill9Restart(t *testing.T) {
 
 	srv2 := startServer(t, dir, "127.0.0.1:0")
 	at := time.UnixMilli(msOf(acked + inflight))
-	counts := srv2.query(t, fmt.Sprintf(`count_over_time(itest_value[%ds])`, acked+inflight+5), at)
+	counts := srv2.query(t, fmt.Sprintf(`sum by (series) (count_over_time(itest_value[%ds]))`, acked+inflight+5), at)
 	if len(counts) != series {
 		t.Fatalf("%d series after restart, want %d", len(counts), series)
 	}
@@ -169,8 +169,8 @@ func TestKill9Restart(t *testing.T) {
 	if err := a.awaitAck(ctx, acked+inflight); err != nil {
 		t.Fatal(err)
 	}
-	counts = srv2.query(t, fmt.Sprintf(`count_over_time(itest_value[%ds])`, acked+inflight+5), at)
-	sums := srv2.query(t, fmt.Sprintf(`sum_over_time(itest_value[%ds])`, acked+inflight+5), at)
+	counts = srv2.query(t, fmt.Sprintf(`sum by (series) (count_over_time(itest_value[%ds]))`, acked+inflight+5), at)
+	sums := srv2.query(t, fmt.Sprintf(`sum by (series) (sum_over_time(itest_value[%ds]))`, acked+inflight+5), at)
 	for i := range series {
 		key := fmt.Sprintf("map[series:%d]", i) // the _over_time functions drop the name
 		var want float64

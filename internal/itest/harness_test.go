@@ -173,6 +173,7 @@ type agentConn struct {
 	enc     *wire.Encoder
 	pending map[uint64]*wire.Batch // sent, not acknowledged
 	acked   uint64
+	secret  string // issued at enrolment, sent in every later HELLO
 }
 
 func newAgentConn(t testing.TB, id string) *agentConn {
@@ -190,7 +191,7 @@ func (a *agentConn) connect(addr string) error {
 	}
 	a.c, a.dec, a.enc = c, wire.Decoder{}, wire.NewEncoder()
 	f, _ := wire.AppendFrame(nil, wire.AppendHello(nil, &wire.Hello{Version: wire.ProtocolVersion, AgentID: a.id, Hostname: a.id,
-		Labels: []wire.Label{{Name: "job", Value: "itest"}, {Name: "instance", Value: a.id}}}))
+		Labels: []wire.Label{{Name: "job", Value: "itest"}, {Name: "instance", Value: a.id}}, Secret: a.secret}))
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.Write(f); err != nil {
 		return err
@@ -204,6 +205,9 @@ func (a *agentConn) connect(addr string) error {
 		return fmt.Errorf("welcome: %w", err)
 	}
 	c.SetDeadline(time.Time{})
+	if w.Secret != "" {
+		a.secret = w.Secret
+	}
 	a.ackUpTo(w.LastSeq)
 	for seq := uint64(1); seq <= maxKey(a.pending); seq++ {
 		if b := a.pending[seq]; b != nil {

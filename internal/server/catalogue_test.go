@@ -231,7 +231,7 @@ type catRow struct {
 
 // catalogue returns the rows, named as in docs/security.md.
 func catalogue() []catRow {
-	return slices.Concat(wireRows(), legacyRows(), v2Rows(), limitRows(), tlsRows())
+	return slices.Concat(wireRows(), legacyRows(), v2Rows(), limitRows(), tlsRows(), trustRows())
 }
 
 func TestCatalogue(t *testing.T) {
@@ -818,4 +818,251 @@ func TestCatalogueDocumented(t *testing.T) {
 	if n := len(catalogue()); n < 40 {
 		t.Errorf("only %d rows", n)
 	}
+}
+
+// trustRows are the rows of issue 17: agent identity, labels the session
+// owns, and bounded resources.
+func trustRows() []catRow {
+	hello := func(h wire.Hello) []byte { h.Version = 2; return wire.AppendHello(nil, &h) }
+	// refused checks that HELLO h gets ERROR code and the refusal is counted.
+	refused := func(k *cat, h wire.Hello, code wire.ErrorCode, reason string) {
+		k.t.Helper()
+		c := dial(k.t, k.addr)
+		c.send(hello(h))
+		c.expectError(code)
+		k.want("refused "+reason, k.refused(reason), 1)
+	}
+	// welcome sends HELLO h and returns the WELCOME, keeping the connection.
+	welcome := func(k *cat, h wire.Hello) (*client, wire.Welcome) {
+		k.t.Helper()
+		c := dial(k.t, k.addr)
+		c.send(hello(h))
+		w, err := wire.DecodeWelcome(c.recv())
+		if err != nil {
+			k.t.Fatalf("%s: %v", h.AgentID, err)
+		}
+		return c, w
+	}
+	enrolling := func(c *Config) {
+		e, err := OpenEnrolments("", 0)
+		if err != nil {
+			panic(err)
+		}
+		c.Enrolment = e
+	}
+	mt := nowMs()
+	return []catRow{
+		{"trust/impostor_without_secret", func(t *testing.T) {
+			k := newCat(t, enrolling)
+			c, w := welcome(k, wire.Hello{AgentID: "a"})
+			if len(w.Secret) != 64 {
+				t.Fatalf("first HELLO: secret %q issued, want 64 hex digits", w.Secret)
+			}
+			k.stores(c, oneSeries(1, 1, 0, mt, "m"), 1, `{__name__="m"}`, true)
+			refused(k, wire.Hello{AgentID: "a"}, wire.CodeAuth, "enrolment")
+			c.alive() // the real agent was not kicked
+			c.c.Close()
+			c, w2 := welcome(k, wire.Hello{AgentID: "a", Secret: w.Secret})
+			if w2.Secret != "" || w2.LastSeq != 1 {
+				t.Fatalf("second HELLO: secret %q, last seq %d; want none, 1", w2.Secret, w2.LastSeq)
+			}
+			c.alive()
+		}},
+		{"trust/impostor_wrong_secret", func(t *testing.T) {
+			k := newCat(t, enrolling)
+			c, _ := welcome(k, wire.Hello{AgentID: "a"})
+			k.stores(c, oneSeries(1, 5, 0, mt, "m"), 5, `{__name__="m"}`, true)
+			refused(k, wire.Hello{AgentID: "a", Secret: strings.Repeat("0", 64)}, wire.CodeAuth, "enrolment")
+			c.alive()
+			if got := k.s.cfg.Sequences.Last("a"); got != 5 {
+				t.Fatalf("stored sequence %d, want 5", got)
+			}
+		}},
+		{"trust/secret_from_another_server", func(t *testing.T) {
+			k := newCat(t, enrolling)
+			own := strings.Repeat("ab", 32)
+			c, w := welcome(k, wire.Hello{AgentID: "a", Secret: own})
+			if w.Secret != "" {
+				t.Fatalf("issued %q to an agent that brought its secret", w.Secret)
+			}
+			c.c.Close()
+			refused(k, wire.Hello{AgentID: "a"}, wire.CodeAuth, "enrolment")
+			welcome(k, wire.Hello{AgentID: "a", Secret: own})
+		}},
+		{"trust/re_enrolment", func(t *testing.T) {
+			k := newCat(t, enrolling)
+			c, _ := welcome(k, wire.Hello{AgentID: "a"})
+			c.c.Close()
+			if ok, err := k.s.cfg.Enrolment.Forget("a"); !ok || err != nil {
+				t.Fatalf("forget: %v %v", ok, err)
+			}
+			_, w := welcome(k, wire.Hello{AgentID: "a"}) // the reinstalled host, without its old secret
+			if len(w.Secret) != 64 {
+				t.Fatalf("re-enrolment issued %q", w.Secret)
+			}
+		}},
+		{"trust/other_agents_series", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.StampIdentity = true })
+			c := k.v2("a") // HELLO: job node, instance i-a
+			c.send(newBB(1, 1, 0).uv(2).def("node_load1", "agent_id", "b", "instance", "host-b", "job", "other").
+				def("hawk_agent_up", "agent_id", "b").uv(2).vi(mt).uv(1).rawSample(0, 999).vi(0).uv(1).rawSample(1, 0))
+			if a := c.ack(); a != 1 {
+				t.Fatalf("ack %d", a)
+			}
+			c.alive()
+			want := `{__name__="node_load1", agent_id="a", instance="i-a", job="node"}`
+			if got := k.sink.Series(); len(got) != 1 || got[0] != want {
+				t.Fatalf("stored %q, want only %s", got, want)
+			}
+			k.want("reserved_series", k.errs("reserved_series"), 1)
+		}},
+		{"trust/honor_labels", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.StampIdentity, c.HonorLabels = true, true })
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m", "agent_id", "b", "instance", "host-b"), 1,
+				`{__name__="m", agent_id="a", instance="host-b"}`, true)
+		}},
+		{"trust/series_total", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxSeriesPerAgent, c.MaxSeriesTotal, c.StampIdentity = 4, 6, true })
+			a := k.v2("a")
+			a.batch(1, testBatch(4, mt, 1))
+			a.ack()
+			b := k.v2("b") // within its own limit, but past the server's
+			b.batch(1, testBatch(4, mt, 2))
+			b.ack()
+			b.alive()
+			if got := len(k.sink.Series()); got != 6 {
+				t.Fatalf("%d series stored, want 6: %v", got, k.sink.Series())
+			}
+			k.want("series_limit_global", k.errs("series_limit_global"), 2)
+		}},
+		{"trust/open_batch_bytes", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes = 10000 })
+			c := k.v2("a")
+			parts := batchParts(t, c, 1, oneSeriesSamples(1000, mt))
+			c.raw(bytes.Join(parts[:len(parts)-1], nil)) // one write: the server closes part way
+			c.expectError(wire.CodeLimit)
+			k.want("open_batch_bytes", k.errs("open_batch_bytes"), 1)
+			k.want("bytes held", float64(k.s.openBatchBytes.Load()), 0)
+		}},
+		{"trust/open_batch_bytes_total", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes, c.MaxOpenBatchBytesTotal = 1<<20, 30000 })
+			a, b := k.v2("a"), k.v2("b")
+			pa := batchParts(t, a, 1, oneSeriesSamples(1000, mt))
+			pb := batchParts(t, b, 1, oneSeriesSamples(1000, mt))
+			for _, p := range pa[:len(pa)-1] {
+				a.raw(p)
+			}
+			a.alive() // a's parts are read
+			b.raw(bytes.Join(pb, nil))
+			b.expectError(wire.CodeOverload)
+			k.want("open_batch_bytes_total", k.errs("open_batch_bytes_total"), 1)
+			a.raw(pa[len(pa)-1])
+			if got := a.ack(); got != 1 {
+				t.Fatalf("ack %d", got)
+			}
+			if got := len(k.sink.Get(`{__name__="m"}`)); got != 1000 {
+				t.Fatalf("%d samples stored, want 1000", got)
+			}
+		}},
+		{"trust/hello_duplicate_job", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := dial(t, k.addr)
+			c.send(hello(wire.Hello{AgentID: "a", Labels: []wire.Label{{Name: "job", Value: "x"}, {Name: "job", Value: "y"}}}))
+			c.expectError(wire.CodeProtocol)
+			k.want("protocol_1", k.errs("protocol_1"), 1)
+		}},
+		{"trust/hello_name_label", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := dial(t, k.addr)
+			c.send(hello(wire.Hello{AgentID: "a", Labels: []wire.Label{{Name: "__name__", Value: "x"}}}))
+			c.expectError(wire.CodeProtocol)
+			k.want("protocol_1", k.errs("protocol_1"), 1)
+		}},
+		{"trust/unknown_metric_type", func(t *testing.T) {
+			k := newCat(t, nil)
+			c := k.v2("a")
+			b := &wire.Batch{Defs: []wire.SeriesDef{{Type: 7, Name: "m"}}, Samples: []wire.Sample{{T: mt, V: 1}}}
+			c.batch(1, b)
+			if a := c.ack(); a != 1 {
+				t.Fatalf("ack %d", a)
+			}
+			c.alive()
+			if len(k.sink.Series()) != 0 {
+				t.Fatalf("stored %v", k.sink.Series())
+			}
+			k.want("invalid_series", k.errs("invalid_series"), 1)
+		}},
+		{"trust/help_too_long", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxHelpLen = 100 })
+			c := k.v2("a")
+			b := &wire.Batch{Defs: []wire.SeriesDef{{Type: wire.TypeGauge, Name: "m", Help: strings.Repeat("h", 60000)}},
+				Samples: []wire.Sample{{T: mt, V: 1}}}
+			c.batch(1, b)
+			c.ack()
+			c.alive()
+			if got := k.sink.Get(`{__name__="m"}`); len(got) != 1 {
+				t.Fatalf("stored %v", got)
+			}
+			k.want("help_too_long", k.errs("help_too_long"), 1)
+		}},
+		{"trust/sequence_jump", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxSeqGap = 1000 })
+			c := k.v2("a")
+			k.stores(c, oneSeries(1, 1, 0, mt, "m"), 1, `{__name__="m"}`, true)
+			c.c.Close()
+			c = k.v2("a")
+			c.send(oneSeries(1, math.MaxUint64, 0, mt+1, "m"))
+			c.expectError(wire.CodeLimit)
+			k.want("sequence_jump", k.errs("sequence_jump"), 1)
+			if got := k.s.cfg.Sequences.Last("a"); got != 1 {
+				t.Fatalf("stored sequence %d, want 1", got)
+			}
+			c = k.v2("a")
+			c.send(oneSeries(1, 1001, 0, mt+2, "m")) // within the gap
+			if a := c.ack(); a != 1001 {
+				t.Fatalf("ack %d, want 1001", a)
+			}
+		}},
+		{"trust/shared_token_for_listed_agent", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.Auth = TokenAuth("s3cret", map[string]string{"b": "b-token"}) })
+			refused(k, wire.Hello{AgentID: "b", Token: "s3cret"}, wire.CodeAuth, "auth")
+			c := dial(t, k.addr) // the shared token still serves unlisted ids
+			c.send(hello(wire.Hello{AgentID: "a", Token: "s3cret"}))
+			if _, err := wire.DecodeWelcome(c.recv()); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+}
+
+// oneSeriesSamples is a batch of n samples of one series m, a millisecond
+// apart from t.
+func oneSeriesSamples(n int, t int64) *wire.Batch {
+	b := &wire.Batch{Defs: []wire.SeriesDef{{Type: wire.TypeGauge, Name: "m"}}}
+	for i := range n {
+		b.Samples = append(b.Samples, wire.Sample{ID: 0, T: t + int64(i), V: float64(i)})
+	}
+	return b
+}
+
+// batchParts encodes b with c's encoder in parts of at most 1000 bytes and
+// returns each part's frame.
+func batchParts(t *testing.T, c *client, seq uint64, b *wire.Batch) [][]byte {
+	t.Helper()
+	out, err := c.enc.AppendBatch(nil, seq, b, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dec wire.Decoder
+	defer dec.Release()
+	dec.Write(out)
+	var parts [][]byte
+	for p, ok := dec.Next(); ok; p, ok = dec.Next() {
+		parts = append(parts, frame(t, p))
+	}
+	if len(parts) < 3 {
+		t.Fatalf("%d parts, want several", len(parts))
+	}
+	return parts
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"strings"
 	"sync"
@@ -145,4 +146,56 @@ func checkReplies(t *testing.T, out []byte) {
 			d.Release()
 		}
 	}
+}
+
+// FuzzHelloEnrolment runs sessions that open with a HELLO of fuzzed agent
+// id and secret on a server that enrols agents, stamps identity labels and
+// bounds unfinished batches, followed by fuzzed bytes: the paths of issue
+// 17. One id is enrolled beforehand, so both its refusal and its
+// acceptance are reachable. Properties as FuzzSession's.
+func FuzzHelloEnrolment(f *testing.F) {
+	enc := wire.NewEncoder()
+	b1, _ := enc.AppendBatch(nil, 1, testBatch(3, 1700000000000, 1.5), 0)
+	split, _ := wire.NewEncoder().AppendBatch(nil, 1, testBatch(40, 1700000000000, 0), 100)
+	e, err := OpenEnrolments("", 100)
+	if err != nil {
+		f.Fatal(err)
+	}
+	const known = "enrolled"
+	secret, err := e.enrol(known, "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(known, secret, b1)
+	f.Add(known, "", b1)
+	f.Add("fresh", strings.Repeat("s", 40), split)
+	f.Add("fresh", "", frame(f, oneSeries(1, math.MaxUint64, 0, 1700000000000, "up")))
+	s, err := New(Config{Sink: newMemSink(), MaxSeries: 64, MaxBatchSamples: 256, MaxSeriesPerAgent: 32,
+		HandshakeTimeout: 2 * time.Second, StallTimeout: 50 * time.Millisecond, IdleTimeout: 2 * time.Second,
+		Enrolment: e, StampIdentity: true, MaxOpenBatchBytes: 2000, MaxSeqGap: 100, MaxSeriesTotal: 200})
+	if err != nil {
+		f.Fatal(err)
+	}
+	ln := newPipeListener()
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	f.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			f.Errorf("shutdown: %v", err)
+		}
+		if err := <-served; !errors.Is(err, ErrServerClosed) {
+			f.Errorf("serve: %v", err)
+		}
+	})
+	f.Fuzz(func(t *testing.T, id, secret string, rest []byte) {
+		p := wire.AppendHello(nil, &wire.Hello{Version: 2, AgentID: id, Secret: secret,
+			Labels: []wire.Label{{Name: "job", Value: "node"}}})
+		hello, err := wire.AppendFrame(nil, p)
+		if err != nil {
+			return // larger than a frame
+		}
+		fuzzOne(t, ln, hello, append([]byte{0}, rest...))
+	})
 }

@@ -155,7 +155,8 @@ func (ss *session) checkClientCert(agentID string) error {
 }
 
 // TokenAuth returns an Authenticator that accepts a HELLO carrying the
-// shared token, or the token perAgent lists for its agent id. An empty
+// token perAgent lists for its agent id or, for an agent id perAgent does
+// not list, the shared token. An empty
 // shared token and an empty perAgent accept nothing. Tokens are compared
 // in constant time (as SHA-256 digests, so their lengths do not show).
 func TokenAuth(shared string, perAgent map[string]string) Authenticator {
@@ -177,11 +178,12 @@ func TokenAuth(shared string, perAgent map[string]string) Authenticator {
 		}
 		got := digest(h.Token)
 		ok := 0
-		if sharedSum != nil {
-			ok |= subtle.ConstantTimeCompare(got[:], sharedSum[:])
-		}
+		// An agent listed with its own token must use it: the shared token
+		// would let any holder of it speak as that agent.
 		if want, listed := agents[h.AgentID]; listed {
-			ok |= subtle.ConstantTimeCompare(got[:], want[:])
+			ok = subtle.ConstantTimeCompare(got[:], want[:])
+		} else if sharedSum != nil {
+			ok = subtle.ConstantTimeCompare(got[:], sharedSum[:])
 		}
 		if ok != 1 {
 			return fmt.Errorf("token refused for agent %q", snippet(h.AgentID))

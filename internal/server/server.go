@@ -36,6 +36,7 @@ type Config struct {
 	Sink      store.Sink    // where samples go; required
 	Sequences SequenceStore // exactly-once bookkeeping; nil keeps it in memory only
 	Auth      Authenticator // nil accepts every HELLO
+	Enrolment *Enrolments   // binds agent ids to the secrets issued at their first HELLO; nil: no binding
 	Logger    *slog.Logger
 	Registry  prometheus.Registerer // nil: metrics are not registered
 	ServerID  string
@@ -49,6 +50,7 @@ type Config struct {
 	MaxDictBytes      int           // label and help bytes the dictionary of one connection keeps (default 64 MiB)
 	MaxBatchSamples   int           // samples in one batch (default 200000)
 	Window            int           // unacknowledged batches an agent may have in flight (default 64)
+	MaxSeqGap         int           // a new batch's sequence at most this far ahead of the stored or last one (default 2^24)
 	LivenessInterval  time.Duration // how often hawk_agent_* series are written (default 10s)
 	DisableLegacy     bool          // refuse legacy JSON packets
 
@@ -68,17 +70,27 @@ type Config struct {
 	// allows all. Legacy packets carry no credentials.
 	LegacyAllow []netip.Prefix
 
-	MaxConnsPerAddr   int           // open connections per source IP address at most (default 20000)
-	MaxAgents         int           // agents and legacy peers the fleet remembers at most; a new one beyond is refused (default 250000)
-	IdleTimeout       time.Duration // a welcomed peer silent this long is closed (default MissedHeartbeats × HeartbeatInterval)
-	FrameTimeout      time.Duration // longest one frame may take to arrive, byte by byte (default 30s)
-	MaxSeriesPerAgent int           // distinct series one agent id may define within two SeriesWindows, across connections (default 50000)
-	SeriesWindow      time.Duration // the cardinality guard forgets series not defined for two windows (default 1h)
-	MaxLabels         int           // labels per series, and in HELLO, at most (default 64)
-	MaxLabelNameLen   int           // bytes of a label or metric name at most (default 256)
-	MaxLabelValueLen  int           // bytes of a label value (and of HELLO's text fields) at most (default 4096)
-	MaxFutureSkew     time.Duration // samples further ahead of the server clock are dropped (default 10m)
-	MaxSampleAge      time.Duration // sent in WELCOME: the sink stores nothing older (the TSDB's out-of-order window); 0: unknown
+	MaxConnsPerAddr        int           // open connections per source IP address at most (default 20000)
+	MaxAgents              int           // agents and legacy peers the fleet remembers at most; a new one beyond is refused (default 250000)
+	IdleTimeout            time.Duration // a welcomed peer silent this long is closed (default MissedHeartbeats × HeartbeatInterval)
+	FrameTimeout           time.Duration // longest one frame may take to arrive, byte by byte (default 30s)
+	MaxSeriesPerAgent      int           // distinct series one agent id may define within two SeriesWindows, across connections (default 50000)
+	MaxSeriesTotal         int           // distinct series all agents together may define within two SeriesWindows (default 1000000)
+	MaxOpenBatchBytes      int           // memory one connection's unfinished batches may hold (default 8 MiB)
+	MaxOpenBatchBytesTotal int           // memory all connections' unfinished batches may hold (default 256 MiB)
+	SeriesWindow           time.Duration // the cardinality guard forgets series not defined for two windows (default 1h)
+	MaxLabels              int           // labels per series, and in HELLO, at most (default 64)
+	MaxLabelNameLen        int           // bytes of a label or metric name at most (default 256)
+	MaxLabelValueLen       int           // bytes of a label value (and of HELLO's text fields) at most (default 4096)
+	MaxHelpLen             int           // bytes of a series' HELP text kept; the rest is cut (default 1024)
+	MaxFutureSkew          time.Duration // samples further ahead of the server clock are dropped (default 10m)
+	MaxSampleAge           time.Duration // sent in WELCOME: the sink stores nothing older (the TSDB's out-of-order window); 0: unknown
+	// StampIdentity sets the identity labels of every series an agent
+	// sends from its session: agent_id is the authenticated agent id, and
+	// job and instance are those of its HELLO unless HonorLabels (as
+	// Prometheus' honor_labels keeps a target's own).
+	StampIdentity bool
+	HonorLabels   bool
 
 	now func() time.Time // clock seam for tests
 }
@@ -103,6 +115,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxSeries, 100000)
 	defInt(&c.MaxBatchSamples, 200000)
 	defInt(&c.Window, 64)
+	defInt(&c.MaxSeqGap, 1<<24)
 	def(&c.IdleTimeout, c.HeartbeatInterval*time.Duration(c.MissedHeartbeats))
 	def(&c.FrameTimeout, 30*time.Second)
 	def(&c.SeriesWindow, time.Hour)
@@ -111,9 +124,13 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxAgents, 250000)
 	defInt(&c.MaxDictBytes, 64<<20)
 	defInt(&c.MaxSeriesPerAgent, 50000)
+	defInt(&c.MaxSeriesTotal, 1000000)
+	defInt(&c.MaxOpenBatchBytes, 8<<20)
+	defInt(&c.MaxOpenBatchBytesTotal, 256<<20)
 	defInt(&c.MaxLabels, 64)
 	defInt(&c.MaxLabelNameLen, 256)
 	defInt(&c.MaxLabelValueLen, 4096)
+	defInt(&c.MaxHelpLen, 1024)
 	if c.Plaintext == PlaintextDefault {
 		c.Plaintext = PlaintextLegacy
 	}
@@ -134,11 +151,13 @@ var ErrServerClosed = errors.New("server: closed")
 // Server accepts agent connections and serves both payload encodings on
 // one port. Its methods are safe for concurrent use.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	m       *metrics
-	fleet   *Fleet
-	commits *committer // every session's commits go through it
+	cfg            Config
+	log            *slog.Logger
+	m              *metrics
+	fleet          *Fleet
+	commits        *committer   // every session's commits go through it
+	allSeries      seriesGuard  // bounds the series of all agents together
+	openBatchBytes atomic.Int64 // memory the sessions' unfinished batches hold
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}

@@ -383,6 +383,10 @@ func (ss *session) leave() error {
 
 func (ss *session) finish() {
 	ss.dec.Release()
+	if ss.v2 != nil { // released before the peer can see the close
+		ss.srv.openBatchBytes.Add(-ss.v2.heldBytes)
+		ss.v2.heldBytes = 0
+	}
 	ss.conn.Close()
 	if ss.peer != nil {
 		ss.srv.fleet.detach(ss.peer, ss)

@@ -3,9 +3,11 @@ package server
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
@@ -40,6 +42,7 @@ type v2State struct {
 	openPart  uint32    // last part read of the open batch
 	openStart int       // index in pending of the open batch's first sample
 	openDup   bool      // the open batch is at or below committed
+	heldBytes int64     // memory of the batch buffers, as accounted in Server.openBatchBytes
 }
 
 // seriesSlot is a dictionary entry: the series, or why it is refused.
@@ -59,10 +62,22 @@ const (
 	badTooManyLabels           // more labels than MaxLabels
 	badSeriesLimit             // the agent's cardinality guard is full
 	badFuture                  // not a series reason: samples too far ahead
+	badReserved                // a family only the server writes
+	badGlobalLimit             // the server's cardinality guard is full
 	nBadReasons
 )
 
-var badReasonNames = [nBadReasons]string{"", "invalid_series", "label_too_long", "too_many_labels", "series_limit", "timestamp_future"}
+var badReasonNames = [nBadReasons]string{"", "invalid_series", "label_too_long", "too_many_labels", "series_limit", "timestamp_future",
+	"reserved_series", "series_limit_global"}
+
+// serverFamilies are the metric names only the server writes, from the
+// fleet's view of each agent: an agent's own batches may not (contract in
+// CONTRACTS.md; the agent's self-metrics, hawk_agent_connected and the
+// like, are its own and stay allowed).
+var serverFamilies = map[string]bool{
+	"up": true, "hawk_agent_up": true, "hawk_agent_last_seen_timestamp_seconds": true,
+	"hawk_agent_info": true, "hawk_agent_outages_total": true,
+}
 
 type pendingSample struct {
 	id uint32
@@ -141,7 +156,12 @@ func (ss *session) hello(p []byte) error {
 		ss.srv.log.Warn("agent refused: client certificate", "agent", snippet(h.AgentID), "remote", ss.remote, "err", err)
 		return protoErr(wire.CodeAuth, "%v", err)
 	}
-	h.Token = "" // keep no credentials in memory
+	enrolled, err := ss.checkEnrolment(&h)
+	if err != nil {
+		return err
+	}
+	secret := h.Secret
+	h.Token, h.Secret = "", "" // keep no credentials in memory
 	v.hello = h
 	peer, prev, err := ss.srv.fleet.attach(&h, ss, cfg.now())
 	if err != nil {
@@ -158,6 +178,12 @@ func (ss *session) hello(p []byte) error {
 			return protoErr(wire.CodeDuplicate, "previous connection of this agent did not end")
 		}
 	}
+	var issued string
+	if cfg.Enrolment != nil && !enrolled {
+		if issued, err = ss.enrol(h.AgentID, secret); err != nil {
+			return err
+		}
+	}
 	v.committed = cfg.Sequences.Last(h.AgentID)
 	v.ackedSeq, v.seqSeen = v.committed, 0
 	v.welcomed = true
@@ -172,6 +198,7 @@ func (ss *session) hello(p []byte) error {
 			Window:            uint32(cfg.Window),
 			ServerID:          cfg.ServerID,
 			MaxSampleAge:      cfg.MaxSampleAge,
+			Secret:            issued,
 		})
 	})
 	ss.srv.log.Debug("agent connected", "agent", h.AgentID, "host", h.Hostname, "remote", ss.remote, "last_seq", v.committed)
@@ -209,7 +236,13 @@ func (ss *session) batch(p []byte) error {
 		}
 		return protoErr(wire.CodeProtocol, "%v", err)
 	}
-	if err := v.sequence(b); err != nil {
+	if err := v.sequence(b, uint64(ss.srv.cfg.MaxSeqGap)); err != nil {
+		var pe *errProtocol
+		if errors.As(err, &pe) && pe.code == wire.CodeLimit {
+			ss.srv.m.errors.WithLabelValues("sequence_jump").Inc()
+			ss.srv.log.Warn("batch sequence jumps too far ahead; refused", "agent", v.hello.AgentID,
+				"remote", ss.remote, "seq", b.Seq, "stored", v.committed)
+		}
 		return err
 	}
 	for i := range b.Defs {
@@ -226,6 +259,9 @@ func (ss *session) batch(p []byte) error {
 	if !v.openDup {
 		for _, s := range b.Samples {
 			v.bufs.pending = append(v.bufs.pending, pendingSample{id: s.ID, t: s.T, v: s.V})
+		}
+		if err := ss.holdBatchBytes(); err != nil {
+			return err
 		}
 		if len(v.bufs.pending)-v.openStart > ss.srv.cfg.MaxBatchSamples {
 			return protoErr(wire.CodeLimit, "batch %d has more than %d samples", b.Seq, ss.srv.cfg.MaxBatchSamples)
@@ -249,8 +285,13 @@ func (ss *session) batch(p []byte) error {
 }
 
 // sequence checks that b continues the connection's batches: a new batch
-// has a higher sequence than any before it, a part follows its predecessor.
-func (v *v2State) sequence(b *wire.Batch) error {
+// has a higher sequence than any before it, a part follows its predecessor,
+// and, once the agent has a stored or a seen sequence, a new batch is at
+// most gap ahead of it. The gap bounds what a buggy or hostile peer can do
+// to the agent id's stored sequence: a batch numbered 2^64-1 would be
+// acknowledged and persisted, and the real agent's spool could never catch
+// up with it. A refused batch is never stored nor persisted.
+func (v *v2State) sequence(b *wire.Batch, gap uint64) error {
 	if v.open {
 		if b.Seq != v.seqSeen || b.Part != v.openPart+1 {
 			return protoErr(wire.CodeProtocol, "batch %d part %d while batch %d part %d is open",
@@ -262,10 +303,55 @@ func (v *v2State) sequence(b *wire.Batch) error {
 	if b.Part != 0 || b.Seq <= v.seqSeen {
 		return protoErr(wire.CodeProtocol, "batch %d part %d after batch %d", b.Seq, b.Part, v.seqSeen)
 	}
+	if base := max(v.committed, v.seqSeen); base > 0 && b.Seq-base > gap {
+		return protoErr(wire.CodeLimit, "batch %d is more than %d ahead of batch %d", b.Seq, gap, base)
+	}
 	v.seqSeen, v.openPart, v.open = b.Seq, 0, true
 	v.openStart = len(v.bufs.pending)
 	v.openDup = b.Seq <= v.committed
 	return nil
+}
+
+// sessionOwns reports whether label name is set from the session rather
+// than taken from the series: agent_id always, job and instance unless
+// HonorLabels, as a Prometheus scrape sets them unless honor_labels.
+func (v *v2State) sessionOwns(name string, cfg *Config) bool {
+	if !cfg.StampIdentity {
+		return false
+	}
+	switch name {
+	case "agent_id":
+		return true
+	case "job", "instance":
+		return !cfg.HonorLabels
+	}
+	return false
+}
+
+// stampIdentity adds the session's identity labels: the authenticated
+// agent id, and the job and instance of its HELLO (the instance defaults
+// to the host name, as in the fleet). A series thus cannot be written in
+// another agent's name.
+func (v *v2State) stampIdentity(lb *labels.ScratchBuilder, cfg *Config) {
+	lb.Add("agent_id", v.hello.AgentID)
+	if cfg.HonorLabels {
+		return
+	}
+	job, instance := "", v.hello.Hostname
+	for _, l := range v.hello.Labels {
+		switch l.Name {
+		case "job":
+			job = l.Value
+		case "instance":
+			instance = l.Value
+		}
+	}
+	if job != "" {
+		lb.Add("job", job)
+	}
+	if instance != "" {
+		lb.Add("instance", instance)
+	}
 }
 
 // checkHelloLimits bounds what HELLO brings into the fleet's labels.
@@ -282,12 +368,20 @@ func (ss *session) checkHelloLimits(h *wire.Hello) error {
 			return protoErr(wire.CodeProtocol, "HELLO field %q is not UTF-8", snippet(s))
 		}
 	}
-	for _, l := range h.Labels {
+	for i, l := range h.Labels {
 		if len(l.Name) > cfg.MaxLabelNameLen || len(l.Value) > cfg.MaxLabelValueLen {
 			return protoErr(wire.CodeLimit, "HELLO label %q too long", snippet(l.Name))
 		}
 		if l.Name == "" || !utf8.ValidString(l.Name) || !utf8.ValidString(l.Value) {
 			return protoErr(wire.CodeProtocol, "HELLO label %q is empty or not UTF-8", snippet(l.Name))
+		}
+		if l.Name == model.MetricNameLabel {
+			return protoErr(wire.CodeProtocol, "HELLO label %s is reserved", model.MetricNameLabel)
+		}
+		for _, o := range h.Labels[:i] { // at most MaxLabels: quadratic but small
+			if o.Name == l.Name {
+				return protoErr(wire.CodeProtocol, "HELLO label %q given twice", snippet(l.Name))
+			}
 		}
 	}
 	return nil
@@ -299,14 +393,17 @@ func (ss *session) checkHelloLimits(h *wire.Hello) error {
 // dropped.
 func (ss *session) define(d *wire.SeriesDef) seriesSlot {
 	v, cfg := ss.v2, &ss.srv.cfg
-	if d.Name == "" || !utf8.ValidString(d.Name) {
-		return seriesSlot{bad: badInvalid}
+	if d.Name == "" || !utf8.ValidString(d.Name) || d.Type > wire.TypeGauge {
+		return seriesSlot{bad: badInvalid} // an unknown type byte too: the data model has no meaning for it
 	}
 	if len(d.Labels) > cfg.MaxLabels {
 		return seriesSlot{bad: badTooManyLabels}
 	}
 	if len(d.Name) > cfg.MaxLabelNameLen {
 		return seriesSlot{bad: badLabelTooLong}
+	}
+	if serverFamilies[d.Name] {
+		return seriesSlot{bad: badReserved}
 	}
 	v.lb.Reset()
 	v.lb.Add(model.MetricNameLabel, d.Name)
@@ -317,19 +414,35 @@ func (ss *session) define(d *wire.SeriesDef) seriesSlot {
 		if len(l.Name) > cfg.MaxLabelNameLen || len(l.Value) > cfg.MaxLabelValueLen {
 			return seriesSlot{bad: badLabelTooLong}
 		}
-		if l.Value != "" {
+		if l.Value != "" && !v.sessionOwns(l.Name, cfg) {
 			v.lb.Add(l.Name, l.Value)
 		}
+	}
+	if cfg.StampIdentity {
+		v.stampIdentity(&v.lb, cfg)
 	}
 	v.lb.Sort()
 	ls := v.lb.Labels()
 	if _, dup := ls.HasDuplicateLabelNames(); dup {
 		return seriesSlot{bad: badInvalid}
 	}
-	if !ss.peer.guard.admit(ls.Hash(), cfg.MaxSeriesPerAgent, cfg.now(), cfg.SeriesWindow) {
+	h := ls.Hash()
+	if !ss.peer.guard.admit(h, cfg.MaxSeriesPerAgent, cfg.now(), cfg.SeriesWindow) {
 		return seriesSlot{bad: badSeriesLimit}
 	}
-	return seriesSlot{s: store.Series{Labels: ls, Meta: metadata.Metadata{Type: metricType(d.Type), Help: d.Help}}}
+	// Every agent within its own limit can still add up past what the
+	// head can hold: the server's guard bounds the sum.
+	if !ss.srv.allSeries.admit(h, cfg.MaxSeriesTotal, cfg.now(), cfg.SeriesWindow) {
+		return seriesSlot{bad: badGlobalLimit}
+	}
+	help := d.Help
+	if len(help) > cfg.MaxHelpLen {
+		// The series is fine; its HELP text is kept in the dictionary and in
+		// the metadata for ever, so only its first MaxHelpLen bytes are.
+		help = strings.ToValidUTF8(help[:cfg.MaxHelpLen], "")
+		ss.srv.m.errors.WithLabelValues("help_too_long").Inc()
+	}
+	return seriesSlot{s: store.Series{Labels: ls, Meta: metadata.Metadata{Type: metricType(d.Type), Help: help}}}
 }
 
 func metricType(t wire.MetricType) model.MetricType {
@@ -348,7 +461,7 @@ func (ss *session) commitV2() error {
 	if v == nil {
 		return nil
 	}
-	defer v.releaseBufs()
+	defer ss.releaseBufs()
 	if v.readySeq <= v.ackedSeq {
 		return nil
 	}
@@ -380,6 +493,7 @@ func (ss *session) commitV2() error {
 		}
 		n := copy(v.bufs.pending, v.bufs.pending[v.readyN:])
 		v.bufs.pending = v.bufs.pending[:n]
+		ss.holdBatchBytes() //nolint:errcheck // less is held than before: no limit to pass
 		v.openStart -= v.readyN
 		v.readyN = 0
 	}
@@ -392,12 +506,44 @@ func (ss *session) commitV2() error {
 	return nil
 }
 
+// pendingSampleSize is the memory of one pending sample, and of one
+// decoded one (wire.Sample has the same layout).
+const pendingSampleSize = int64(unsafe.Sizeof(pendingSample{}))
+
+// holdBatchBytes accounts the memory the session's unfinished batches
+// hold (pending samples and the last decoded part; by length, so a pooled
+// buffer's spare capacity, at most 64 Ki samples, is not counted), against the connection's limit and the server's. A peer
+// over its own limit is closed with ERROR 4; past the server's limit the
+// batch is refused with ERROR 8 and the agent resends it later. Without
+// this, open batches of tiny repeated samples cost about 65 times their
+// wire size (a 1-byte sample becomes 24 bytes twice over).
+func (ss *session) holdBatchBytes() error {
+	v, cfg := ss.v2, &ss.srv.cfg
+	var held int64
+	if v.bufs != nil {
+		held = int64(len(v.bufs.pending)+len(v.bufs.batch.Samples)) * pendingSampleSize
+	}
+	total := ss.srv.openBatchBytes.Add(held - v.heldBytes)
+	v.heldBytes = held
+	switch {
+	case held > int64(cfg.MaxOpenBatchBytes):
+		ss.srv.m.errors.WithLabelValues("open_batch_bytes").Inc()
+		return protoErr(wire.CodeLimit, "unfinished batches hold %d bytes on this connection, limit %d", held, cfg.MaxOpenBatchBytes)
+	case held > 0 && total > int64(cfg.MaxOpenBatchBytesTotal):
+		ss.srv.m.errors.WithLabelValues("open_batch_bytes_total").Inc()
+		return protoErr(wire.CodeOverload, "the server holds its limit of unfinished batches; resend later")
+	}
+	return nil
+}
+
 // releaseBufs gives the batch buffers back when no batch is in flight: an
 // agent between batches holds none.
-func (v *v2State) releaseBufs() {
+func (ss *session) releaseBufs() {
+	v := ss.v2
 	if !v.open && v.bufs != nil && len(v.bufs.pending) == 0 {
 		putBatchBufs(v.bufs)
 		v.bufs = nil
+		ss.holdBatchBytes() //nolint:errcheck // nothing is held now
 	}
 }
 

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/prometheus/storage"
+)
+
+func newLimitServer(t *testing.T, opts Options) (*httptest.Server, *API) {
+	t.Helper()
+	opts.Queryable = storage.QueryableFunc(func(int64, int64) (storage.Querier, error) { return storage.NoopQuerier(), nil })
+	opts.Registerer = prometheus.NewRegistry()
+	a := New(opts)
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() { srv.Close(); a.Close() })
+	return srv, a
+}
+
+// TestQueryLengthLimit: a query over MaxQueryLength is refused before it
+// is parsed (issue 17 defect 2: parsing "1+1+…" is quadratic).
+func TestQueryLengthLimit(t *testing.T) {
+	srv, a := newLimitServer(t, Options{MaxQueryLength: 1000})
+	long := strings.Repeat("1+", 600) + "1"
+	for _, path := range []string{"/api/v1/query", "/api/v1/query_range"} {
+		code, body := call(t, srv, http.MethodPost, path, url.Values{"query": {long}, "start": {"0"}, "end": {"10"}, "step": {"1"}})
+		if code != 400 || !strings.Contains(toJSON(body), "more than the limit of 1000") {
+			t.Fatalf("%s: %d %.200v, want 400 over the limit", path, code, body)
+		}
+	}
+	if got := testutil.ToFloat64(a.limits.refused.WithLabelValues("query_length")); got != 2 {
+		t.Fatalf("refused{query_length} = %v, want 2", got)
+	}
+	code, _ := call(t, srv, http.MethodPost, "/api/v1/query", url.Values{"query": {strings.Repeat("1+", 400) + "1"}})
+	if code != 200 {
+		t.Fatalf("a query within the limit: %d", code)
+	}
+}
+
+// TestQueryParseInsideTimeout: the parse runs inside the query timeout;
+// the request is answered 503 at the timeout, not when the parse ends.
+func TestQueryParseInsideTimeout(t *testing.T) {
+	srv, a := newLimitServer(t, Options{Timeout: time.Millisecond, MaxQueryLength: 1 << 20})
+	q := strings.Repeat("1+", 12000) + "1" // about 1 s of parsing
+	code, body := call(t, srv, http.MethodPost, "/api/v1/query", url.Values{"query": {q}})
+	if code != 503 || !strings.Contains(toJSON(body), "timeout") {
+		t.Fatalf("got %d %.200v, want 503 timeout", code, body)
+	}
+	if got := testutil.ToFloat64(a.limits.refused.WithLabelValues("parse_timeout")); got != 1 {
+		t.Fatalf("refused{parse_timeout} = %v, want 1", got)
+	}
+	// The abandoned parse still holds its place until it ends; wait for it
+	// so that no goroutine outlives the test.
+	for range cap(a.limits.parsing) {
+		a.limits.parsing <- struct{}{}
+	}
+}
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestLookupLimits: /series, /labels, /label/*/values and /metadata return
+// at most MaxLookupResults entries, with Prometheus' truncation warning,
+// even when the request asks for no limit (issue 17 defect 10).
+func TestLookupLimits(t *testing.T) {
+	srv := newTestServerWith(t, func(o *Options) { o.MaxLookupResults = 1 })
+	for _, c := range []struct {
+		path   string
+		params url.Values
+	}{
+		{"/api/v1/series", url.Values{"match[]": {`{__name__=~".+"}`}, "start": {"0"}, "end": {"2000"}}},
+		{"/api/v1/labels", url.Values{"start": {"0"}, "end": {"2000"}}},
+		{"/api/v1/label/__name__/values", url.Values{"start": {"0"}, "end": {"2000"}}},
+		{"/api/v1/metadata", nil},
+	} {
+		code, body := call(t, srv, http.MethodGet, c.path, c.params)
+		m, _ := body.(map[string]any)
+		if code != 200 {
+			t.Fatalf("%s: %d %v", c.path, code, body)
+		}
+		var n int
+		switch d := m["data"].(type) {
+		case []any:
+			n = len(d)
+		case map[string]any:
+			n = len(d)
+		}
+		if n != 1 {
+			t.Fatalf("%s: %d entries, want 1: %v", c.path, n, body)
+		}
+		if c.path != "/api/v1/metadata" && !strings.Contains(toJSON(m["warnings"]), "truncated") {
+			t.Fatalf("%s: no truncation warning: %v", c.path, body)
+		}
+	}
+}
