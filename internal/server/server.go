@@ -79,6 +79,17 @@ type Config struct {
 	MaxLabelValueLen  int           // bytes of a label value (and of HELLO's text fields) at most (default 4096)
 	MaxFutureSkew     time.Duration // samples further ahead of the server clock are dropped (default 10m)
 
+	// FleetFile, if set, persists the fleet (see fleetfile.go): read by
+	// New, written on change at most every FleetSaveInterval and on Shutdown.
+	FleetFile          string
+	FleetSaveInterval  time.Duration // default 2s
+	MaxLegacyAgents    int           // legacy peers the fleet remembers at most, apart from MaxAgents (default 10000)
+	MaxAgentEntryBytes int           // bytes of id, hostname, version and labels one HELLO may keep in the fleet (default 4096)
+	MaxOutagesPerAgent int           // outages kept per agent (default 32)
+	// OutageClassifyWait is how long after an agent comes back its spool
+	// may take to tell whether it collected while away (default 2m).
+	OutageClassifyWait time.Duration
+
 	now func() time.Time // clock seam for tests
 }
 
@@ -113,6 +124,11 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxLabels, 64)
 	defInt(&c.MaxLabelNameLen, 256)
 	defInt(&c.MaxLabelValueLen, 4096)
+	def(&c.FleetSaveInterval, 2*time.Second)
+	defInt(&c.MaxLegacyAgents, 10000)
+	defInt(&c.MaxAgentEntryBytes, 4096)
+	defInt(&c.MaxOutagesPerAgent, 32)
+	def(&c.OutageClassifyWait, 2*time.Minute)
 	if c.Plaintext == PlaintextDefault {
 		c.Plaintext = PlaintextLegacy
 	}
@@ -146,6 +162,7 @@ type Server struct {
 	draining  atomic.Bool
 	sessWG    sync.WaitGroup // one per session goroutine
 	loopWG    sync.WaitGroup // the liveness loop
+	scratch   []*Agent       // the liveness loop's copy of the fleet list
 	stop      chan struct{}  // closed by Shutdown
 	stopOnce  sync.Once
 }
@@ -179,6 +196,13 @@ func New(cfg Config) (*Server, error) {
 	s.commits = &committer{sink: cfg.Sink, maxLeaders: runtime.GOMAXPROCS(0), now: cfg.now,
 		observe: func(d time.Duration) { s.m.commitSeconds.Observe(d.Seconds()) }}
 	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.MaxAgents, cfg.now)
+	s.fleet.maxLegacy, s.fleet.maxEntry, s.fleet.maxOutages = cfg.MaxLegacyAgents, cfg.MaxAgentEntryBytes, cfg.MaxOutagesPerAgent
+	s.fleet.margin = cfg.HeartbeatInterval
+	if cfg.FleetFile != "" {
+		if err := s.fleet.load(cfg.FleetFile); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Registry != nil {
 		if err := s.m.register(cfg.Registry); err != nil {
 			return nil, fmt.Errorf("server: register metrics: %w", err)
