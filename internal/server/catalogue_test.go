@@ -231,7 +231,7 @@ type catRow struct {
 
 // catalogue returns the rows, named as in docs/security.md.
 func catalogue() []catRow {
-	return slices.Concat(wireRows(), legacyRows(), v2Rows(), limitRows(), tlsRows())
+	return slices.Concat(wireRows(), legacyRows(), v2Rows(), limitRows(), tlsRows(), fleetRows())
 }
 
 func TestCatalogue(t *testing.T) {

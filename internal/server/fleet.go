@@ -60,7 +60,7 @@ type Agent struct {
 	samples    atomic.Uint64
 	classify   atomic.Bool // pending != nil: commits look at sample times
 	guard      seriesGuard // distinct series the agent defined lately, across connections
-	liveRefuse atomic.Bool // its new liveness labels were refused by the guard
+	liveGuard  seriesGuard // distinct liveness series lately: bounds identity churn
 
 	// Owned by the liveness loop.
 	rateSamples uint64

@@ -65,6 +65,14 @@ func newLiveSet(st *AgentStatus) *liveSet {
 	return s
 }
 
+// maxLiveSeries is how many distinct liveness series one agent may have
+// within two SeriesWindows: two whole sets (a new hostname or instance
+// makes a new set), or one set and 9 new versions (each a new
+// hawk_agent_info). Further
+// changes are refused and counted (errors{liveness_series_limit}) until
+// the window forgets.
+const maxLiveSeries = 2 * nLive
+
 // livenessLoop judges agents up or down every watch interval and writes
 // the change at once, writes every agent's hawk_agent_* series every
 // LivenessInterval, and persists the fleet when it changed, until
@@ -202,20 +210,25 @@ func (s *Server) watch(full bool) {
 
 // liveSetFor returns a's series for its current identity. A changed
 // identity (new hostname, instance, job or version) marks the old series
-// stale; the new ones must pass the agent's series guard, else the old
-// ones are kept and the refusal counted.
+// stale; the new ones must pass the agent's liveness series guard (apart
+// from its data series' guard), else the old ones are kept and the
+// refusal counted.
 func (s *Server) liveSetFor(a *Agent, st *AgentStatus, ts int64, add func(*store.Series, int64, float64)) *liveSet {
 	if a.live != nil && a.live.key == liveKey(st) {
 		return a.live
 	}
 	next := newLiveSet(st)
-	if a.live != nil {
-		for i := range next.series {
-			if !a.guard.admit(next.series[i].Labels.Hash(), s.cfg.MaxSeriesPerAgent, s.cfg.now(), s.cfg.SeriesWindow) {
-				s.m.errors.WithLabelValues("liveness_series_limit").Inc()
+	now := s.cfg.now()
+	for i := range next.series {
+		if !a.liveGuard.admit(next.series[i].Labels.Hash(), maxLiveSeries, now, s.cfg.SeriesWindow) {
+			s.m.errors.WithLabelValues("liveness_series_limit").Inc()
+			if a.live != nil {
 				return a.live
 			}
+			break // the first set is written regardless: up must be
 		}
+	}
+	if a.live != nil {
 		for i := range a.live.series {
 			if !labels.Equal(a.live.series[i].Labels, next.series[i].Labels) {
 				add(&a.live.series[i], ts, math.Float64frombits(value.StaleNaN))
