@@ -116,4 +116,3 @@ func fleetRows() []catRow {
 		}},
 	}
 }
-

@@ -54,13 +54,13 @@ type Agent struct {
 	outageCounts                            [nCauses]uint64
 	pending                                 *pendingOutage // the outage being classified, since the agent came back
 
-	lastSeen   atomic.Int64 // Unix ns of the last bytes read
-	offset     atomic.Int64 // agent clock minus server clock, ns
-	rtt        atomic.Int64 // ns
-	samples    atomic.Uint64
-	classify   atomic.Bool // pending != nil: commits look at sample times
-	guard      seriesGuard // distinct series the agent defined lately, across connections
-	liveGuard  seriesGuard // distinct liveness series lately: bounds identity churn
+	lastSeen  atomic.Int64 // Unix ns of the last bytes read
+	offset    atomic.Int64 // agent clock minus server clock, ns
+	rtt       atomic.Int64 // ns
+	samples   atomic.Uint64
+	classify  atomic.Bool // pending != nil: commits look at sample times
+	guard     seriesGuard // distinct series the agent defined lately, across connections
+	liveGuard seriesGuard // distinct liveness series lately: bounds identity churn
 
 	// Owned by the liveness loop.
 	rateSamples uint64

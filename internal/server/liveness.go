@@ -81,17 +81,23 @@ func (s *Server) livenessLoop() {
 	defer s.loopWG.Done()
 	t := time.NewTicker(s.watchInterval())
 	defer t.Stop()
-	var nextFull, nextSave time.Time
+	var nextFull, nextSave, lastScan time.Time
 	for {
 		select {
 		case <-t.C:
 		case <-s.fleet.wake:
+			// A reconnect storm wakes the loop for every agent: scan at
+			// most every 20 ms; the ticker catches what this skips.
+			if s.cfg.now().Sub(lastScan) < 20*time.Millisecond {
+				continue
+			}
 		case <-s.stop:
 			s.watch(true)
 			s.saveFleet()
 			return
 		}
 		now := s.cfg.now()
+		lastScan = now
 		full := !now.Before(nextFull)
 		if full {
 			nextFull = now.Add(s.cfg.LivenessInterval)
