@@ -63,10 +63,11 @@ type Agent struct {
 	liveGuard seriesGuard // distinct liveness series lately: bounds identity churn
 
 	// Owned by the liveness loop.
-	rateSamples uint64
-	rateAt      time.Time
-	rate        atomic.Uint64 // samples per second, float64 bits
-	live        *liveSet      // the hawk_agent_* and up series as last written
+	rateSamples   uint64
+	rateAt        time.Time
+	rate          atomic.Uint64   // samples per second, float64 bits
+	live          *liveSet        // the hawk_agent_* and up series as last written
+	countsWritten [nCauses]uint64 // outage counts last written
 }
 
 func newFleet(offlineAfter time.Duration, max int, now func() time.Time) *Fleet {
@@ -217,6 +218,7 @@ func (f *Fleet) detach(a *Agent, ss *session, peerClosed bool, now time.Time) {
 		a.session = nil
 		if peerClosed && a.conns == 0 && a.protocol == "v2" {
 			a.closedAt = now
+			f.dirty = true
 			f.poke()
 		}
 	}

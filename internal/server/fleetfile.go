@@ -22,7 +22,8 @@ import (
 //	entry: str id, str hostname, str version, str protocol, str job,
 //	       str instance, uv label count, (str name, str value)...,
 //	       i64 last seen (Unix ns), i64 boot time (Unix s), byte flags
-//	       (1 judged, 2 judged up), i64 silent since (Unix ns, 0 none),
+//	       (1 judged, 2 judged up, 4 the agent closed its last
+//	       connection itself), i64 silent since (Unix ns, 0 none),
 //	       4 × uv outage count by cause (network, reboot, agent-stopped,
 //	       unknown), uv outages, (i64 start ns, i64 end ns, str cause)...
 //
@@ -77,6 +78,9 @@ func (f *Fleet) encodeLocked() []byte {
 		}
 		if a.judgedUp {
 			flags |= 2
+		}
+		if !a.closedAt.IsZero() {
+			flags |= 4
 		}
 		b = append(b, flags)
 		b = appendI64(b, unixNano(a.silentSince))
@@ -180,6 +184,9 @@ func decodeFleet(b []byte, maxOutages int) ([]*Agent, error) {
 		a.bootTime = r.i64()
 		flags := r.byte1()
 		a.judged, a.judgedUp = flags&1 != 0, flags&2 != 0
+		if flags&4 != 0 {
+			a.closedAt = time.Unix(0, a.lastSeen.Load())
+		}
 		a.silentSince = fromNano(r.i64())
 		for c := range a.outageCounts {
 			a.outageCounts[c] = r.uv()

@@ -173,8 +173,9 @@ func (s *Server) watch(full bool) {
 			f.dirty = true
 		}
 		f.expireOutagesLocked(a, now, s.cfg.OutageClassifyWait)
+		newOutage := a.outageCounts != a.countsWritten
 		var ls liveSample
-		if changed || full {
+		if changed || full || newOutage {
 			ls.st = f.statusLocked(a, now)
 			ls.counts = a.outageCounts
 			if n := len(a.outages); n > 0 {
@@ -185,7 +186,7 @@ func (s *Server) watch(full bool) {
 		if up {
 			online++
 		}
-		if !changed && !full {
+		if !changed && !full && !newOutage {
 			continue
 		}
 		set := s.liveSetFor(a, &ls.st, ts, add)
@@ -200,7 +201,10 @@ func (s *Server) watch(full bool) {
 		}
 		if full {
 			s.writeFull(a, set, &ls, now, v, add)
+		} else if newOutage {
+			writeOutageCounts(set, &ls, ts, add)
 		}
+		a.countsWritten = ls.counts
 		if appended > 10000 {
 			if err := app.Commit(); err != nil {
 				s.log.Warn("liveness not stored", "err", err)
@@ -263,6 +267,12 @@ func (s *Server) writeFull(a *Agent, set *liveSet, ls *liveSample, now time.Time
 		add(&set.series[liveOffset], ts, st.ClockOffset)
 	}
 	add(&set.series[liveInfo], ts, 1)
+	writeOutageCounts(set, ls, ts, add)
+}
+
+// writeOutageCounts appends hawk_agent_outages_total by cause, once the
+// agent had an outage.
+func writeOutageCounts(set *liveSet, ls *liveSample, ts int64, add func(*store.Series, int64, float64)) {
 	var total uint64
 	for _, n := range ls.counts {
 		total += n
