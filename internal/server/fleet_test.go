@@ -243,3 +243,32 @@ func shutdown(t *testing.T, s *Server) {
 		t.Fatal(err)
 	}
 }
+
+// TestUpgradeIsNoOutage: an agent online when the server stopped, back
+// promptly after the restart (an upgrade), has no outage and no up 0.
+func TestUpgradeIsNoOutage(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "hawk-fleet")
+	cfg := fastFleet(newMemSink(), file)
+	cfg.HeartbeatInterval = 300 * time.Millisecond // offline after 900 ms
+	s1, addr := startServer(t, cfg)
+	c := dial(t, addr)
+	c.hello("a")
+	waitFor(t, "agent saved", func() bool { rows := s1.Fleet().Agents(); return len(rows) == 1 && rows[0].Up })
+	shutdown(t, s1)
+	time.Sleep(1500 * time.Millisecond) // the server's own downtime, longer than the offline time
+	sink2 := newMemSink()
+	cfg.Sink = sink2
+	s2, addr2 := startServer(t, cfg)
+	time.Sleep(300 * time.Millisecond) // the agent's reconnect delay, within the offline time
+	c2 := dial(t, addr2)
+	c2.hello("a")
+	waitSample(t, sink2, upA, isVal(1))
+	for _, x := range sink2.Get(upA) {
+		if x.V == 0 {
+			t.Fatalf("up 0 written across the restart: %v", sink2.Get(upA))
+		}
+	}
+	if o, ok := s2.Fleet().LastOutage("a"); ok {
+		t.Fatalf("outage recorded across the restart: %+v", o)
+	}
+}

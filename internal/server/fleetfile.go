@@ -224,11 +224,18 @@ func (f *Fleet) load(path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	now := f.now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, a := range agents {
 		if a.id == "" || f.agents[a.id] != nil {
 			continue
+		}
+		if a.judgedUp && a.closedAt.IsZero() {
+			// Up when the previous process stopped: the time the server
+			// itself was away (an upgrade, a restart) is no outage of the
+			// agent's. It has the usual offline time to reconnect.
+			a.seen(now)
 		}
 		f.addLocked(a)
 	}
