@@ -272,3 +272,28 @@ func TestUpgradeIsNoOutage(t *testing.T) {
 		t.Fatalf("outage recorded across the restart: %+v", o)
 	}
 }
+
+// FuzzDecodeFleet: no fleet file crashes the decoder, and what decodes
+// encodes to a file that decodes again.
+func FuzzDecodeFleet(f *testing.F) {
+	fl := newFleet(time.Second, 10, time.Now)
+	fl.addLocked(&Agent{id: "a", hostname: "h", protocol: "v2", labels: nil,
+		outages: []Outage{{Start: time.Unix(1, 0), End: time.Unix(2, 0), Cause: CauseReboot}}})
+	f.Add(fl.encodeLocked())
+	f.Add([]byte("HKFL\x01"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		agents, err := decodeFleet(b, 32)
+		if err != nil {
+			return
+		}
+		g := newFleet(time.Second, 1<<20, time.Now)
+		for _, a := range agents {
+			g.addLocked(a)
+		}
+		if len(agents) > 0 && len(agents[0].outages) <= 32 {
+			if _, err := decodeFleet(g.encodeLocked(), 32); err != nil {
+				t.Fatalf("re-encoded file does not decode: %v", err)
+			}
+		}
+	})
+}
