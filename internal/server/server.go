@@ -69,7 +69,7 @@ type Config struct {
 	LegacyAllow []netip.Prefix
 
 	MaxConnsPerAddr   int           // open connections per source IP address at most (default 20000)
-	MaxAgents         int           // agents and legacy peers the fleet remembers at most; a new one beyond is refused (default 250000)
+	MaxAgents         int           // v2 agents the fleet remembers at most (legacy peers: MaxLegacyAgents); a new one beyond is refused (default 250000)
 	IdleTimeout       time.Duration // a welcomed peer silent this long is closed (default MissedHeartbeats × HeartbeatInterval)
 	FrameTimeout      time.Duration // longest one frame may take to arrive, byte by byte (default 30s)
 	MaxSeriesPerAgent int           // distinct series one agent id may define within two SeriesWindows, across connections (default 50000)
