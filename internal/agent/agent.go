@@ -49,6 +49,10 @@ type Config struct {
 
 	Logger *slog.Logger
 	Now    func() time.Time // clock seam
+	// BootTime returns the host's boot time in Unix seconds, sent in HELLO
+	// so the server can tell a reboot from other outages; default btime
+	// from /proc/stat (0 when unknown). A seam for tests.
+	BootTime func() int64
 }
 
 func (c *Config) setDefaults() error {

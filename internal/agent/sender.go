@@ -7,6 +7,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -140,7 +143,7 @@ func (a *Agent) handshake(conn net.Conn, dec *wire.Decoder) (wire.Welcome, error
 	}
 	out, start := wire.BeginFrame(nil)
 	out = wire.AppendHello(out, &wire.Hello{Version: wire.ProtocolVersion, AgentID: a.id, Hostname: a.cfg.Hostname,
-		AgentVersion: a.cfg.Version, Labels: a.helloLabels(), Token: a.cfg.Token, Secret: secret})
+		AgentVersion: a.cfg.Version, Labels: a.helloLabels(), Token: a.cfg.Token, Secret: secret, BootTime: a.bootTime()})
 	out, err = wire.EndFrame(out, start)
 	if err != nil {
 		return wire.Welcome{}, err
@@ -161,6 +164,30 @@ func (a *Agent) handshake(conn net.Conn, dec *wire.Decoder) (wire.Welcome, error
 		err = saveSecret(a.cfg.SpoolDir, w.Secret) // enrolled: keep the secret for every later HELLO
 	}
 	return w, err
+}
+
+// bootTime is the host's boot time for HELLO: the seam's, or btime from
+// /proc/stat; 0 when unknown.
+func (a *Agent) bootTime() int64 {
+	if a.cfg.BootTime != nil {
+		return a.cfg.BootTime()
+	}
+	return procBootTime("/proc/stat")
+}
+
+// procBootTime reads the btime line of a /proc/stat file.
+func procBootTime(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 func (a *Agent) helloLabels() []wire.Label {

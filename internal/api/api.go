@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,12 +22,6 @@ const (
 	DefaultTimeout       = 2 * time.Minute
 	DefaultLookbackDelta = 5 * time.Minute
 )
-
-// Fleet reports the agents the server knows; /api/v1/agents serializes
-// whatever Agents returns as JSON.
-type Fleet interface {
-	Agents() any
-}
 
 // MetadataSource returns metadata per metric family name, all of it when
 // metric is empty. *store.TSDB implements it.
@@ -52,6 +47,9 @@ type Options struct {
 	Metadata MetadataSource
 	// Fleet feeds /api/v1/agents; nil answers an empty list.
 	Fleet Fleet
+	// AgentsLimit is /api/v1/agents' page size without ?limit=; 0 means
+	// DefaultAgentsLimit.
+	AgentsLimit int
 	// MaxSamples bounds the samples one query may load; 0 means
 	// DefaultMaxSamples.
 	MaxSamples int
@@ -109,6 +107,9 @@ func New(opts Options) *API {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.AgentsLimit <= 0 {
+		opts.AgentsLimit = DefaultAgentsLimit
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -161,6 +162,10 @@ func (a *API) routes() {
 		a.mux.Handle("GET "+path, h)
 		a.mux.Handle("POST "+path, h)
 	}
+	a.mux.Handle("DELETE /api/v1/agents/{id}", a.wrap(a.forget))
+	a.mux.Handle("POST /api/v1/agents/{id}/forget", a.wrap(a.forget))
+	a.mux.Handle("GET /api/v1/agents/{id}/outages", a.wrap(a.outages))
+	a.mux.Handle("POST /api/v1/agents/{id}/outages", a.wrap(a.outages))
 }
 
 // apiFunc is one endpoint: it returns its data or an error, the query's
@@ -173,6 +178,7 @@ type result struct {
 	err       *apiError
 	warnings  annotations.Annotations
 	finalizer func()
+	total     *int // rows matching in all, when data is one page of them (X-Total-Count)
 }
 
 // response is Prometheus' response envelope.
@@ -194,6 +200,9 @@ func (a *API) wrap(f apiFunc) http.Handler {
 		if res.err != nil {
 			a.respondError(w, res.err, res.data)
 			return
+		}
+		if res.total != nil {
+			w.Header().Set("X-Total-Count", strconv.Itoa(*res.total))
 		}
 		warn, info := res.warnings.AsStrings(r.FormValue("query"), 10, 10)
 		a.write(w, http.StatusOK, &response{Status: "success", Data: res.data, Warnings: warn, Infos: info})

@@ -26,8 +26,27 @@ var now = time.Unix(1100, 0)
 
 type fakeFleet struct{}
 
-func (fakeFleet) Agents() any {
-	return []map[string]any{{"id": "agent-1", "connected": true}}
+func (fakeFleet) Agents(q AgentsQuery) (any, int) {
+	all := []map[string]any{{"id": "agent-1", "connected": true}, {"id": "agent-2", "connected": false}}
+	lo := min(q.Offset, len(all))
+	return all[lo:min(lo+q.Limit, len(all))], len(all)
+}
+
+func (fakeFleet) Forget(id string) error {
+	switch id {
+	case "agent-1":
+		return ErrAgentConnected
+	case "agent-2":
+		return nil
+	}
+	return ErrUnknownAgent
+}
+
+func (fakeFleet) Outages(id string) (any, bool) {
+	if id != "agent-2" {
+		return nil, false
+	}
+	return []map[string]any{{"cause": "reboot"}}, true
 }
 
 // newTestServer serves the API over a TSDB holding:
@@ -235,7 +254,7 @@ func TestStatusAndAgents(t *testing.T) {
 	expect(t, srv, "/api/v1/status/buildinfo", nil, 200, `{"status":"success","data":{
 		"version":"1.2.3","revision":"abc","branch":"","buildUser":"","buildDate":"","goVersion":"go1.26"}}`)
 	expect(t, srv, "/api/v1/status/config", nil, 200, `{"status":"success","data":{"yaml":"global: {}\n"}}`)
-	expect(t, srv, "/api/v1/agents", nil, 200, `{"status":"success","data":[{"id":"agent-1","connected":true}]}`)
+	expect(t, srv, "/api/v1/agents", nil, 200, `{"status":"success","data":[{"id":"agent-1","connected":true},{"id":"agent-2","connected":false}]}`)
 	code, got := call(t, srv, http.MethodGet, "/api/v1/status/runtimeinfo", nil)
 	data, _ := got.(map[string]any)["data"].(map[string]any)
 	if code != 200 || data["storageRetention"] != "15d" || data["serverTime"] != "1970-01-01T00:18:20Z" {

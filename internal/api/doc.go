@@ -7,7 +7,9 @@
 //	/api/v1/metadata                           metric metadata seen by the sink
 //	/api/v1/status/buildinfo, runtimeinfo,
 //	/api/v1/status/config                      what Grafana probes
-//	/api/v1/agents                             hawk's own: the connected fleet
+//	/api/v1/agents?limit=&offset=&match=      hawk's own: the fleet, paged (X-Total-Count)
+//	/api/v1/agents/{id}/outages                hawk's own: an agent's outages
+//	DELETE /api/v1/agents/{id}                 forget an agent (also POST /api/v1/agents/{id}/forget)
 //
 // Every endpoint answers GET and form POST. Responses have Prometheus'
 // envelope, {"status":"success","data":...,"warnings":[...],"infos":[...]}

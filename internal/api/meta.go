@@ -272,14 +272,3 @@ func (a *API) config(*http.Request) result {
 func (a *API) flags(*http.Request) result {
 	return result{data: map[string]string{}}
 }
-
-func (a *API) agents(*http.Request) result {
-	if a.opts.Fleet == nil {
-		return result{data: []any{}}
-	}
-	agents := a.opts.Fleet.Agents()
-	if agents == nil {
-		agents = []any{}
-	}
-	return result{data: agents}
-}

@@ -38,6 +38,7 @@ type Config struct {
 	Security          Security
 	Limits            Limits
 	Enrolment         Enrolment
+	Fleet             Fleet
 }
 
 // Declare declares every option of hawk-server into a new Set, with c's
@@ -77,6 +78,7 @@ func (c *Config) declare(s *options.Set) {
 	c.Security.declare(s)
 	c.Limits.declare(s)
 	c.Enrolment.declare(s)
+	c.Fleet.declare(s)
 }
 
 // DefaultConfig returns the defaults the flags show.

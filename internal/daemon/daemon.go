@@ -90,6 +90,7 @@ func (d *Daemon) start(ls Listeners) (err error) {
 		// agents then drop them rather than have them acknowledged and lost.
 		scfg.MaxSampleAge = time.Duration(cfg.OutOfOrderWindow)
 	}
+	cfg.Fleet.apply(&scfg, cfg.Data)
 	if err = cfg.Security.apply(&scfg); err != nil {
 		return err
 	}
@@ -106,7 +107,7 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	}
 	apiOpts := api.Options{
 		Queryable: storage.QueryableFunc(func(int64, int64) (storage.Querier, error) { return storage.NoopQuerier(), nil }),
-		Fleet:     fleet{d.srv.Fleet()}, MaxSamples: cfg.QueryMaxSamples, Timeout: time.Duration(cfg.QueryTimeout),
+		Fleet:     fleet{d.srv.Fleet()}, AgentsLimit: cfg.Fleet.AgentsPageLimit, MaxSamples: cfg.QueryMaxSamples, Timeout: time.Duration(cfg.QueryTimeout),
 		MaxQueryLength: cfg.Limits.MaxQueryLength, MaxLookupResults: cfg.Limits.LookupResults, BuildInfo: buildInfo(), Retention: model.Duration(cfg.Retention).String(), Registerer: reg, Logger: log.With("component", "api"),
 	}
 	if d.db != nil {
@@ -297,7 +298,22 @@ func listen(l net.Listener, addr string) (net.Listener, error) {
 // fleet adapts the server's fleet to the API.
 type fleet struct{ f *server.Fleet }
 
-func (f fleet) Agents() any { return f.f.Agents() }
+func (f fleet) Agents(q api.AgentsQuery) (any, int) {
+	return f.f.AgentsPage(server.AgentsQuery{Match: q.Match, Down: q.Down, Offset: q.Offset, Limit: q.Limit})
+}
+
+func (f fleet) Forget(id string) error {
+	switch err := f.f.Forget(id); {
+	case errors.Is(err, server.ErrUnknownAgent):
+		return api.ErrUnknownAgent
+	case errors.Is(err, server.ErrAgentConnected):
+		return api.ErrAgentConnected
+	default:
+		return err
+	}
+}
+
+func (f fleet) Outages(id string) (any, bool) { return f.f.Outages(id) }
 
 func buildInfo() api.BuildInfo {
 	bi := api.BuildInfo{Version: Version, Branch: "main"}

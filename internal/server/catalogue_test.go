@@ -231,7 +231,7 @@ type catRow struct {
 
 // catalogue returns the rows, named as in docs/security.md.
 func catalogue() []catRow {
-	return slices.Concat(wireRows(), legacyRows(), v2Rows(), limitRows(), tlsRows(), trustRows())
+	return slices.Concat(wireRows(), legacyRows(), v2Rows(), limitRows(), tlsRows(), trustRows(), fleetRows())
 }
 
 func TestCatalogue(t *testing.T) {
@@ -537,8 +537,8 @@ func v2Rows() []catRow {
 			c.send(oneSeries(0, 1, 0, mt, "m"))
 			c.send(oneSeries(1, 1, 2, mt, "m2"))
 			c.expectError(wire.CodeProtocol)
-			if len(k.sink.Series()) != 0 {
-				t.Fatalf("incomplete batch stored: %v", k.sink.Series())
+			if len(agentSeries(k.sink)) != 0 {
+				t.Fatalf("incomplete batch stored: %v", agentSeries(k.sink))
 			}
 		}},
 		{"v2/batch_interleaved", func(t *testing.T) {
@@ -680,7 +680,7 @@ func limitRows() []catRow {
 			c := k.v2("a")
 			c.batch(1, testBatch(4, mt, 1))
 			c.expectError(wire.CodeLimit)
-			if len(k.sink.Series()) != 0 {
+			if len(agentSeries(k.sink)) != 0 {
 				t.Fatal("over-limit batch stored")
 			}
 		}},
@@ -713,8 +713,8 @@ func limitRows() []catRow {
 			c.batch(2, b) // a,b,c known; d admitted; e,f refused
 			c.ack()
 			c.alive()
-			if got := len(k.sink.Series()); got != 4 {
-				t.Fatalf("%d series stored, want 4: %v", got, k.sink.Series())
+			if got := len(agentSeries(k.sink)); got != 4 {
+				t.Fatalf("%d series stored, want 4: %v", got, agentSeries(k.sink))
 			}
 			k.want("series_limit", k.errs("series_limit"), 2)
 			other := k.v2("b") // another agent has its own budget

@@ -4,26 +4,35 @@ import (
 	"errors"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
-
-	"hawk/internal/store"
 	"hawk/internal/wire"
 )
 
 // Fleet is the registry of agents and legacy peers: who they are, when they
-// were last heard from, their clocks. Safe for concurrent use.
+// were last heard from, their clocks, whether they are judged up, and the
+// outages they had. Every agent id it ever welcomed stays until an operator
+// forgets it (Forget); with a fleet file it survives restarts and upgrades.
+// Safe for concurrent use.
 type Fleet struct {
 	offlineAfter time.Duration
+	margin       time.Duration // how far inside a silent period a sample must lie to prove the host alive
 	now          func() time.Time
-	max          int // entries at most; a new agent beyond it is refused
+	max          int // v2 agents at most; a new one beyond is refused
+	maxLegacy    int // legacy peers at most, apart from max
+	maxEntry     int // bytes of identity (id, hostname, version, labels) one entry may hold
+	maxOutages   int // outages kept per agent
 
-	mu     sync.Mutex
-	agents map[string]*Agent // by agent id; legacy peers by "legacy:<ip>"
+	mu      sync.Mutex
+	agents  map[string]*Agent // by agent id; legacy peers by "legacy:<ip>"
+	list    []*Agent          // the same entries, for the liveness loop's scans
+	legacyN int               // legacy entries in agents
+	dirty   bool              // the fleet file is out of date
+	gone    []*Agent          // forgotten entries whose series the loop must mark stale
+	wake    chan struct{}     // tells the liveness loop that an agent attached or left (capacity 1)
 }
 
 // Agent is one agent or legacy peer. Identity fields are set under the
@@ -33,66 +42,138 @@ type Agent struct {
 	id, hostname, version, protocol, remote string
 	job, instance                           string
 	labels                                  []wire.Label
+	bootTime                                int64    // from HELLO, Unix seconds; 0 unknown
 	session                                 *session // the current connection, nil if none
 	conns                                   int      // open connections (legacy peers may have several)
 	since                                   time.Time
+	closedAt                                time.Time // the agent's last connection was closed by it (not drained); zero while connected
+	judgedUp                                bool      // what up last said
+	judged                                  bool      // up was written at least once (this process or, loaded, a previous one)
+	silentSince                             time.Time // last heard before it was judged offline
+	outages                                 []Outage  // oldest first, at most maxOutages
+	outageCounts                            [nCauses]uint64
+	pending                                 *pendingOutage // the outage being classified, since the agent came back
 
-	lastSeen atomic.Int64  // Unix ns of the last bytes read
-	offset   atomic.Int64  // agent clock minus server clock, ns
-	rtt      atomic.Int64  // ns
-	samples  atomic.Uint64 // samples stored
-	guard    seriesGuard   // distinct series the agent defined lately, across connections
+	lastSeen  atomic.Int64 // Unix ns of the last bytes read
+	offset    atomic.Int64 // agent clock minus server clock, ns
+	rtt       atomic.Int64 // ns
+	samples   atomic.Uint64
+	classify  atomic.Bool // pending != nil: commits look at sample times
+	guard     seriesGuard // distinct series the agent defined lately, across connections
+	liveGuard seriesGuard // distinct liveness series lately: bounds identity churn
 
 	// Owned by the liveness loop.
-	rateSamples uint64
-	rateAt      time.Time
-	rate        atomic.Uint64 // samples per second, float64 bits
-	liveSeries  []store.Series
+	rateSamples   uint64
+	rateAt        time.Time
+	rate          atomic.Uint64   // samples per second, float64 bits
+	live          *liveSet        // the hawk_agent_* and up series as last written
+	countsWritten [nCauses]uint64 // outage counts last written
 }
 
 func newFleet(offlineAfter time.Duration, max int, now func() time.Time) *Fleet {
-	return &Fleet{offlineAfter: offlineAfter, max: max, now: now, agents: make(map[string]*Agent)}
+	return &Fleet{offlineAfter: offlineAfter, margin: offlineAfter / 3, max: max, maxLegacy: max, maxEntry: 1 << 30,
+		maxOutages: 32, now: now, agents: make(map[string]*Agent), wake: make(chan struct{}, 1)}
 }
 
 func (a *Agent) seen(t time.Time)        { a.lastSeen.Store(t.UnixNano()) }
 func (a *Agent) clock(offset, rtt int64) { a.offset.Store(offset); a.rtt.Store(rtt) }
 
-// errFleetFull refuses an agent the fleet has no room for.
-var errFleetFull = errors.New("server: too many agents")
+// Errors of attach: the fleet refuses an agent it has no room for, and a
+// HELLO whose identity is larger than an entry may hold.
+var (
+	errFleetFull      = errors.New("server: too many agents")
+	errLegacyFull     = errors.New("server: too many legacy peers")
+	errEntryTooLarge  = errors.New("server: agent identity too large")
+	errUnknownAgent   = errors.New("server: no such agent")
+	errAgentConnected = errors.New("server: the agent is connected; stop it before forgetting it")
+)
+
+// entrySize is the bytes of identity a HELLO would keep in the fleet.
+func entrySize(h *wire.Hello) int {
+	n := len(h.AgentID) + len(h.Hostname) + len(h.AgentVersion)
+	for _, l := range h.Labels {
+		n += len(l.Name) + len(l.Value)
+	}
+	return n
+}
+
+func (f *Fleet) poke() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// addLocked inserts a new entry.
+func (f *Fleet) addLocked(a *Agent) {
+	f.agents[a.id] = a
+	f.list = append(f.list, a)
+	if a.protocol == "legacy" {
+		f.legacyN++
+	}
+	f.dirty = true
+}
 
 // attach registers the v2 session ss of the agent that sent h and returns
 // the agent and the session it replaces, if that one is still open. A new
-// agent id is refused with errFleetFull when the fleet is full.
+// agent id is refused with errFleetFull when the fleet is full; a HELLO
+// whose identity exceeds the entry size with errEntryTooLarge.
 func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, prev *session, err error) {
+	if entrySize(h) > f.maxEntry {
+		return nil, nil, errEntryTooLarge
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a = f.agents[h.AgentID]
 	if a == nil {
-		if len(f.agents) >= f.max {
+		if len(f.agents)-f.legacyN >= f.max {
 			return nil, nil, errFleetFull
 		}
-		a = &Agent{id: h.AgentID}
-		f.agents[h.AgentID] = a
+		a = &Agent{id: h.AgentID, protocol: "v2"}
+		f.addLocked(a)
 	}
-	a.hostname, a.version, a.protocol, a.remote = h.Hostname, h.AgentVersion, "v2", ss.remote
-	a.labels = h.Labels
-	a.job, a.instance = "", h.Hostname
+	job, instance := "", h.Hostname
 	for _, l := range h.Labels {
 		switch l.Name {
 		case "job":
-			a.job = l.Value
+			job = l.Value
 		case "instance":
-			a.instance = l.Value
+			instance = l.Value
 		}
+	}
+	if a.hostname != h.Hostname || a.version != h.AgentVersion || a.job != job || a.instance != instance ||
+		!sameLabels(a.labels, h.Labels) {
+		f.dirty = true
+	}
+	a.hostname, a.version, a.protocol, a.remote = h.Hostname, h.AgentVersion, "v2", ss.remote
+	a.labels = cloneLabels(h.Labels)
+	a.job, a.instance = job, instance
+	if !a.judgedUp && a.judged && !a.silentSince.IsZero() {
+		a.pending = &pendingOutage{start: a.silentSince, end: now, peerClosed: !a.closedAt.IsZero(),
+			reboot: h.BootTime != 0 && a.bootTime != 0 && h.BootTime != a.bootTime}
+		a.silentSince = time.Time{}
+		if a.pending.reboot {
+			f.finishOutageLocked(a, now)
+		} else {
+			a.classify.Store(true)
+		}
+	}
+	if h.BootTime != 0 && h.BootTime != a.bootTime {
+		a.bootTime = h.BootTime
+		f.dirty = true
 	}
 	prev, a.session = a.session, ss
 	a.conns++
 	a.since = now
+	a.closedAt = time.Time{}
 	a.seen(now)
+	f.poke()
 	return a, prev, nil
 }
 
 // attachLegacy registers a legacy connection, keyed by the peer's address.
+// Legacy peers carry no credentials, so they have their own, smaller cap:
+// they cannot fill the fleet and lock out v2 agents.
 func (f *Fleet) attachLegacy(remote net.Addr, now time.Time) (*Agent, error) {
 	host := remote.String()
 	if h, _, err := net.SplitHostPort(host); err == nil {
@@ -103,30 +184,83 @@ func (f *Fleet) attachLegacy(remote net.Addr, now time.Time) (*Agent, error) {
 	defer f.mu.Unlock()
 	a := f.agents[id]
 	if a == nil {
-		if len(f.agents) >= f.max {
-			return nil, errFleetFull
+		if f.legacyN >= f.maxLegacy {
+			return nil, errLegacyFull
 		}
 		a = &Agent{id: id, hostname: host, protocol: "legacy", job: "legacy", instance: host}
-		f.agents[id] = a
+		f.addLocked(a)
 	}
 	a.remote = remote.String()
 	a.conns++
 	if a.conns == 1 {
 		a.since = now
+		if !a.judgedUp && a.judged && !a.silentSince.IsZero() {
+			a.pending = &pendingOutage{start: a.silentSince, end: now}
+			a.silentSince = time.Time{}
+			f.finishOutageLocked(a, now)
+		}
 	}
+	a.closedAt = time.Time{}
 	a.seen(now)
+	f.poke()
 	return a, nil
 }
 
-// detach records that session ss of a ended.
-func (f *Fleet) detach(a *Agent, ss *session) {
+// detach records that session ss of a ended. A v2 agent whose connection
+// the agent itself closed (its process exited or was killed: the kernel
+// sends FIN) is offline at once, unless the server is draining or a newer
+// connection of the agent replaced this one.
+func (f *Fleet) detach(a *Agent, ss *session, peerClosed bool, now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a.conns--
 	if a.session == ss {
 		a.session = nil
+		if peerClosed && a.conns == 0 && a.protocol == "v2" {
+			a.closedAt = now
+			f.dirty = true
+			f.poke()
+		}
 	}
 }
+
+// Forget removes an agent the operator no longer wants listed. A
+// connected agent is not forgotten (it would be back at once).
+func (f *Fleet) Forget(id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a := f.agents[id]
+	if a == nil {
+		return errUnknownAgent
+	}
+	if a.conns > 0 {
+		return errAgentConnected
+	}
+	delete(f.agents, id)
+	for i, b := range f.list {
+		if b == a {
+			f.list[i] = f.list[len(f.list)-1]
+			f.list[len(f.list)-1] = nil
+			f.list = f.list[:len(f.list)-1]
+			break
+		}
+	}
+	if a.protocol == "legacy" {
+		f.legacyN--
+	}
+	a.classify.Store(false)
+	f.gone = append(f.gone, a)
+	f.dirty = true
+	f.poke()
+	return nil
+}
+
+// ErrUnknownAgent and ErrAgentConnected are Forget's errors, for callers
+// that map them to HTTP statuses.
+var (
+	ErrUnknownAgent   = errUnknownAgent
+	ErrAgentConnected = errAgentConnected
+)
 
 // AgentStatus is one row of the fleet, as /api/v1/agents serves it.
 type AgentStatus struct {
@@ -146,24 +280,69 @@ type AgentStatus struct {
 	SamplesPerSecond float64           `json:"samples_per_second"`
 	SamplesTotal     uint64            `json:"samples_total"`
 	Labels           map[string]string `json:"labels,omitempty"`
+	BootTime         int64             `json:"boot_time,omitempty"`
+	LastOutage       *OutageJSON       `json:"last_outage,omitempty"`
 }
 
-// Agents returns the fleet sorted by hostname, then id.
+// Agents returns the whole fleet sorted by hostname, then id.
 func (f *Fleet) Agents() []AgentStatus {
+	out, _ := f.AgentsPage(AgentsQuery{})
+	return out
+}
+
+// AgentsQuery selects a page of the fleet.
+type AgentsQuery struct {
+	Match  string // substring of the id, hostname, instance or job; case-insensitive; "" matches all
+	Down   bool   // only agents judged offline
+	Offset int    // rows to skip
+	Limit  int    // rows at most; <= 0 means all
+}
+
+// AgentsPage returns the rows q selects, sorted by hostname then id, and
+// how many rows match in all.
+func (f *Fleet) AgentsPage(q AgentsQuery) (rows []AgentStatus, total int) {
 	now := f.now()
+	match := strings.ToLower(q.Match)
 	f.mu.Lock()
-	out := make([]AgentStatus, 0, len(f.agents))
-	for _, a := range f.agents {
-		out = append(out, f.statusLocked(a, now))
+	sel := make([]*Agent, 0, len(f.list))
+	for _, a := range f.list {
+		if match != "" && !strings.Contains(strings.ToLower(a.id), match) &&
+			!strings.Contains(strings.ToLower(a.hostname), match) &&
+			!strings.Contains(strings.ToLower(a.instance), match) && !strings.Contains(strings.ToLower(a.job), match) {
+			continue
+		}
+		if q.Down && f.onlineLocked(a, now) {
+			continue
+		}
+		sel = append(sel, a)
+	}
+	sort.Slice(sel, func(i, j int) bool {
+		if sel[i].hostname != sel[j].hostname {
+			return sel[i].hostname < sel[j].hostname
+		}
+		return sel[i].id < sel[j].id
+	})
+	total = len(sel)
+	lo := min(max(q.Offset, 0), total)
+	hi := total
+	if q.Limit > 0 {
+		hi = min(lo+q.Limit, total)
+	}
+	rows = make([]AgentStatus, 0, hi-lo)
+	for _, a := range sel[lo:hi] {
+		rows = append(rows, f.statusLocked(a, now))
 	}
 	f.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Hostname != out[j].Hostname {
-			return out[i].Hostname < out[j].Hostname
-		}
-		return out[i].AgentID < out[j].AgentID
-	})
-	return out
+	return rows, total
+}
+
+// onlineLocked judges an agent: heard from within offlineAfter, and its
+// connection not closed by it.
+func (f *Fleet) onlineLocked(a *Agent, now time.Time) bool {
+	if !a.closedAt.IsZero() {
+		return false
+	}
+	return now.Sub(time.Unix(0, a.lastSeen.Load())) <= f.offlineAfter
 }
 
 func (f *Fleet) statusLocked(a *Agent, now time.Time) AgentStatus {
@@ -171,12 +350,13 @@ func (f *Fleet) statusLocked(a *Agent, now time.Time) AgentStatus {
 	st := AgentStatus{
 		AgentID: a.id, Hostname: a.hostname, Instance: a.instance, Job: a.job, Version: a.version,
 		Protocol: a.protocol, RemoteAddr: a.remote, Connected: a.conns > 0,
-		Up:             now.Sub(last) <= f.offlineAfter,
+		Up:             f.onlineLocked(a, now),
 		ConnectedSince: a.since.UTC(), LastSeen: last.UTC(),
 		ClockOffset:      float64(a.offset.Load()) / 1e9,
 		RTT:              float64(a.rtt.Load()) / 1e9,
 		SamplesPerSecond: floatFromBits(a.rate.Load()),
 		SamplesTotal:     a.samples.Load(),
+		BootTime:         a.bootTime,
 	}
 	if len(a.labels) > 0 {
 		st.Labels = make(map[string]string, len(a.labels))
@@ -184,26 +364,39 @@ func (f *Fleet) statusLocked(a *Agent, now time.Time) AgentStatus {
 			st.Labels[l.Name] = l.Value
 		}
 	}
+	if n := len(a.outages); n > 0 {
+		o := a.outages[n-1].json()
+		st.LastOutage = &o
+	}
 	return st
 }
 
-// livenessSeries returns the agent's hawk_agent_* series, built once.
-func (a *Agent) livenessSeries(st *AgentStatus) []store.Series {
-	if a.liveSeries != nil && a.liveSeries[3].Labels.Get("version") == st.Version &&
-		a.liveSeries[3].Labels.Get("protocol") == st.Protocol {
-		return a.liveSeries
+// liveSample is one agent's state as the liveness loop writes it.
+type liveSample struct {
+	st       AgentStatus
+	counts   [nCauses]uint64
+	outageAt time.Time // end of the newest outage, for its counter samples
+}
+
+func sameLabels(a, b []wire.Label) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	base := []string{"agent_id", st.AgentID, "hostname", st.Hostname, "instance", st.Instance, "job", st.Job}
-	mk := func(name string, extra ...string) store.Series {
-		return store.Series{Labels: labels.FromStrings(append(append([]string{model.MetricNameLabel, name}, base...), extra...)...)}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
 	}
-	a.liveSeries = []store.Series{
-		mk("hawk_agent_up"),
-		mk("hawk_agent_last_seen_timestamp_seconds"),
-		mk("hawk_agent_clock_offset_seconds"),
-		// No remote address here: each reconnect comes from a new port and
-		// would make a new series; /api/v1/agents shows the address.
-		mk("hawk_agent_info", "version", st.Version, "protocol", st.Protocol),
+	return true
+}
+
+func cloneLabels(ls []wire.Label) []wire.Label {
+	if len(ls) == 0 {
+		return nil
 	}
-	return a.liveSeries
+	out := make([]wire.Label, len(ls))
+	for i, l := range ls {
+		out[i] = wire.Label{Name: strings.Clone(l.Name), Value: strings.Clone(l.Value)}
+	}
+	return out
 }

@@ -1,8 +1,12 @@
 package server
 
 import (
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"hawk/internal/store"
 )
 
 // testutilCounter reads a counter's value.
@@ -12,4 +16,18 @@ func testutilCounter(c prometheus.Counter) float64 {
 		panic(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// agentSeries returns the series an agent wrote to sink, without those the
+// server writes itself (up and hawk_agent_*: the liveness loop writes them
+// when an agent connects or leaves).
+func agentSeries(sink *store.Memory) []string {
+	var out []string
+	for _, s := range sink.Series() {
+		if strings.HasPrefix(s, `{__name__="up"`) || strings.HasPrefix(s, `{__name__="hawk_agent_`) {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }

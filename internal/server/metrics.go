@@ -8,20 +8,21 @@ import (
 
 // metrics are the server's own counters, exported on /metrics.
 type metrics struct {
-	connsTotal    *prometheus.CounterVec // by protocol: v2, legacy, unknown
-	connsOpen     prometheus.Gauge
-	connsRefused  *prometheus.CounterVec // by reason
-	frames        *prometheus.CounterVec // by outcome
-	bytesIn       prometheus.Counter
-	bytesSkipped  prometheus.Counter
-	batches       *prometheus.CounterVec // by outcome: stored, duplicate, failed
-	samples       *prometheus.CounterVec // by outcome: stored, rejected, duplicate
-	commitSeconds prometheus.Histogram
-	ackSeconds    prometheus.Histogram
-	agentsOnline  prometheus.Gauge
-	legacy        *prometheus.CounterVec // by type: heartbeat, report
-	errors        *prometheus.CounterVec // by reason
-	dictSeries    prometheus.Gauge
+	connsTotal      *prometheus.CounterVec // by protocol: v2, legacy, unknown
+	connsOpen       prometheus.Gauge
+	connsRefused    *prometheus.CounterVec // by reason
+	frames          *prometheus.CounterVec // by outcome
+	bytesIn         prometheus.Counter
+	bytesSkipped    prometheus.Counter
+	batches         *prometheus.CounterVec // by outcome: stored, duplicate, failed
+	samples         *prometheus.CounterVec // by outcome: stored, rejected, duplicate
+	commitSeconds   prometheus.Histogram
+	ackSeconds      prometheus.Histogram
+	agentsOnline    prometheus.Gauge
+	legacy          *prometheus.CounterVec // by type: heartbeat, report
+	errors          *prometheus.CounterVec // by reason
+	dictSeries      prometheus.Gauge
+	livenessChanges prometheus.Counter
 
 	// Children resolved once, for the per-read path.
 	frameOK, frameBadCheck, frameBadTail, frameStalled prometheus.Counter
@@ -61,6 +62,8 @@ func newMetrics() *metrics {
 			Name: "hawk_server_errors_total", Help: "Bad input and failures, by reason."}, []string{"reason"}),
 		dictSeries: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "hawk_server_dictionary_series", Help: "Series dictionary entries held by open v2 connections."}),
+		livenessChanges: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hawk_server_agent_identity_changes_total", Help: "Agents whose hawk_agent_* series moved to a new hostname, instance, job or version (the old ones marked stale)."}),
 	}).resolve()
 }
 
@@ -81,7 +84,7 @@ func (m *metrics) resolve() *metrics {
 func (m *metrics) register(r prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{m.connsTotal, m.connsOpen, m.connsRefused, m.frames, m.bytesIn,
 		m.bytesSkipped, m.batches, m.samples, m.commitSeconds, m.ackSeconds, m.agentsOnline, m.legacy,
-		m.errors, m.dictSeries} {
+		m.errors, m.dictSeries, m.livenessChanges} {
 		if err := r.Register(c); err != nil {
 			return err
 		}

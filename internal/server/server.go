@@ -71,7 +71,7 @@ type Config struct {
 	LegacyAllow []netip.Prefix
 
 	MaxConnsPerAddr        int           // open connections per source IP address at most (default 20000)
-	MaxAgents              int           // agents and legacy peers the fleet remembers at most; a new one beyond is refused (default 250000)
+	MaxAgents              int           // v2 agents the fleet remembers at most (legacy peers: MaxLegacyAgents); a new one beyond is refused (default 250000)
 	IdleTimeout            time.Duration // a welcomed peer silent this long is closed (default MissedHeartbeats × HeartbeatInterval)
 	FrameTimeout           time.Duration // longest one frame may take to arrive, byte by byte (default 30s)
 	MaxSeriesPerAgent      int           // distinct series one agent id may define within two SeriesWindows, across connections (default 50000)
@@ -91,6 +91,17 @@ type Config struct {
 	// Prometheus' honor_labels keeps a target's own).
 	StampIdentity bool
 	HonorLabels   bool
+
+	// FleetFile, if set, persists the fleet (see fleetfile.go): read by
+	// New, written on change at most every FleetSaveInterval and on Shutdown.
+	FleetFile          string
+	FleetSaveInterval  time.Duration // default 2s
+	MaxLegacyAgents    int           // legacy peers the fleet remembers at most, apart from MaxAgents (default 10000)
+	MaxAgentEntryBytes int           // bytes of id, hostname, version and labels one HELLO may keep in the fleet (default 4096)
+	MaxOutagesPerAgent int           // outages kept per agent (default 32)
+	// OutageClassifyWait is how long after an agent comes back its spool
+	// may take to tell whether it collected while away (default 2m).
+	OutageClassifyWait time.Duration
 
 	now func() time.Time // clock seam for tests
 }
@@ -131,6 +142,11 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxLabelNameLen, 256)
 	defInt(&c.MaxLabelValueLen, 4096)
 	defInt(&c.MaxHelpLen, 1024)
+	def(&c.FleetSaveInterval, 2*time.Second)
+	defInt(&c.MaxLegacyAgents, 10000)
+	defInt(&c.MaxAgentEntryBytes, 4096)
+	defInt(&c.MaxOutagesPerAgent, 32)
+	def(&c.OutageClassifyWait, 2*time.Minute)
 	if c.Plaintext == PlaintextDefault {
 		c.Plaintext = PlaintextLegacy
 	}
@@ -166,6 +182,7 @@ type Server struct {
 	draining  atomic.Bool
 	sessWG    sync.WaitGroup // one per session goroutine
 	loopWG    sync.WaitGroup // the liveness loop
+	scratch   []*Agent       // the liveness loop's copy of the fleet list
 	stop      chan struct{}  // closed by Shutdown
 	stopOnce  sync.Once
 }
@@ -198,6 +215,13 @@ func New(cfg Config) (*Server, error) {
 	s.commits = &committer{sink: cfg.Sink, maxLeaders: runtime.GOMAXPROCS(0), now: cfg.now,
 		observe: func(d time.Duration) { s.m.commitSeconds.Observe(d.Seconds()) }}
 	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.MaxAgents, cfg.now)
+	s.fleet.maxLegacy, s.fleet.maxEntry, s.fleet.maxOutages = cfg.MaxLegacyAgents, cfg.MaxAgentEntryBytes, cfg.MaxOutagesPerAgent
+	s.fleet.margin = cfg.HeartbeatInterval
+	if cfg.FleetFile != "" {
+		if err := s.fleet.load(cfg.FleetFile); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Registry != nil {
 		if err := s.m.register(cfg.Registry); err != nil {
 			return nil, fmt.Errorf("server: register metrics: %w", err)

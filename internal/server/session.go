@@ -49,10 +49,11 @@ type session struct {
 	peer  *Agent // fleet entry, once known
 	v2    *v2State
 
-	draining atomic.Bool   // Shutdown asked this session to end
-	kicked   atomic.Bool   // a newer session of the same agent asked this one to end
-	done     chan struct{} // closed when run returns
-	doneOnce sync.Once
+	peerClosed bool          // the peer closed the connection (EOF or reset), rather than a timeout or the server
+	draining   atomic.Bool   // Shutdown asked this session to end
+	kicked     atomic.Bool   // a newer session of the same agent asked this one to end
+	done       chan struct{} // closed when run returns
+	doneOnce   sync.Once
 }
 
 func newSession(srv *Server, c net.Conn) *session {
@@ -164,6 +165,7 @@ func (ss *session) read() error {
 			}
 		}
 		ss.commit() //nolint:errcheck // the peer is gone; store what it completed
+		ss.peerClosed = !ss.draining.Load() && !ss.kicked.Load()
 		return fmt.Errorf("%w: %v", errEnd, err)
 	case ss.draining.Load() || ss.kicked.Load():
 		return nil
@@ -310,7 +312,7 @@ func (ss *session) startLegacy(p []byte) error {
 	ss.srv.m.connsTotal.WithLabelValues("legacy").Inc()
 	peer, err := ss.srv.fleet.attachLegacy(ss.conn.RemoteAddr(), ss.srv.cfg.now())
 	if err != nil {
-		ss.srv.m.connsRefused.WithLabelValues("max_agents").Inc()
+		ss.srv.m.connsRefused.WithLabelValues("max_legacy_agents").Inc()
 		return fmt.Errorf("%w: %v", errEnd, err)
 	}
 	ss.peer = peer
@@ -389,7 +391,7 @@ func (ss *session) finish() {
 	}
 	ss.conn.Close()
 	if ss.peer != nil {
-		ss.srv.fleet.detach(ss.peer, ss)
+		ss.srv.fleet.detach(ss.peer, ss, ss.peerClosed, ss.srv.cfg.now())
 	}
 	if ss.v2 != nil {
 		ss.srv.m.dictSeries.Sub(float64(len(ss.v2.series)))

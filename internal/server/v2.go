@@ -164,6 +164,10 @@ func (ss *session) hello(p []byte) error {
 	h.Token, h.Secret = "", "" // keep no credentials in memory
 	v.hello = h
 	peer, prev, err := ss.srv.fleet.attach(&h, ss, cfg.now())
+	if errors.Is(err, errEntryTooLarge) {
+		ss.srv.m.connsRefused.WithLabelValues("agent_entry_too_large").Inc()
+		return protoErr(wire.CodeLimit, "HELLO identity of %d bytes, limit %d (-max-agent-entry-bytes)", entrySize(&h), cfg.MaxAgentEntryBytes)
+	}
 	if err != nil {
 		ss.srv.m.connsRefused.WithLabelValues("max_agents").Inc()
 		ss.srv.log.Warn("agent refused: the fleet is full", "agent", snippet(h.AgentID), "remote", ss.remote, "max_agents", cfg.MaxAgents)
@@ -488,6 +492,7 @@ func (ss *session) commitV2() error {
 		}
 		m.batchStored.Add(float64(v.readyNew))
 		ss.peer.samples.Add(uint64(r.stored))
+		ss.srv.fleet.observeSamples(ss.peer, v.bufs.pending[:v.readyN])
 		if err := ss.srv.cfg.Sequences.Advance(v.hello.AgentID, v.readySeq); err != nil {
 			ss.srv.log.Warn("sequence not persisted", "agent", v.hello.AgentID, "err", err)
 		}

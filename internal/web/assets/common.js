@@ -4,8 +4,9 @@
 
 const hawk = (() => {
   // api fetches a Prometheus-style JSON endpoint relative to the page (so the
-  // UI works behind a path prefix) and returns {data, serverTime}. serverTime
-  // is the response's Date header in ms, or null.
+  // UI works behind a path prefix) and returns {data, serverTime, total}.
+  // serverTime is the response's Date header in ms, or null; total is the
+  // X-Total-Count header of a paged endpoint, or null.
   async function api(path, params, signal) {
     const url = new URL(path, document.baseURI);
     for (const [k, v] of Object.entries(params || {})) url.searchParams.set(k, v);
@@ -20,7 +21,8 @@ const hawk = (() => {
       throw new Error((body && body.error) || `${res.status} ${res.statusText}`);
     }
     const date = Date.parse(res.headers.get('Date') || '');
-    return {data: body.data, serverTime: isNaN(date) ? null : date};
+    const total = res.headers.get('X-Total-Count');
+    return {data: body.data, serverTime: isNaN(date) ? null : date, total: total === null ? null : Number(total)};
   }
 
   // decimals returns how many decimals show a tick step exactly.

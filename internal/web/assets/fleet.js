@@ -1,9 +1,13 @@
 // fleet.js — the fleet page: every agent and legacy peer from
 // /api/v1/agents, sortable, filterable and refreshed every few seconds.
+// The server pages the fleet (PAGE rows at a time, X-Total-Count gives the
+// total): with 100,000 agents the page fetches and draws 500 rows, and the
+// summary counts come from the totals, not from the rows.
 'use strict';
 
 (() => {
   const REFRESH_MS = 5000;
+  const PAGE = 500; // rows fetched at a time
   const CLOCK_WARN_S = 1; // clock offsets beyond this are highlighted
   const table = document.getElementById('fleet');
   const tbody = table.tBodies[0];
@@ -17,6 +21,9 @@
     sortKey: params.get('sort') || 'hostname',
     sortDesc: params.get('desc') === '1',
     first: true, // no list drawn yet: readiness and render time pending
+    page: 0, // page of PAGE rows shown
+    total: 0, // agents in the whole fleet (X-Total-Count)
+    downTotal: null, // agents down in the whole fleet, when it spans pages
   };
   filterBox.value = params.get('q') || '';
   downFirst.checked = params.get('downfirst') !== '0';
@@ -148,7 +155,27 @@
     renderSummary();
   }
 
+  function renderPager() {
+    const pages = Math.max(1, Math.ceil(state.total / PAGE));
+    document.getElementById('pager').hidden = pages <= 1;
+    const lo = state.page * PAGE;
+    document.getElementById('page-info').textContent =
+        `${lo + 1}–${lo + state.agents.length} of ${state.total}`;
+    document.getElementById('page-prev').disabled = state.page === 0;
+    document.getElementById('page-next').disabled = state.page >= pages - 1;
+  }
+
   function renderSummary() {
+    renderPager();
+    if (state.downTotal !== null) { // the fleet spans pages: counts from the totals
+      document.getElementById('sum-total').textContent = String(state.total);
+      document.getElementById('sum-up').textContent = String(state.total - state.downTotal);
+      document.getElementById('sum-down').textContent = String(state.downTotal);
+      document.getElementById('sum-legacy').textContent = '–';
+      document.getElementById('sum-rate').textContent = '–';
+      document.getElementById('summary').classList.toggle('has-down', state.downTotal > 0);
+      return;
+    }
     const up = state.agents.filter(isUp).length;
     const rate = state.agents.reduce((s, a) => s + (a.samples_per_second || 0), 0);
     document.getElementById('sum-total').textContent = String(state.agents.length);
@@ -185,8 +212,13 @@
   async function load() {
     const banner = document.getElementById('error');
     try {
-      const {data, serverTime} = await hawk.api('api/v1/agents');
+      const {data, serverTime, total} = await hawk.api('api/v1/agents', {limit: PAGE, offset: state.page * PAGE});
       state.agents = Array.isArray(data) ? data : [];
+      state.total = total === null ? state.agents.length : total;
+      state.downTotal = null;
+      if (state.total > state.agents.length) {
+        state.downTotal = (await hawk.api('api/v1/agents', {limit: 1, down: 'true'})).total;
+      }
       state.fetchedAt = Date.now();
       // The Date header has 1 s resolution; ignore skews it cannot resolve.
       const skew = serverTime === null ? 0 : serverTime - state.fetchedAt;
@@ -231,6 +263,12 @@
     saveURL();
     render();
   });
+  for (const [id, step] of [['page-prev', -1], ['page-next', 1]]) {
+    document.getElementById(id).addEventListener('click', () => {
+      state.page = Math.max(0, state.page + step);
+      load();
+    });
+  }
   downFirst.addEventListener('change', () => {
     saveURL();
     render();

@@ -241,7 +241,7 @@
   async function loadMeta() {
     const meta = document.getElementById('host-meta');
     try {
-      const {data} = await hawk.api('api/v1/agents');
+      const {data} = await hawk.api('api/v1/agents', {match: instance, limit: 100});
       const a = (data || []).find((x) => x.instance === instance) ||
           (data || []).find((x) => x.hostname === instance);
       meta.replaceChildren();
@@ -267,9 +267,47 @@
       const text = document.createElement('span');
       text.textContent = bits.join(' · ');
       meta.append(badge, text);
+      if (!up) meta.append(forgetButton(a));
+      loadOutages(a);
     } catch (e) {
       meta.textContent = '';
     }
+  }
+
+  // forgetButton removes a down agent from the fleet (DELETE
+  // /api/v1/agents/<id>); the server refuses a connected one.
+  function forgetButton(a) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.id = 'forget';
+    b.className = 'forget';
+    b.textContent = 'Forget';
+    b.title = 'Remove this agent from the fleet: it is no longer listed and its up series ends';
+    b.addEventListener('click', async () => {
+      if (!confirm(`Forget ${a.hostname || a.agent_id}? It is listed again if it ever reconnects.`)) return;
+      const url = new URL('api/v1/agents/' + encodeURIComponent(a.agent_id), document.baseURI);
+      const res = await fetch(url, {method: 'DELETE', headers: {Accept: 'application/json'}});
+      let body = null;
+      try {
+        body = await res.json();
+      } catch (e) { /* reported below */ }
+      b.disabled = true;
+      b.textContent = res.ok ? 'Forgotten' : `Not forgotten: ${(body && body.error) || res.status}`;
+    });
+    return b;
+  }
+
+  // loadOutages draws the agent's outages as bands on every chart, labelled
+  // with their cause.
+  async function loadOutages(a) {
+    try {
+      const {data} = await hawk.api('api/v1/agents/' + encodeURIComponent(a.agent_id) + '/outages');
+      const bands = (data || []).map((o) => ({
+        start: Date.parse(o.start) / 1000, end: Date.parse(o.end) / 1000, label: o.cause,
+      })).filter((b) => !isNaN(b.start) && !isNaN(b.end));
+      for (const c of CHARTS) els[c.id].plot.setBands(bands);
+      document.getElementById('charts').dataset.outages = String(bands.length);
+    } catch (e) { /* no outages shown */ }
   }
 
   function selectRange(r) {

@@ -110,6 +110,7 @@ const Plot = (() => {
       this.el.append(this.area, this.legend);
       this.times = [];
       this.series = [];
+      this.bands = []; // outage bands: {start, end, label}, Unix seconds
       this.hidden = new Set(); // groups switched off in the legend
       this.hoverX = null; // last mouse x over the plot, CSS px, or null
       this.over.addEventListener('mousemove', (e) => {
@@ -302,9 +303,36 @@ const Plot = (() => {
       ctx.beginPath();
       ctx.rect(left, PAD.top - 1, plotW, plotH + 2);
       ctx.clip();
+      this.drawBands(ctx, x, plotH);
       for (const l of layers) this.drawLayer(ctx, l, x, y);
       ctx.restore();
       this.drawOverlay();
+    }
+
+    // setBands shades periods behind the series (the host's outages) and
+    // redraws.
+    setBands(bands) {
+      this.bands = bands || [];
+      if (this.times.length) this.draw();
+    }
+
+    // drawBands shades each band across the plot's height, its label on top.
+    drawBands(ctx, x, plotH) {
+      if (this.bands.length === 0) return;
+      ctx.fillStyle = cssVar('--band', 'rgba(229, 83, 75, 0.16)');
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'top';
+      for (const b of this.bands) {
+        const x0 = x(b.start);
+        const x1 = Math.max(x(b.end), x0 + 2);
+        ctx.fillRect(x0, PAD.top, x1 - x0, plotH);
+        if (b.label && x1 - x0 > 40) {
+          ctx.save();
+          ctx.fillStyle = cssVar('--muted', '#8b98a9');
+          ctx.fillText(b.label, x0 + 3, PAD.top + 2);
+          ctx.restore();
+        }
+      }
     }
 
     // drawLayer draws one series as a line (and, when stacked, the band below

@@ -1,0 +1,299 @@
+package server
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"hawk/internal/wire"
+)
+
+// The fleet file, -data/hawk-fleet, keeps every agent the server has
+// welcomed across restarts and upgrades. Layout (integers little-endian,
+// "uv" an unsigned varint, "str" a uv length then that many bytes):
+//
+//	magic "HKFL", version byte (1), uv entry count, entries, CRC-32C
+//	(Castagnoli, 4 bytes) of everything before it.
+//	entry: str id, str hostname, str version, str protocol, str job,
+//	       str instance, uv label count, (str name, str value)...,
+//	       i64 last seen (Unix ns), i64 boot time (Unix s), byte flags
+//	       (1 judged, 2 judged up, 4 the agent closed its last
+//	       connection itself), i64 silent since (Unix ns, 0 none),
+//	       4 × uv outage count by cause (network, reboot, agent-stopped,
+//	       unknown), uv outages, (i64 start ns, i64 end ns, str cause)...
+//
+// It is written whole: temp file, fsync, rename, fsync of the directory,
+// so a crash leaves the old or the new file. The liveness loop writes it
+// when the fleet changed, at most every FleetSaveInterval, and on
+// Shutdown; a process started by a SIGHUP upgrade opens it only after the
+// old one exited, so it reads the old one's last word.
+const (
+	fleetMagic   = "HKFL"
+	fleetVersion = 1
+)
+
+var fleetCRC = crc32.MakeTable(crc32.Castagnoli)
+
+func appendStr(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+func appendI64(b []byte, v int64) []byte { return binary.LittleEndian.AppendUint64(b, uint64(v)) }
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// encodeLocked encodes the fleet in the layout above.
+func (f *Fleet) encodeLocked() []byte {
+	b := append([]byte(fleetMagic), fleetVersion)
+	b = binary.AppendUvarint(b, uint64(len(f.list)))
+	for _, a := range f.list {
+		for _, s := range []string{a.id, a.hostname, a.version, a.protocol, a.job, a.instance} {
+			b = appendStr(b, s)
+		}
+		b = binary.AppendUvarint(b, uint64(len(a.labels)))
+		for _, l := range a.labels {
+			b = appendStr(appendStr(b, l.Name), l.Value)
+		}
+		b = appendI64(b, a.lastSeen.Load())
+		b = appendI64(b, a.bootTime)
+		var flags byte
+		if a.judged {
+			flags |= 1
+		}
+		if a.judgedUp {
+			flags |= 2
+		}
+		if !a.closedAt.IsZero() {
+			flags |= 4
+		}
+		b = append(b, flags)
+		b = appendI64(b, unixNano(a.silentSince))
+		for _, n := range a.outageCounts {
+			b = binary.AppendUvarint(b, n)
+		}
+		b = binary.AppendUvarint(b, uint64(len(a.outages)))
+		for _, o := range a.outages {
+			b = appendStr(appendI64(appendI64(b, unixNano(o.Start)), unixNano(o.End)), o.Cause)
+		}
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, fleetCRC))
+}
+
+// errCorruptFleet marks a fleet file that fails its checksum or does not parse.
+var errCorruptFleet = errors.New("server: corrupt fleet file")
+
+// fleetReader is a sticky-error reader of the fleet file.
+type fleetReader struct {
+	b   []byte
+	err error
+}
+
+func (r *fleetReader) fail() {
+	if r.err == nil {
+		r.err = errCorruptFleet
+	}
+	r.b = nil
+}
+
+func (r *fleetReader) uv() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *fleetReader) i64() int64 {
+	if len(r.b) < 8 {
+		r.fail()
+		return 0
+	}
+	v := int64(binary.LittleEndian.Uint64(r.b))
+	r.b = r.b[8:]
+	return v
+}
+
+func (r *fleetReader) str() string {
+	n := r.uv()
+	if n > uint64(len(r.b)) {
+		r.fail()
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *fleetReader) byte1() byte {
+	if len(r.b) < 1 {
+		r.fail()
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// decodeFleet parses a fleet file into entries.
+func decodeFleet(b []byte, maxOutages int) ([]*Agent, error) {
+	if len(b) < len(fleetMagic)+1+4 || string(b[:4]) != fleetMagic {
+		return nil, fmt.Errorf("%w: bad header", errCorruptFleet)
+	}
+	if b[4] != fleetVersion {
+		return nil, fmt.Errorf("%w: version %d, this server reads %d", errCorruptFleet, b[4], fleetVersion)
+	}
+	body := b[:len(b)-4]
+	if crc32.Checksum(body, fleetCRC) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+		return nil, fmt.Errorf("%w: checksum mismatch", errCorruptFleet)
+	}
+	r := &fleetReader{b: body[5:]}
+	n := r.uv()
+	if n > uint64(len(r.b)) {
+		return nil, fmt.Errorf("%w: %d entries in %d bytes", errCorruptFleet, n, len(r.b))
+	}
+	out := make([]*Agent, 0, n)
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		a := &Agent{id: r.str(), hostname: r.str(), version: r.str(), protocol: r.str(), job: r.str(), instance: r.str()}
+		nl := r.uv()
+		if nl > uint64(len(r.b)) {
+			r.fail()
+			break
+		}
+		for range nl {
+			a.labels = append(a.labels, wire.Label{Name: r.str(), Value: r.str()})
+		}
+		a.lastSeen.Store(r.i64())
+		a.bootTime = r.i64()
+		flags := r.byte1()
+		a.judged, a.judgedUp = flags&1 != 0, flags&2 != 0
+		if flags&4 != 0 {
+			a.closedAt = time.Unix(0, a.lastSeen.Load())
+		}
+		a.silentSince = fromNano(r.i64())
+		for c := range a.outageCounts {
+			a.outageCounts[c] = r.uv()
+		}
+		no := r.uv()
+		if no > uint64(len(r.b)) {
+			r.fail()
+			break
+		}
+		for range no {
+			o := Outage{Start: fromNano(r.i64()), End: fromNano(r.i64()), Cause: r.str()}
+			a.outages = append(a.outages, o)
+		}
+		if len(a.outages) > maxOutages {
+			a.outages = a.outages[len(a.outages)-maxOutages:]
+		}
+		out = append(out, a)
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.fail()
+	}
+	return out, r.err
+}
+
+// load fills an empty fleet from its file; a missing file is an empty fleet.
+func (f *Fleet) load(path string) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("server: read fleet: %w", err)
+	}
+	agents, err := decodeFleet(b, f.maxOutages)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, a := range agents {
+		if a.id == "" || f.agents[a.id] != nil {
+			continue
+		}
+		if a.judgedUp && a.closedAt.IsZero() {
+			// Up when the previous process stopped: the time the server
+			// itself was away (an upgrade, a restart) is no outage of the
+			// agent's. It has the usual offline time to reconnect.
+			a.seen(now)
+		}
+		f.addLocked(a)
+	}
+	f.dirty = false
+	return nil
+}
+
+// save writes the fleet file if the fleet changed since the last write.
+func (f *Fleet) save(path string) error {
+	f.mu.Lock()
+	if !f.dirty {
+		f.mu.Unlock()
+		return nil
+	}
+	b := f.encodeLocked()
+	f.dirty = false
+	f.mu.Unlock()
+	if err := writeFileAtomic(path, b); err != nil {
+		f.mu.Lock()
+		f.dirty = true
+		f.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+func (s *Server) saveFleet() {
+	if s.cfg.FleetFile == "" {
+		return
+	}
+	if err := s.fleet.save(s.cfg.FleetFile); err != nil {
+		s.m.errors.WithLabelValues("fleet_save").Inc()
+		s.log.Warn("fleet not saved", "err", err)
+	}
+}
+
+// writeFileAtomic replaces path with b: temp file, fsync, rename, fsync dir.
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		var d *os.File
+		if d, err = os.Open(filepath.Dir(path)); err == nil {
+			err = errors.Join(d.Sync(), d.Close())
+		}
+	}
+	return err
+}
