@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/common/model"
 	promconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/discovery/targetgroup"
 	"github.com/prometheus/prometheus/notifier"
