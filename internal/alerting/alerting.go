@@ -232,6 +232,15 @@ func (m *Manager) count() int {
 	return n
 }
 
+// CheckFiles parses the rule files the patterns name, as New does,
+// without building anything: an upgrading process checks them before it
+// tells the previous one to hand over.
+func CheckFiles(patterns []string) error {
+	m := &Manager{opts: Options{Files: patterns}, log: slog.New(slog.DiscardHandler), parser: parser.NewParser(parser.Options{})}
+	_, err := m.check()
+	return err
+}
+
 // check expands the patterns and parses every file, returning the files
 // or an error naming each file that does not parse, with line and problem.
 func (m *Manager) check() ([]string, error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,6 +79,9 @@ type API struct {
 	parser parser.Parser  // for match[] selectors
 	start  time.Time      // reported as startTime in runtimeinfo
 	mux    *http.ServeMux // routes /api/v1/*
+
+	rulesMu sync.Mutex
+	rules   Rules // rule evaluation, nil until SetRules
 }
 
 // New builds the API and its PromQL engine. It starts no goroutine.
@@ -145,6 +149,7 @@ func (a *API) routes() {
 		a.mux.Handle("GET "+path, h)
 		a.mux.Handle("POST "+path, h)
 	}
+	a.ruleRoutes()
 }
 
 // apiFunc is one endpoint: it returns its data or an error, the query's

@@ -36,6 +36,7 @@ type Config struct {
 	Demo              bool
 	DemoInterval      time.Duration
 	Security          Security
+	Alerting          Alerting
 }
 
 // Declare declares every option of hawk-server into a new Set, with c's
@@ -73,6 +74,7 @@ func (c *Config) declare(s *options.Set) {
 	s.Bool(&c.Demo, "demo", false, "also run an agent for this host inside the server (spool in <data>/demo-agent)")
 	s.Duration(&c.DemoInterval, "demo-interval", 5*time.Second, "collection interval of the -demo agent")
 	c.Security.declare(s)
+	c.Alerting.declare(s)
 }
 
 // DefaultConfig returns the defaults the flags show.
