@@ -105,6 +105,7 @@
     badge.className = 'badge ' + (up ? 'ok' : 'bad');
     badge.textContent = up ? 'up' : 'down';
     st.append(badge);
+    hawkAlerts.badge(st, a.instance);
     const seen = cell(tr, hawk.ago(seenMs(a), now), 'num seen');
     seen.dataset.ms = String(seenMs(a));
     if (a.last_seen) seen.title = a.last_seen;
@@ -186,6 +187,7 @@
     const banner = document.getElementById('error');
     try {
       const {data, serverTime} = await hawk.api('api/v1/agents');
+      await hawkAlerts.refresh();
       state.agents = Array.isArray(data) ? data : [];
       state.fetchedAt = Date.now();
       // The Date header has 1 s resolution; ignore skews it cannot resolve.
