@@ -85,6 +85,25 @@ const hawkAlerts = (() => {
     setTimeout(page, 5000);
   }
 
-  if (document.body && document.body.dataset.page === 'alerts') page();
+  // hostMarks puts the host's firing alerts beside its name, every 5 s.
+  async function hostMarks() {
+    const instance = new URLSearchParams(location.search).get('instance') || '';
+    const title = document.getElementById('host-name');
+    if (!instance || !title) return;
+    await refresh();
+    let box = document.getElementById('host-alerts');
+    if (!box) {
+      box = document.createElement('span');
+      box.id = 'host-alerts';
+      title.after(box);
+    }
+    box.replaceChildren();
+    badge(box, instance);
+    setTimeout(hostMarks, 5000);
+  }
+
+  const pageName = document.body && document.body.dataset.page;
+  if (pageName === 'alerts') page();
+  if (pageName === 'host') hostMarks();
   return {refresh, badge, firingSince};
 })();
