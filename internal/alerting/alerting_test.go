@@ -2,6 +2,7 @@ package alerting
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -291,4 +292,56 @@ func TestForStateRestored(t *testing.T) {
 	if !restored.Equal(active.Truncate(time.Second)) {
 		t.Fatalf("restored ActiveAt %v, want the first process's %v", restored, active.Truncate(time.Second))
 	}
+}
+
+// TestUnreachableAlertmanager: sends to an Alertmanager that refuses
+// connections fail, are counted as dropped, and evaluation goes on.
+func TestUnreachableAlertmanager(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, filepath.Join(dir, "data"))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + l.Addr().String()
+	l.Close() // nothing listens there now: connections are refused
+	rules := writeFile(t, dir, "r.yml", "groups:\n- name: g\n  interval: 50ms\n  rules:\n  - alert: Always\n    expr: vector(1)\n")
+	o := e.options([]string{rules}, dead)
+	o.ResendDelay = 50 * time.Millisecond
+	reg := prometheus.NewRegistry()
+	o.Registerer = reg
+	m, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Run()
+	defer m.Stop()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		dropped := gathered(t, reg, "prometheus_notifications_dropped_total")
+		evals := gathered(t, reg, "prometheus_rule_evaluations_total")
+		if dropped >= 3 && evals >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dropped %v, evaluations %v after 15s; want ≥3 and ≥5", dropped, evals)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the registry is the signal
+	}
+}
+
+func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
 }
