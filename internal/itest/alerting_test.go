@@ -195,7 +195,8 @@ func TestHostDownAlert(t *testing.T) {
 	defer agent.Process.Signal(syscall.SIGCONT)
 	awaitHostDown(t, got, "alert-host", "firing", 40*time.Second)
 	srv.kill(syscall.SIGTERM)
-	srv2 := startServer(t, data, srv.agent, "-rule-file", rules, "-alertmanager", am)
+	pidFile := filepath.Join(t.TempDir(), "hawk.pid")
+	srv2 := startServer(t, data, srv.agent, "-rule-file", rules, "-alertmanager", am, "-pid-file", pidFile)
 	// The new process evaluates the stored hawk_agent_up 0, so HostDown is
 	// firing there and sent to Alertmanager, which knows it already.
 	deadline := time.Now().Add(20 * time.Second)
@@ -205,13 +206,23 @@ func TestHostDownAlert(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond) // polling /api/v1/alerts is the signal
 	}
-	select {
-	case a := <-got:
-		if a.Labels["alertname"] == "HostDown" {
-			t.Fatalf("restart made a second HostDown notification: %v %v", a.Status, a.Labels)
+	noNotification(t, got, "restart")
+
+	// A SIGHUP upgrade while it fires: the new process (same listeners)
+	// restores the alert from the TSDB; neither resolved nor sent twice.
+	pid := readPID(t, pidFile)
+	syscall.Kill(pid, syscall.SIGHUP)
+	next := waitPIDChange(t, pidFile, pid)
+	t.Cleanup(func() { syscall.Kill(next, syscall.SIGTERM); waitExit(t, next) }) // started by our server, ended by us
+	waitExit(t, pid)
+	deadline = time.Now().Add(20 * time.Second)
+	for !alertFiring(t, srv2, "HostDown", "alert-host") {
+		if time.Now().After(deadline) {
+			t.Fatal("HostDown not firing after the SIGHUP upgrade")
 		}
-	case <-time.After(3 * time.Second): // three of Alertmanager's group intervals: a duplicate would be out by now
+		time.Sleep(200 * time.Millisecond) // polling /api/v1/alerts is the signal
 	}
+	noNotification(t, got, "SIGHUP upgrade")
 
 	// Killed (the connection closes).
 	agent.Process.Signal(syscall.SIGCONT)
@@ -246,4 +257,18 @@ func alertFiring(t *testing.T, p *proc, name, host string) bool {
 		}
 	}
 	return false
+}
+
+// noNotification fails if a HostDown notification (firing or resolved)
+// reaches the webhook within three of Alertmanager's group intervals, by
+// which a duplicate would be out.
+func noNotification(t *testing.T, got <-chan webhookAlert, after string) {
+	t.Helper()
+	select {
+	case a := <-got:
+		if a.Labels["alertname"] == "HostDown" {
+			t.Fatalf("%s made a second HostDown notification: %v %v", after, a.Status, a.Labels)
+		}
+	case <-time.After(3 * time.Second):
+	}
 }
