@@ -186,8 +186,8 @@ func TestHostDownAlert(t *testing.T) {
 	}
 	agent.Process.Signal(syscall.SIGCONT)
 	resumed := time.Now()
-	awaitHostDown(t, got, "alert-host", "resolved", 40*time.Second)
-	t.Logf("SIGCONT → resolved at the webhook: %v", time.Since(resumed).Round(10*time.Millisecond))
+	res := awaitHostDown(t, got, "alert-host", "resolved", 40*time.Second)
+	t.Logf("SIGCONT → resolved at the webhook: %v; outage_cause %q", res.At.Sub(resumed).Round(10*time.Millisecond), res.Annotations["outage_cause"])
 
 	// Freeze again, and restart the server while the alert fires.
 	srv.waitQuery(t, `hawk_agent_up{hostname="alert-host"}`, 1, 20*time.Second)
