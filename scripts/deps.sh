@@ -11,6 +11,7 @@ command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
 # The packaging test (lintian) and the linux/arm64 tests (qemu-user-static).
 command -v lintian >/dev/null || need+=(lintian)
 command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
+command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing: ${need[*]}"
 	export DEBIAN_FRONTEND=noninteractive

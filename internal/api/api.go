@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -85,6 +86,9 @@ type API struct {
 	start  time.Time      // reported as startTime in runtimeinfo
 	mux    *http.ServeMux // routes /api/v1/*
 	limits *limits
+
+	rulesMu sync.Mutex
+	rules   Rules // rule evaluation, nil until SetRules
 }
 
 // New builds the API and its PromQL engine. It starts no goroutine.
@@ -166,6 +170,7 @@ func (a *API) routes() {
 	a.mux.Handle("POST /api/v1/agents/{id}/forget", a.wrap(a.forget))
 	a.mux.Handle("GET /api/v1/agents/{id}/outages", a.wrap(a.outages))
 	a.mux.Handle("POST /api/v1/agents/{id}/outages", a.wrap(a.outages))
+	a.ruleRoutes()
 }
 
 // apiFunc is one endpoint: it returns its data or an error, the query's

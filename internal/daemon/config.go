@@ -39,6 +39,7 @@ type Config struct {
 	Limits            Limits
 	Enrolment         Enrolment
 	Fleet             Fleet
+	Alerting          Alerting
 }
 
 // Declare declares every option of hawk-server into a new Set, with c's
@@ -79,6 +80,7 @@ func (c *Config) declare(s *options.Set) {
 	c.Limits.declare(s)
 	c.Enrolment.declare(s)
 	c.Fleet.declare(s)
+	c.Alerting.declare(s)
 }
 
 // DefaultConfig returns the defaults the flags show.

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"hawk/internal/agent"
+	"hawk/internal/alerting"
 	"hawk/internal/api"
 	"hawk/internal/server"
 	"hawk/internal/store"
@@ -41,18 +42,22 @@ type Listeners struct {
 
 // Daemon is a running hawk-server.
 type Daemon struct {
-	cfg    Config
-	log    *slog.Logger
-	db     *store.TSDB  // the embedded TSDB, nil in remote-only mode
-	sinks  []store.Sink // every sink opened, the TSDB first
-	seqs   *store.Sequences
-	srv    *server.Server
-	api    *api.API
-	http   *http.Server
-	agents net.Listener
-	web    net.Listener
-	errc   chan error // Serve errors of the two listeners
-	conns  *connTracker
+	cfg   Config
+	log   *slog.Logger
+	db    *store.TSDB  // the embedded TSDB, nil in remote-only mode
+	sinks []store.Sink // every sink opened, the TSDB first
+	seqs  *store.Sequences
+	srv   *server.Server
+	api   *api.API
+	rules *alerting.Manager // nil without -rule-file and -alertmanager
+	// explainer annotates resolved alerts with agents' outages: the
+	// fleet's, through fleetOutages.
+	explainer alerting.OutageExplainer
+	http      *http.Server
+	agents    net.Listener
+	web       net.Listener
+	errc      chan error // Serve errors of the two listeners
+	conns     *connTracker
 
 	demoStop context.CancelFunc // stops the -demo agent
 	demoDone chan error         // its Run result
@@ -120,9 +125,14 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	if d.web, err = listen(ls.HTTP, cfg.HTTP); err != nil {
 		return err
 	}
+	d.explainer = fleetOutages{d.srv.Fleet()}
+	if err = d.openRules(reg); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", d.api.Handler())
 	mux.Handle("DELETE /api/v1/agents/{id}/enrolment", forgetHandler(scfg.Enrolment, cfg.Security.HTTPAuthTokenFile != "" || cfg.Security.HTTPBasicAuthUsersFile != ""))
+	mux.Handle("/-/reload", d.api.ReloadHandler())
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", web.Handler())
 	handler, err := cfg.Security.httpHandler(mux, reg)
@@ -142,6 +152,9 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	}
 	go func() { d.errc <- d.srv.Serve(d.agents) }()
 	go func() { d.errc <- d.http.Serve(d.conns.listener(web)) }()
+	if d.rules != nil {
+		d.rules.Run()
+	}
 	if cfg.Demo {
 		if err = d.startDemo(); err != nil {
 			return err
@@ -222,6 +235,9 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 
 func (d *Daemon) closeAll() error {
 	var errs []error
+	if d.rules != nil {
+		d.rules.Stop() // before the storage it reads and writes closes
+	}
 	if d.api != nil {
 		errs = append(errs, d.api.Close())
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cloudflare/tableflip"
 
+	"hawk/internal/alerting"
 	"hawk/internal/server"
 )
 
@@ -41,6 +42,11 @@ func Run(cfg Config, log *slog.Logger, sig <-chan os.Signal) error {
 	}
 	web, err := inherit(upg, "http", cfg.HTTP)
 	if err != nil {
+		return err
+	}
+	// Rule files are checked before this process says it is ready: a bad
+	// one fails the upgrade and the previous process keeps serving.
+	if err := alerting.CheckFiles(cfg.Alerting.RuleFiles); err != nil {
 		return err
 	}
 	start := time.Now()

@@ -66,7 +66,7 @@ func (s *Security) declare(o *options.Set) {
 	o.String(&s.AuthTokensFile, "auth-tokens-file", "", "file of lines '<agent-id> <token>': per-agent tokens")
 	o.String(&s.LegacyAllow, "legacy-allow", "", "comma-separated networks legacy agents may connect from, e.g. 10.0.0.0/8,127.0.0.1/32 (empty: any)")
 	o.Int(&s.MaxConnsPerAddr, "max-connections-per-address", 20000, "agent connections open at most from one IP address")
-	o.Int(&s.MaxAgents, "max-agents", 250000, "agents and legacy peers the server tracks at most; a new agent id beyond it is refused")
+	o.Int(&s.MaxAgents, "max-agents", 250000, "v2 agents the server tracks at most (legacy peers: -max-legacy-agents); a new agent id beyond it is refused")
 	o.Int(&s.MaxDictBytes, "max-dictionary-bytes", 64<<20, "label and help bytes one agent connection's series dictionary may keep")
 	o.Duration(&s.HandshakeTimeout, "handshake-timeout", 10*time.Second, "from accept to a valid HELLO (or legacy packet), TLS handshake included")
 	o.Duration(&s.IdleTimeout, "idle-timeout", 0, "a connection silent this long is closed (0: missed-heartbeats x heartbeat-interval)")

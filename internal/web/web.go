@@ -44,8 +44,9 @@ type file struct {
 
 // pages maps the served page paths to their templates in assets/.
 var pages = map[string]string{
-	"/":     "fleet.html",
-	"/host": "host.html",
+	"/":       "fleet.html",
+	"/host":   "host.html",
+	"/alerts": "alerts.html",
 }
 
 // Handler returns the UI with default options. Mount it at "/".

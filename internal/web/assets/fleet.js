@@ -112,6 +112,7 @@
     badge.className = 'badge ' + (up ? 'ok' : 'bad');
     badge.textContent = up ? 'up' : 'down';
     st.append(badge);
+    hawkAlerts.badge(st, a.instance);
     const seen = cell(tr, hawk.ago(seenMs(a), now), 'num seen');
     seen.dataset.ms = String(seenMs(a));
     if (a.last_seen) seen.title = a.last_seen;
@@ -213,6 +214,7 @@
     const banner = document.getElementById('error');
     try {
       const {data, serverTime, total} = await hawk.api('api/v1/agents', {limit: PAGE, offset: state.page * PAGE});
+      await hawkAlerts.refresh();
       state.agents = Array.isArray(data) ? data : [];
       state.total = total === null ? state.agents.length : total;
       state.downTotal = null;
