@@ -56,12 +56,14 @@ const (
 //     basic_auth: {username: u, password_file: /etc/hawk/pw}
 //     tls_config: {ca_file: /etc/hawk/ca.pem}
 type Target struct {
-	URL                     string            `yaml:"url"`
-	Job                     string            `yaml:"job"`
-	Interval                time.Duration     `yaml:"interval"`
-	Timeout                 time.Duration     `yaml:"timeout"`
-	Labels                  map[string]string `yaml:"labels"`
-	config.HTTPClientConfig `yaml:",inline"`
+	URL      string            `yaml:"url"`
+	Job      string            `yaml:"job"`
+	Interval time.Duration     `yaml:"interval"`
+	Timeout  time.Duration     `yaml:"timeout"`
+	Labels   map[string]string `yaml:"labels"`
+	// HTTP is the client: basic_auth, authorization, tls_config,
+	// proxy_url... as in a Prometheus scrape_config, from the same mapping.
+	HTTP config.HTTPClientConfig `yaml:"-"`
 }
 
 // Targets is the -scrape option: each flag adds a URL; the YAML value is a
@@ -69,7 +71,7 @@ type Target struct {
 type Targets []Target
 
 func (t *Targets) Set(s string) error {
-	*t = append(*t, Target{URL: s})
+	*t = append(*t, Target{URL: s, HTTP: config.DefaultHTTPClientConfig})
 	return nil
 }
 
@@ -84,11 +86,16 @@ func (t *Targets) String() string {
 func (t *Targets) UnmarshalYAML(n *yaml.Node) error {
 	*t = nil
 	for _, it := range seq(n) {
-		x := Target{HTTPClientConfig: config.DefaultHTTPClientConfig}
+		x := Target{HTTP: config.DefaultHTTPClientConfig}
 		if it.Kind == yaml.ScalarNode {
 			x.URL = it.Value
-		} else if err := it.Decode(&x); err != nil {
-			return fmt.Errorf("line %d: %w", it.Line, err)
+		} else {
+			if err := it.Decode(&x); err != nil {
+				return fmt.Errorf("line %d: %w", it.Line, err)
+			}
+			if err := it.Decode(&x.HTTP); err != nil {
+				return fmt.Errorf("line %d: %w", it.Line, err)
+			}
 		}
 		*t = append(*t, x)
 	}
@@ -173,7 +180,7 @@ func (c *Config) Build(hostname string, log *slog.Logger) (*Runner, error) {
 		if t.Timeout > t.Interval {
 			t.Timeout = t.Interval
 		}
-		if err := t.HTTPClientConfig.Validate(); err != nil {
+		if err := t.HTTP.Validate(); err != nil {
 			return fail(fmt.Errorf("scrape %s: %w", t.URL, err))
 		}
 		s, err := newScraper(t, hostname, l, log)

@@ -136,3 +136,5 @@ func (r *Runner) Adopt(old *Runner) {
 
 // Dropped is the number of samples dropped at the agent-wide cap.
 func (r *Runner) Dropped() uint64 { return r.dropped.Load() }
+
+func nilLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
