@@ -8,6 +8,8 @@ need=()
 command -v promtool >/dev/null || need+=(prometheus)
 command -v chromium >/dev/null || need+=(chromium)
 command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
+command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter) # agent inputs e2e (scrape)
+command -v prometheus-process-exporter >/dev/null || need+=(prometheus-process-exporter) # agent inputs e2e (process groups)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing: ${need[*]}"
 	export DEBIAN_FRONTEND=noninteractive
