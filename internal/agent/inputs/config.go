@@ -33,7 +33,7 @@ type Config struct {
 func (c *Config) Declare(s *options.Set) {
 	s.Var(&c.Scrape, "scrape", "URL of a local exporter to scrape (repeatable); the config file's scrape section also takes interval, timeout, job, labels, basic_auth, authorization, tls_config per target", true)
 	s.Var(&c.Exec, "exec", "command run with /bin/sh -c whose output, in the Prometheus text format, is sent along (repeatable); the config file's exec section also takes name, interval, timeout, env, user", true)
-	s.String(&c.ProcessConfig, "process-config", "", "process-exporter configuration file (process_names) of the process groups to watch (not built yet: accepted and checked, nothing gathered)")
+	s.String(&c.ProcessConfig, "process-config", "", "process-exporter configuration file (process_names) of the process groups to watch ; its groups become namedprocess_namegroup_* series, re-read on SIGHUP")
 	s.Int(&c.Limits.MaxSeriesPerInput, "input-max-series", 20000, "series one scrape or command may yield; more fails the run (up 0), as Prometheus' sample_limit")
 	s.Int(&c.Limits.MaxSamples, "input-max-samples", 100000, "samples of all inputs waiting for the next collection; results past it are dropped and counted")
 	s.Int(&c.Limits.MaxBodyBytes, "input-max-body-bytes", 16<<20, "bytes one scrape body or command output may have")
@@ -201,9 +201,11 @@ func (c *Config) Build(hostname string, log *slog.Logger) (*Runner, error) {
 		r.inputs = append(r.inputs, e)
 	}
 	if c.ProcessConfig != "" {
-		if err := checkProcessConfig(c.ProcessConfig); err != nil {
+		p, err := newProcGroups(c.ProcessConfig, defaultInterval)
+		if err != nil {
 			return fail(err)
 		}
+		r.inputs = append(r.inputs, p)
 	}
 	return r, nil
 }
