@@ -123,7 +123,7 @@ func TestCheckConfig(t *testing.T) {
 	good := filepath.Join(dir, "good.yml")
 	bad := filepath.Join(dir, "bad.yml")
 	os.WriteFile(good, []byte("server: a:1\nscrape:\n  - url: http://127.0.0.1:9100/metrics\n    job: node_exporter\nexec: [echo a 1]\n"), 0o644) //nolint:errcheck // checked by the run
-	os.WriteFile(bad, []byte("server: a:1\nscrape:\n  - url: ftp://x/\n"), 0o644)                                                           //nolint:errcheck // checked by the run
+	os.WriteFile(bad, []byte("server: a:1\nscrape:\n  - url: ftp://x/\n"), 0o644)                                                                 //nolint:errcheck // checked by the run
 	if err := run([]string{"-check-config", good}); err != nil {
 		t.Fatalf("good file: %v", err)
 	}
