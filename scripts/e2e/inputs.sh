@@ -45,6 +45,19 @@ pids+=($!)
 for i in $(seq 1 100); do [ -s "$dir/ports" ] && break; sleep 0.1; done
 read -r p500 pbig phang <"$dir/ports"
 
+# process-exporter side by side: the same config, three sleepers, and the
+# agent scrapes process-exporter too, so both arrive in the same server.
+cat >"$dir/process.yml" <<'YML'
+process_names:
+  - name: "sleepers-{{.Matches.secs}}"
+    comm: [sleep]
+    cmdline: ['^sleep (?P<secs>4[0-9][0-9])$']
+YML
+for s in 401 401 402; do sleep "$s" & pids+=($!); done
+pe_port=$(port)
+prometheus-process-exporter -config.path "$dir/process.yml" -web.listen-address "127.0.0.1:$pe_port" >"$dir/pe.log" 2>&1 &
+pids+=($!)
+
 cat >"$dir/agent.yml" <<YML
 server: [$AGENT_ADDR]
 interval: 1s
@@ -54,6 +67,8 @@ scrape:
   - {url: "http://127.0.0.1:$p500/metrics", job: e500, interval: 2s, timeout: 1s}
   - {url: "http://127.0.0.1:$pbig/metrics", job: big, interval: 2s, timeout: 2s}
   - {url: "http://127.0.0.1:$phang/metrics", job: hang, interval: 2s, timeout: 1s}
+  - {url: "http://127.0.0.1:$pe_port/metrics", job: process-exporter, interval: 2s, timeout: 1s}
+process-config: $dir/process.yml
 exec:
   - {command: "sleep 300", name: hung, interval: 2s, timeout: 1s}
   - {command: "echo 'this is { garbage'", name: garbage, interval: 2s}
@@ -89,6 +104,14 @@ want 'hawk_exec_exit_code{command="hung"}' -1
 want 'hawk_exec_up{command="garbage"}' 0
 want 'hawk_exec_up{command="ok"}' 1
 want 'ok_metric{job="node",instance="e2e-host"}' 42
+# Same names and labels, same values for the stable series.
+for m in num_procs num_threads open_filedesc oldest_start_time_seconds 'memory_bytes{memtype="resident"' 'memory_bytes{memtype="virtual"'; do
+	sel="namedprocess_namegroup_${m}"
+	case $sel in *'{'*) sel="$sel,groupname=\"sleepers-401\"}" ;; *) sel="$sel{groupname=\"sleepers-401\"}" ;; esac
+	agent_sel=${sel/\{/\{job=\"node\",}
+	pe_sel=${sel/\{/\{job=\"process-exporter\",}
+	want "abs(sum($agent_sel) / sum($pe_sel) - 1) <= bool 0.01" 1
+done
 rss=$(awk '/VmRSS/ {print $2}' /proc/$agent/status)
 echo "agent RSS ${rss} KiB with 4 scrape targets (one of 100,000 series) and 3 commands"
 kill -HUP "$agent"
