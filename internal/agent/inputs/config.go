@@ -23,10 +23,11 @@ type Limits struct {
 
 // Config is the inputs' part of the agent's options.
 type Config struct {
-	Scrape        Targets
-	Exec          Commands
-	ProcessConfig string
-	Limits        Limits
+	Scrape          Targets
+	Exec            Commands
+	ProcessConfig   string
+	ProcessInterval time.Duration
+	Limits          Limits
 }
 
 // Declare declares the inputs' options.
@@ -34,6 +35,7 @@ func (c *Config) Declare(s *options.Set) {
 	s.Var(&c.Scrape, "scrape", "URL of a local exporter to scrape (repeatable); the config file's scrape section also takes interval, timeout, job, labels, basic_auth, authorization, tls_config per target", true)
 	s.Var(&c.Exec, "exec", "command run with /bin/sh -c whose output, in the Prometheus text format, is sent along (repeatable); the config file's exec section also takes name, interval, timeout, env, user", true)
 	s.String(&c.ProcessConfig, "process-config", "", "process-exporter configuration file (process_names) of the process groups to watch ; its groups become namedprocess_namegroup_* series, re-read on SIGHUP")
+	s.Duration(&c.ProcessInterval, "process-interval", defaultInterval, "how often the process groups of -process-config are read")
 	s.Int(&c.Limits.MaxSeriesPerInput, "input-max-series", 20000, "series one scrape or command may yield; more fails the run (up 0), as Prometheus' sample_limit")
 	s.Int(&c.Limits.MaxSamples, "input-max-samples", 100000, "samples of all inputs waiting for the next collection; results past it are dropped and counted")
 	s.Int(&c.Limits.MaxBodyBytes, "input-max-body-bytes", 16<<20, "bytes one scrape body or command output may have")
@@ -201,7 +203,7 @@ func (c *Config) Build(hostname string, log *slog.Logger) (*Runner, error) {
 		r.inputs = append(r.inputs, e)
 	}
 	if c.ProcessConfig != "" {
-		p, err := newProcGroups(c.ProcessConfig, defaultInterval)
+		p, err := newProcGroups(c.ProcessConfig, orDefault(c.ProcessInterval, defaultInterval))
 		if err != nil {
 			return fail(err)
 		}
