@@ -12,6 +12,8 @@ command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
 command -v lintian >/dev/null || need+=(lintian)
 command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter) # agent inputs e2e (scrape)
+command -v prometheus-process-exporter >/dev/null || need+=(prometheus-process-exporter) # agent inputs e2e (process groups)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing: ${need[*]}"
 	export DEBIAN_FRONTEND=noninteractive

@@ -13,13 +13,10 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"syscall"
-	"time"
 
 	"hawk/internal/agent"
-	"hawk/internal/collect"
-	"hawk/internal/wire"
+	"hawk/internal/agent/inputs"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -44,120 +41,142 @@ func main() {
 }
 
 func run(args []string) error {
-	fs := flag.NewFlagSet("hawk-agent", flag.ContinueOnError)
-	cfg, logLevel, showVersion := agentFlags(fs)
-	tf := tlsFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	o, warnings, err := parseArgs(args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	}
-	if err := tf.apply(cfg); err != nil {
-		return err
-	}
-	if *showVersion {
+	if o.showVersion {
 		fmt.Println("hawk-agent", version)
 		return nil
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
+	if o.checkConfig != "" {
+		return checkConfig(o.checkConfig)
+	}
+	var lvl slog.LevelVar
+	if err := lvl.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return fmt.Errorf("-log-level: %w", err)
 	}
-	if len(cfg.Servers) == 0 {
-		cfg.Servers = []string{"127.0.0.1:9876"}
+	cfg := &o.cfg
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: &lvl}))
+	for _, w := range warnings {
+		cfg.Logger.Warn("config", "warning", w)
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	cfg.Version = version
+	if cfg.Inputs, err = o.inputs.Build(hostnameFor(cfg), cfg.Logger.With("component", "inputs")); err != nil {
+		return err
+	}
 	a, err := agent.New(*cfg)
 	if err != nil {
+		cfg.Inputs.Stop()
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reloaded := make(chan struct{})
+	go func() {
+		defer close(reloaded)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				reload(a, args, o, &lvl, cfg.Logger)
+			}
+		}
+	}()
 	cfg.Logger.Info("hawk-agent started", "version", version, "id", a.ID(), "servers", cfg.Servers,
-		"interval", cfg.Interval, "spool", cfg.SpoolDir, "tls", tf.enabled())
-	return a.Run(ctx)
+		"interval", cfg.Interval, "spool", cfg.SpoolDir, "tls", o.tlsEnabled(), "inputs", cfg.Inputs.Len())
+	err = a.Run(ctx)
+	stop()
+	<-reloaded
+	return err
 }
 
-// tlsSettings are the agent's TLS flags.
-type tlsSettings struct {
-	on   bool
-	opts agent.TLSOptions
-}
-
-func tlsFlags(fs *flag.FlagSet) *tlsSettings {
-	t := &tlsSettings{}
-	fs.BoolVar(&t.on, "tls", false, "connect with TLS (implied by the other -tls-* flags)")
-	fs.StringVar(&t.opts.CAFile, "tls-ca-file", "", "CA bundle (PEM) that verifies the server (default the system's roots)")
-	fs.StringVar(&t.opts.CertFile, "tls-cert-file", "", "client certificate (PEM) for mutual TLS; its CN or a SAN must be the agent id if the server binds them")
-	fs.StringVar(&t.opts.KeyFile, "tls-key-file", "", "private key (PEM) of -tls-cert-file")
-	fs.StringVar(&t.opts.ServerName, "tls-server-name", "", "name expected in the server certificate (default the host of -server)")
-	fs.BoolVar(&t.opts.InsecureSkipVerify, "tls-insecure-skip-verify", false, "do not verify the server's certificate (testing only)")
-	return t
-}
-
-func (t *tlsSettings) enabled() bool {
-	return t.on || t.opts != (agent.TLSOptions{})
-}
-
-// apply makes cfg dial with TLS if any TLS flag is set.
-func (t *tlsSettings) apply(cfg *agent.Config) error {
-	if !t.enabled() {
-		return nil
+// parseArgs declares the options and parses the command line and the
+// -config file it names.
+func parseArgs(args []string) (*agentOptions, []string, error) {
+	o := &agentOptions{}
+	s := declareAgent(o)
+	s.ConfigFlag("config", "YAML file of settings (keys are the flag names; flags on the command line win); SIGHUP reloads it")
+	fs := flag.NewFlagSet("hawk-agent", flag.ContinueOnError)
+	fs.StringVar(&o.checkConfig, "check-config", "", "check this configuration file (and the process config it names) and exit")
+	if err := s.Parse(fs, args); err != nil {
+		return nil, nil, err
 	}
-	c, err := t.opts.TLSConfig()
+	if err := o.finish(); err != nil {
+		return nil, nil, err
+	}
+	return o, s.Warnings(), nil
+}
+
+// checkConfig loads a configuration file as a start would, builds its
+// inputs without running them, and reports.
+func checkConfig(path string) error {
+	o, warnings, err := parseArgs([]string{"-config", path})
 	if err != nil {
 		return err
 	}
-	cfg.Dial = agent.TLSDial(c, 10*time.Second)
+	r, err := o.inputs.Build(hostnameFor(&o.cfg), nil)
+	if err != nil {
+		return err
+	}
+	r.Stop()
+	for _, w := range warnings {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
+	fmt.Printf("%s: OK (%d inputs)\n", path, r.Len())
 	return nil
 }
 
-// agentFlags defines every flag and returns the config they fill.
-func agentFlags(fs *flag.FlagSet) (cfg *agent.Config, logLevel *string, showVersion *bool) {
-	cfg = &agent.Config{Collect: collect.Config{Enable: map[string]bool{}}}
-	fs.Func("server", "collector address host:port; a comma-separated list fails over in order (default 127.0.0.1:9876)", func(s string) error {
-		for _, a := range strings.Split(s, ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				cfg.Servers = append(cfg.Servers, a)
-			}
-		}
-		return nil
-	})
-	fs.DurationVar(&cfg.Interval, "interval", 10*time.Second, "collection interval")
-	fs.StringVar(&cfg.SpoolDir, "spool", "/var/lib/hawk-agent", "spool directory: unacknowledged batches and the agent id")
-	fs.Int64Var(&cfg.SpoolMax, "spool-max-bytes", 512<<20, "most bytes the spool may hold; the oldest batches are dropped past it")
-	fs.DurationVar(&cfg.SpoolAge, "spool-max-age", 24*time.Hour, "oldest batch the spool keeps")
-	fs.BoolVar(&cfg.SpoolSyncAlways, "spool-sync-always", false, "fsync every batch as it is spooled; by default batches are fsynced only while the server has not acknowledged the one before")
-	fs.StringVar(&cfg.Collect.TextfileDir, "textfile-dir", "", "directory of *.prom files to send along (textfile collector)")
-	fs.StringVar(&cfg.Collect.ProcPath, "procfs", "/proc", "procfs mount point")
-	fs.StringVar(&cfg.Collect.SysPath, "sysfs", "/sys", "sysfs mount point")
-	fs.StringVar(&cfg.Collect.RootfsPath, "rootfs", "/", "root of the host's filesystems")
-	fs.StringVar(&cfg.Job, "job", "node", "job label of every series")
-	fs.StringVar(&cfg.Instance, "instance", "", "instance label of every series (default the host name)")
-	fs.StringVar(&cfg.Hostname, "hostname", "", "host name reported to the server (default the system's)")
-	fs.StringVar(&cfg.Token, "token", os.Getenv("HAWK_TOKEN"), "credentials for the server (default $HAWK_TOKEN)")
-	fs.Func("label", "static label name=value added to every series (repeatable)", func(s string) error {
-		name, value, ok := strings.Cut(s, "=")
-		if !ok || name == "" {
-			return fmt.Errorf("want name=value, got %q", s)
-		}
-		cfg.Labels = append(cfg.Labels, wire.Label{Name: name, Value: value})
-		return nil
-	})
-	for _, c := range collect.Collectors() {
-		name := c.Name
-		fs.BoolFunc("collector."+name, fmt.Sprintf("enable the %s collector (default %v): %s", name, c.Default, c.Description), func(string) error {
-			cfg.Collect.Enable[name] = true
-			return nil
-		})
-		fs.BoolFunc("no-collector."+name, "disable the "+name+" collector", func(string) error {
-			cfg.Collect.Enable[name] = false
-			return nil
-		})
+// reload re-reads the command line's -config file and replaces the inputs
+// and the log level. The connection and the spool stay; options that only
+// take effect at start are reported if they changed. A bad file keeps the
+// running configuration.
+func reload(a *agent.Agent, args []string, cur *agentOptions, lvl *slog.LevelVar, log *slog.Logger) {
+	o, warnings, err := parseArgs(args)
+	var r *inputs.Runner
+	if err == nil {
+		r, err = o.inputs.Build(hostnameFor(&cur.cfg), log.With("component", "inputs"))
 	}
-	logLevel = fs.String("log-level", "info", "debug, info, warn or error")
-	showVersion = fs.Bool("version", false, "print the version and exit")
-	return cfg, logLevel, showVersion
+	if err == nil {
+		var l slog.Level
+		if err = l.UnmarshalText([]byte(o.logLevel)); err != nil {
+			r.Stop()
+			err = fmt.Errorf("-log-level: %w", err)
+		} else {
+			lvl.Set(l)
+		}
+	}
+	if err != nil {
+		a.ReloadDone(false)
+		log.Error("reload failed; the running configuration stays", "err", err)
+		return
+	}
+	for _, w := range warnings {
+		log.Warn("config", "warning", w)
+	}
+	if changed := restartOnly(cur, o); len(changed) > 0 {
+		log.Warn("reload: these options take effect at the next start", "options", changed)
+	}
+	a.SetInputs(r)
+	a.ReloadDone(true)
+	log.Info("configuration reloaded", "inputs", r.Len())
+}
+
+// hostnameFor is the name a loopback scrape target's instance label gets.
+func hostnameFor(c *agent.Config) string {
+	if c.Instance != "" {
+		return c.Instance
+	}
+	if c.Hostname != "" {
+		return c.Hostname
+	}
+	h, _ := os.Hostname()
+	return h
 }

@@ -26,8 +26,10 @@ func TestNoServerDependencies(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
+	o := &agentOptions{}
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
-	cfg, _, _ := agentFlags(fs)
+	declareAgent(o).Register(fs)
+	cfg := &o.cfg
 	err := fs.Parse([]string{"-server", "a:1, b:2", "-server", "c:3", "-label", "dc=fra", "-no-collector.cpu",
 		"-collector.arp", "-interval", "15s", "-textfile-dir", "/x"})
 	if err != nil {

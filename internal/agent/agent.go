@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hawk/internal/agent/inputs"
 	"hawk/internal/collect"
 	"hawk/internal/spool"
 	"hawk/internal/wire"
@@ -39,6 +40,10 @@ type Config struct {
 	Version  string       // agent version sent in HELLO
 
 	Collect collect.Config // what to collect and from where
+
+	// Inputs gathers scrape targets, commands and process groups; nil for
+	// none. Agent.SetInputs replaces it while the agent runs.
+	Inputs *inputs.Runner
 
 	// Dial opens a connection to a collector; default a TCP dial with a 5s
 	// timeout. TLS wraps it here.
@@ -105,13 +110,14 @@ func (c *Config) setDefaults() error {
 
 // Agent collects, spools and sends. Run it once.
 type Agent struct {
-	cfg   Config
-	log   *slog.Logger
-	id    string
-	spool *spool.Spool
-	set   *collect.Set
-	stats stats
-	self  selfStat // used by the collect loop only
+	cfg    Config
+	log    *slog.Logger
+	id     string
+	spool  *spool.Spool
+	set    *collect.Set
+	stats  stats
+	self   selfStat // used by the collect loop only
+	inputs inputSlot
 }
 
 // stats are what the agent knows about itself, exported as hawk_agent_*
@@ -149,7 +155,9 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
-	return &Agent{cfg: cfg, log: cfg.Logger, id: id, spool: sp, set: set}, nil
+	a := &Agent{cfg: cfg, log: cfg.Logger, id: id, spool: sp, set: set}
+	a.inputs.r = cfg.Inputs
+	return a, nil
 }
 
 // ID returns the agent's stable id.
@@ -160,6 +168,8 @@ func (a *Agent) ID() string { return a.id }
 func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	a.startInputs()
+	defer a.stopInputs()
 	var wg sync.WaitGroup
 	var fatal error // set by the collect loop before cancel
 	wg.Add(2)

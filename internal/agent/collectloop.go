@@ -52,6 +52,7 @@ func (a *Agent) collectLoop(ctx context.Context) error {
 		b.reset()
 		a.set.Collect(func(m collect.Metric) { b.add(&m, next) })
 		a.selfMetrics(b, next)
+		a.gatherInputs(b, next)
 		a.stats.collectNs.Store(int64(a.cfg.Now().Sub(start)))
 		var err error
 		if rec, err = enc.Append(rec[:0], &b.batch); err != nil {

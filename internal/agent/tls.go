@@ -3,12 +3,12 @@ package agent
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"time"
+
+	"github.com/prometheus/common/config"
 )
 
 // TLSOptions configure TLS to the collector.
@@ -19,26 +19,26 @@ type TLSOptions struct {
 	InsecureSkipVerify bool   // do not verify the server (testing only)
 }
 
-// TLSConfig builds the client configuration. It accepts TLS 1.2 and up;
-// the server decides (1.3 unless its -tls-min-version says otherwise).
+// TLSConfig builds the client configuration with prometheus/common's
+// config.NewTLSConfig, as every HTTP client of hawk does. It accepts TLS 1.2
+// and up; the server decides (1.3 unless its -tls-min-version says
+// otherwise). The client certificate is read at each handshake, so a
+// renewed one is used without a restart; it is also read once here so a
+// wrong path fails at start.
 func (o TLSOptions) TLSConfig() (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.ServerName, InsecureSkipVerify: o.InsecureSkipVerify} //nolint:gosec // an operator's explicit choice
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("agent: tls ca file: %w", err)
-		}
-		c.RootCAs = x509.NewCertPool()
-		if !c.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("agent: tls ca file %s: no PEM certificate", o.CAFile)
-		}
+	pc := config.TLSConfig{CAFile: o.CAFile, CertFile: o.CertFile, KeyFile: o.KeyFile, ServerName: o.ServerName,
+		InsecureSkipVerify: o.InsecureSkipVerify, MinVersion: config.TLSVersion(tls.VersionTLS12)}
+	if err := pc.Validate(); err != nil {
+		return nil, fmt.Errorf("agent: tls: %w", err)
 	}
-	if o.CertFile != "" || o.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
-		if err != nil {
+	if o.CertFile != "" {
+		if _, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile); err != nil {
 			return nil, fmt.Errorf("agent: tls client certificate: %w", err)
 		}
-		c.Certificates = []tls.Certificate{cert}
+	}
+	c, err := config.NewTLSConfig(&pc)
+	if err != nil {
+		return nil, fmt.Errorf("agent: tls: %w", err)
 	}
 	return c, nil
 }

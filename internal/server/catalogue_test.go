@@ -911,10 +911,37 @@ func trustRows() []catRow {
 			}
 			c.alive()
 			want := `{__name__="node_load1", agent_id="a", instance="i-a", job="node"}`
-			if got := k.sink.Series(); len(got) != 1 || got[0] != want {
+			if got := agentSeries(k.sink); len(got) != 1 || got[0] != want {
 				t.Fatalf("stored %q, want only %s", got, want)
 			}
 			k.want("reserved_series", k.errs("reserved_series"), 1)
+		}},
+		{"trust/local_target", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.StampIdentity = true })
+			c := k.v2("a") // HELLO: job node, instance i-a
+			c.send(newBB(1, 1, 0).uv(3).def("up", "instance", "i-a:9104", "job", "mysql").
+				def("mysql_up", "instance", "i-a:9104", "job", "mysql", "agent_id", "b").
+				def("up", "instance", "host-b:9100", "job", "node").
+				uv(3).vi(mt).uv(1).rawSample(0, 1).vi(0).uv(1).rawSample(1, 1).vi(0).uv(1).rawSample(2, 0))
+			if a := c.ack(); a != 1 {
+				t.Fatalf("ack %d", a)
+			}
+			c.alive()
+			var got []string // without the server's own up and hawk_agent_* (no agent_id on up)
+			for _, s := range k.sink.Series() {
+				if !strings.HasPrefix(s, `{__name__="hawk_agent_`) && !strings.HasPrefix(s, `{__name__="up", instance=`) {
+					got = append(got, s)
+				}
+			}
+			slices.Sort(got)
+			want := []string{
+				`{__name__="mysql_up", agent_id="a", instance="i-a:9104", job="mysql"}`,
+				`{__name__="up", agent_id="a", instance="i-a:9104", job="mysql"}`,
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("stored %q, want %q", got, want)
+			}
+			k.want("reserved_series", k.errs("reserved_series"), 1) // up of another host's target
 		}},
 		{"trust/honor_labels", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.StampIdentity, c.HonorLabels = true, true })
@@ -931,8 +958,8 @@ func trustRows() []catRow {
 			b.batch(1, testBatch(4, mt, 2))
 			b.ack()
 			b.alive()
-			if got := len(k.sink.Series()); got != 6 {
-				t.Fatalf("%d series stored, want 6: %v", got, k.sink.Series())
+			if got := len(agentSeries(k.sink)); got != 6 {
+				t.Fatalf("%d series stored, want 6: %v", got, agentSeries(k.sink))
 			}
 			k.want("series_limit_global", k.errs("series_limit_global"), 2)
 		}},
@@ -988,8 +1015,8 @@ func trustRows() []catRow {
 				t.Fatalf("ack %d", a)
 			}
 			c.alive()
-			if len(k.sink.Series()) != 0 {
-				t.Fatalf("stored %v", k.sink.Series())
+			if len(agentSeries(k.sink)) != 0 {
+				t.Fatalf("stored %v", agentSeries(k.sink))
 			}
 			k.want("invalid_series", k.errs("invalid_series"), 1)
 		}},

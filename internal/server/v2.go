@@ -316,10 +316,48 @@ func (v *v2State) sequence(b *wire.Batch, gap uint64) error {
 	return nil
 }
 
+// localTarget reports whether labels name a target on the agent's own host:
+// an instance "<host>:<port>" whose host is the session's host name or
+// instance, as the agent's scrape input names a local exporter. Such a
+// series keeps its own job and instance (a Prometheus scrape of that
+// target would give the same), and may carry its own up; agent_id is
+// still the session's, so it cannot pass for another agent's.
+func (v *v2State) localTarget(ls []wire.Label) bool {
+	for _, l := range ls {
+		if l.Name != "instance" {
+			continue
+		}
+		host, port, ok := strings.Cut(l.Value, ":")
+		if !ok || port == "" || strings.Contains(port, ":") {
+			return false
+		}
+		return host == v.hello.Hostname || host == v.identity().instance
+	}
+	return false
+}
+
+type helloIdentity struct{ job, instance string }
+
+// identity is the job and instance of the session's HELLO (the instance
+// defaults to the host name, as in the fleet).
+func (v *v2State) identity() helloIdentity {
+	id := helloIdentity{instance: v.hello.Hostname}
+	for _, l := range v.hello.Labels {
+		switch l.Name {
+		case "job":
+			id.job = l.Value
+		case "instance":
+			id.instance = l.Value
+		}
+	}
+	return id
+}
+
 // sessionOwns reports whether label name is set from the session rather
 // than taken from the series: agent_id always, job and instance unless
-// HonorLabels, as a Prometheus scrape sets them unless honor_labels.
-func (v *v2State) sessionOwns(name string, cfg *Config) bool {
+// HonorLabels (as a Prometheus scrape sets them unless honor_labels) or
+// the series is a local target's.
+func (v *v2State) sessionOwns(name string, cfg *Config, local bool) bool {
 	if !cfg.StampIdentity {
 		return false
 	}
@@ -327,34 +365,25 @@ func (v *v2State) sessionOwns(name string, cfg *Config) bool {
 	case "agent_id":
 		return true
 	case "job", "instance":
-		return !cfg.HonorLabels
+		return !cfg.HonorLabels && !local
 	}
 	return false
 }
 
 // stampIdentity adds the session's identity labels: the authenticated
-// agent id, and the job and instance of its HELLO (the instance defaults
-// to the host name, as in the fleet). A series thus cannot be written in
-// another agent's name.
-func (v *v2State) stampIdentity(lb *labels.ScratchBuilder, cfg *Config) {
+// agent id, and the job and instance of its HELLO. A series thus cannot be
+// written in another agent's name.
+func (v *v2State) stampIdentity(lb *labels.ScratchBuilder, cfg *Config, local bool) {
 	lb.Add("agent_id", v.hello.AgentID)
-	if cfg.HonorLabels {
+	if cfg.HonorLabels || local {
 		return
 	}
-	job, instance := "", v.hello.Hostname
-	for _, l := range v.hello.Labels {
-		switch l.Name {
-		case "job":
-			job = l.Value
-		case "instance":
-			instance = l.Value
-		}
+	id := v.identity()
+	if id.job != "" {
+		lb.Add("job", id.job)
 	}
-	if job != "" {
-		lb.Add("job", job)
-	}
-	if instance != "" {
-		lb.Add("instance", instance)
+	if id.instance != "" {
+		lb.Add("instance", id.instance)
 	}
 }
 
@@ -406,7 +435,8 @@ func (ss *session) define(d *wire.SeriesDef) seriesSlot {
 	if len(d.Name) > cfg.MaxLabelNameLen {
 		return seriesSlot{bad: badLabelTooLong}
 	}
-	if serverFamilies[d.Name] {
+	local := cfg.StampIdentity && v.localTarget(d.Labels)
+	if serverFamilies[d.Name] && !(local && d.Name == "up") {
 		return seriesSlot{bad: badReserved}
 	}
 	v.lb.Reset()
@@ -418,12 +448,12 @@ func (ss *session) define(d *wire.SeriesDef) seriesSlot {
 		if len(l.Name) > cfg.MaxLabelNameLen || len(l.Value) > cfg.MaxLabelValueLen {
 			return seriesSlot{bad: badLabelTooLong}
 		}
-		if l.Value != "" && !v.sessionOwns(l.Name, cfg) {
+		if l.Value != "" && !v.sessionOwns(l.Name, cfg, local) {
 			v.lb.Add(l.Name, l.Value)
 		}
 	}
 	if cfg.StampIdentity {
-		v.stampIdentity(&v.lb, cfg)
+		v.stampIdentity(&v.lb, cfg, local)
 	}
 	v.lb.Sort()
 	ls := v.lb.Labels()

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# CPU per sample of the agent's inputs against the programs they replace,
+# side by side in one run (docs/performance.md, "Agent inputs"):
+#   - scraping prometheus-node-exporter every 1 s: hawk-agent -scrape vs
+#     Debian's prometheus scraping the same target at the same interval;
+#   - process groups every 1 s: hawk-agent -process-config vs
+#     prometheus-process-exporter on the same config, scraped every 1 s by
+#     the same prometheus (its own share is not counted: the exporter's
+#     CPU alone is compared).
+# The agent under test runs with every node collector off, so its CPU is
+# the inputs' (plus its spool and send path). Usage: scripts/inputs-bench.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+make -s build
+. scripts/e2e/lib.sh
+dir=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do stop_pid "$p"; done; [ -n "${SERVER_PID:-}" ] && stop_pid "$SERVER_PID"; rm -rf "$dir"; }
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cpu() { awk '{print ($14+$15)/100}' "/proc/$1/stat"; } # utime+stime, seconds
+start_server "$dir"
+np=$(port); pp=$(port); prp=$(port)
+prometheus-node-exporter --web.listen-address="127.0.0.1:$np" >"$dir/node.log" 2>&1 & pids+=($!)
+cat >"$dir/process.yml" <<'YML'
+process_names:
+  - name: "{{.Comm}}"
+    comm: [bash, sleep, sshd, systemd, cron]
+YML
+for s in 501 502 503; do sleep "$s" & pids+=($!); done
+prometheus-process-exporter -config.path "$dir/process.yml" -web.listen-address "127.0.0.1:$pp" >"$dir/pe.log" 2>&1 & pe=$!; pids+=($pe)
+cat >"$dir/prom.yml" <<YML
+global: {scrape_interval: 1s, scrape_timeout: 1s}
+scrape_configs:
+  - {job_name: node, static_configs: [{targets: ["127.0.0.1:$np"]}]}
+  - {job_name: pe, static_configs: [{targets: ["127.0.0.1:$pp"]}]}
+YML
+prometheus --config.file "$dir/prom.yml" --storage.tsdb.path "$dir/prom" --web.listen-address "127.0.0.1:$prp" >"$dir/prom.log" 2>&1 & prom=$!; pids+=($prom)
+{ echo "server: [$AGENT_ADDR]"; echo "interval: 1s"; echo "spool: $dir/spool"; echo "collector:"
+  bin/hawk-agent -help 2>&1 | sed -n 's/^  -collector\.\([a-z_]*\)$/  \1: false/p'; } >"$dir/base.yml"
+cp "$dir/base.yml" "$dir/scrape.yml"; printf 'scrape:\n  - {url: "http://127.0.0.1:%s/metrics", job: node, interval: 1s}\n' "$np" >>"$dir/scrape.yml"
+cp "$dir/base.yml" "$dir/proc.yml"; printf "process-config: %s\nprocess-interval: 1s\n" "$dir/process.yml" >>"$dir/proc.yml"
+bin/hawk-agent -config "$dir/base.yml" -spool "$dir/s0" >"$dir/a0.log" 2>&1 & a0=$!; pids+=($a0)
+bin/hawk-agent -config "$dir/scrape.yml" -spool "$dir/s1" >"$dir/a1.log" 2>&1 & a1=$!; pids+=($a1)
+bin/hawk-agent -config "$dir/proc.yml" -spool "$dir/s2" >"$dir/a2.log" 2>&1 & a2=$!; pids+=($a2)
+sleep 10 # warm-up: every program has scraped a few times
+samples=$(curl -s "http://127.0.0.1:$np/metrics" | grep -vc '^#')
+groups_samples=$(curl -s "http://127.0.0.1:$pp/metrics" | grep -c '^namedprocess_namegroup_')
+declare -A c0
+for p in $a0 $a1 $a2 $prom $pe; do c0[$p]=$(cpu "$p"); done
+sleep "$secs"
+d() { echo "$(cpu "$1") - ${c0[$1]}" | bc -l; }
+base=$(d $a0); scr=$(d $a1); prc=$(d $a2); pr=$(d $prom); pex=$(d $pe)
+per() { echo "scale=3; ($1) * 1000000 / (($2) * $secs)" | bc -l; } # µs per sample
+echo "run ${secs}s, interval 1s; node_exporter exposes $samples samples, process-exporter $groups_samples group samples"
+echo "agent, no inputs (baseline):            cpu ${base}s"
+echo "agent, scrape node_exporter:            cpu ${scr}s  -> $(per "$scr - $base" "$samples") µs/sample over baseline"
+echo "prometheus, scrape node_exporter + pe:  cpu ${pr}s  -> at most $(per "$pr" "$samples + $groups_samples") µs/sample (both jobs)"
+echo "agent, process groups:                  cpu ${prc}s  -> $(per "$prc - $base" "$groups_samples") µs/sample over baseline"
+echo "process-exporter:                       cpu ${pex}s  -> $(per "$pex" "$groups_samples") µs/sample"
+for p in $a0 $a1 $a2; do echo "agent $p RSS $(awk '/VmRSS/ {print $2}' /proc/$p/status) KiB"; done
