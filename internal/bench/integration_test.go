@@ -40,13 +40,19 @@ func newMemSink() *memSink {
 func (m *memSink) Appender() store.Appender { return &memApp{sink: m} }
 func (m *memSink) Close() error             { return nil }
 
+// total counts the agents' series and samples, leaving out the server's
+// own up and hawk_agent_* (written at each connect and close).
 func (m *memSink) total() (series, samples int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, s := range m.samples {
+	for k, s := range m.samples {
+		if name := m.labels[k].Get("__name__"); name == "up" || strings.HasPrefix(name, "hawk_agent_") {
+			continue
+		}
+		series++
 		samples += len(s)
 	}
-	return len(m.samples), samples
+	return series, samples
 }
 
 type memApp struct {
