@@ -24,8 +24,11 @@ start_server() {
 }
 
 # stop_pid PID: SIGTERM, then SIGKILL after 30 s; only for PIDs we started.
+# An empty or non-positive PID (a process never started) is a no-op: kill 0
+# would signal this script's whole process group, make and CI included.
 stop_pid() {
-	local pid=$1 i
+	local pid=${1:-} i
+	[[ $pid =~ ^[0-9]+$ ]] && [ "$pid" -gt 0 ] || return 0
 	kill -0 "$pid" 2>/dev/null || return 0
 	kill -TERM "$pid"
 	for i in $(seq 1 300); do

@@ -8,10 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"os/user"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/common/expfmt"
@@ -24,7 +21,7 @@ import (
 type execer struct {
 	c         Command
 	name      string
-	cred      *syscall.Credential
+	as        runAs // nil: the agent's own user
 	env       []string
 	maxOut    int
 	maxSeries int
@@ -59,16 +56,11 @@ func newExecer(c Command, lim Limits, log *slog.Logger) (*execer, error) {
 		e.env = append(e.env, kv)
 	}
 	if c.User != "" {
-		u, err := user.Lookup(c.User)
+		as, err := lookupRunAs(c.User)
 		if err != nil {
 			return nil, fmt.Errorf("exec %s: %w", e.name, err)
 		}
-		uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
-		gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("exec %s: user %s: no numeric uid/gid", e.name, c.User)
-		}
-		e.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}
+		e.as = as
 	}
 	return e, nil
 }
@@ -103,10 +95,8 @@ func (e *execer) gather(ctx context.Context, now time.Time) []Sample {
 func (e *execer) run(ctx context.Context, c *converter) (code int, reason string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, e.c.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", e.c.Command)
+	cmd := shellCommand(ctx, e.c.Command, e.as)
 	cmd.Env = e.env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: e.cred}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second // a descendant that left the group cannot hold the pipes open
 	out := &cappedBuffer{max: e.maxOut}
 	errOut := &cappedBuffer{max: 4 << 10}
