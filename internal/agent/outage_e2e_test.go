@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
-	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -85,14 +86,6 @@ func (p *cutProxy) closeAll() {
 // (the agent keeps collecting into its spool), the agent killed and
 // started again, and a host reboot (a new boot time through the seam).
 func TestOutageCausesEndToEnd(t *testing.T) {
-	// Quarantined: the cause of the second and third outages depends on
-	// timing (about one run in four on a loaded 2-core machine gives
-	// "unknown" or misses the reboot). The per-cause unit tests in
-	// internal/server hold; this end-to-end run is kept for hand use
-	// until the classification waits on a signal rather than on sleeps.
-	if os.Getenv("HAWK_OUTAGE_E2E") == "" {
-		t.Skip("flaky on loaded machines; run with HAWK_OUTAGE_E2E=1")
-	}
 	sink := store.NewMemory()
 	srv, err := server.New(server.Config{Sink: sink, HeartbeatInterval: 100 * time.Millisecond, MissedHeartbeats: 3,
 		OutageClassifyWait: 20 * time.Second})
@@ -137,9 +130,32 @@ func TestOutageCausesEndToEnd(t *testing.T) {
 		}
 	}
 	fleet := srv.Fleet()
+	// The server's judgement is what makes an outage: hawk_agent_up as
+	// written at each change (the fleet's Up is only the instant view, and
+	// an agent back before it is judged offline had no outage).
+	upSeries := func() []store.Sample {
+		for _, k := range sink.Series() {
+			if strings.HasPrefix(k, `{__name__="hawk_agent_up",`) {
+				return sink.Get(k)
+			}
+		}
+		return nil
+	}
+	// changes counts the judgements 1 -> 0 (down) and 0 -> 1 (up); the
+	// liveness ticks in between write the same value again.
+	changes := func(to float64) int {
+		n, prev := 0, math.NaN()
+		for _, x := range upSeries() {
+			if x.V == to && prev != to && !math.IsNaN(prev) {
+				n++
+			}
+			prev = x.V
+		}
+		return n
+	}
 	agentUp := func() bool {
-		rows := fleet.Agents()
-		return len(rows) == 1 && rows[0].Up
+		ss := upSeries()
+		return len(ss) > 0 && ss[len(ss)-1].V == 1
 	}
 	waitCond := func(what string, cond func() bool) {
 		t.Helper()
@@ -174,21 +190,23 @@ func TestOutageCausesEndToEnd(t *testing.T) {
 	// Network cut: the agent keeps collecting into its spool.
 	proxy.cut.Store(true)
 	proxy.closeAll()
-	waitCond("agent judged down (cut)", func() bool { return !agentUp() })
+	waitCond("agent judged down (cut)", func() bool { return changes(0) == 1 })
 	time.Sleep(time.Second) // the cut's length: the agent collects ten times meanwhile
 	proxy.cut.Store(false)
 	expect(1, server.CauseNetwork)
+	waitCond("agent judged up (cut)", func() bool { return changes(1) == 1 })
 
 	// Agent killed (its process ends: the connection closes), started again.
 	stop()
-	waitCond("agent judged down (stopped)", func() bool { return !agentUp() })
+	waitCond("agent judged down (stopped)", func() bool { return changes(0) == 2 })
 	time.Sleep(time.Second) // the agent's downtime
 	stop = start()
 	expect(2, server.CauseAgentStopped)
+	waitCond("agent judged up (stopped)", func() bool { return changes(1) == 2 })
 
 	// Host reboot: the agent comes back with a new boot time.
 	stop()
-	waitCond("agent judged down (reboot)", func() bool { return !agentUp() })
+	waitCond("agent judged down (reboot)", func() bool { return changes(0) == 3 })
 	boot.Store(1_700_000_500)
 	stop = start()
 	expect(3, server.CauseReboot)
