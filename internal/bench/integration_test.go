@@ -252,13 +252,22 @@ func TestAuditFindsLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// In one of the agents' series (not the server's up or hawk_agent_*),
+	// lose the first sample and store another twice.
 	sink.mu.Lock()
-	for k := range sink.samples {
-		sink.samples[k] = sink.samples[k][1:]                         // lose the first sample of each series
-		sink.samples[k] = append(sink.samples[k], sink.samples[k][0]) // and store another twice
+	damaged := false
+	for k, ss := range sink.samples {
+		if name := sink.labels[k].Get("__name__"); name == "up" || strings.HasPrefix(name, "hawk_agent_") || len(ss) < 2 {
+			continue
+		}
+		sink.samples[k] = append(ss[1:], ss[1])
+		damaged = true
 		break
 	}
 	sink.mu.Unlock()
+	if !damaged {
+		t.Fatal("no series of the agents with two samples to damage")
+	}
 	ch := Checker{API: api.URL}
 	var exps []Expect
 	for i := range 2 {
