@@ -60,6 +60,11 @@ func TestE2EFake(t *testing.T) {
 		t.Errorf("first row is %q; down agents should sort first", r.firstStatus)
 	}
 	checkGoldenQueries(t, r)
+	// The fake has one outage per agent and, for each host, one firing alert
+	// and one pending (not marked).
+	if r.outages != 1 || r.alertMarks != 1 {
+		t.Errorf("host page of %s shows %d outage bands and %d alert marks, want 1 and 1", r.instance, r.outages, r.alertMarks)
+	}
 	// One query per chart per load: 1 h, 7 d, 24 h and 24 h narrow.
 	if q := fake.seen(); len(q) != 24 {
 		t.Errorf("fake API saw %d queries, want 24: %q", len(q), q)
@@ -170,6 +175,8 @@ type uiResult struct {
 	firstStatus string       // status of the first fleet row
 	instance    string       // instance whose host page was checked
 	charts      []chartState // its charts at 24 h
+	outages     int          // outage bands on its charts
+	alertMarks  int          // firing-alert marks on its charts
 }
 
 // checkGoldenQueries compares the queries the page issued with
@@ -268,6 +275,16 @@ func runUI(t *testing.T, base, shots string) uiResult {
 	checkCharts(t, ctx, "7d")
 	run("open host page at 24 h", chromedp.Navigate(up.Href+"&range=24h"))
 	charts := checkCharts(t, ctx, "24h")
+	// Outage bands and alert marks arrive after the charts, on their own.
+	run("outages and alerts on the host page", chromedp.Poll[chromedp.Void](
+		`document.getElementById('charts').dataset.outages !== undefined && document.getElementById('charts').dataset.alerts !== undefined`,
+		chromedp.WithPollingTimeout(30*time.Second)))
+	marks, err := chromedp.Run(ctx, chromedp.Evaluate[[2]string](`[document.getElementById('charts').dataset.outages, document.getElementById('charts').dataset.alerts]`))
+	if err != nil {
+		t.Fatalf("read outages and alert marks: %v", err)
+	}
+	outages, _ := strconv.Atoi(marks[0])
+	alertMarks, _ := strconv.Atoi(marks[1])
 	hover(t, ctx, charts[0].ID)
 	shoot(t, ctx, filepath.Join(shots, "host.png"))
 
@@ -290,7 +307,8 @@ func runUI(t *testing.T, base, shots string) uiResult {
 	if e := errs.list(); len(e) > 0 {
 		t.Errorf("browser reported errors:\n%s", strings.Join(e, "\n"))
 	}
-	return uiResult{rows: len(rows), firstStatus: rows[0].Status, instance: u.Query().Get("instance"), charts: charts}
+	return uiResult{rows: len(rows), firstStatus: rows[0].Status, instance: u.Query().Get("instance"), charts: charts,
+		outages: outages, alertMarks: alertMarks}
 }
 
 // checkCharts waits until the host page is ready and every chart is drawn

@@ -37,6 +37,8 @@ func newFakeServer(t *testing.T) (*httptest.Server, *fakeAPI) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/agents", f.agents)
 	mux.HandleFunc("GET /api/v1/query_range", f.queryRange)
+	mux.HandleFunc("GET /api/v1/alerts", f.alerts)
+	mux.HandleFunc("GET /api/v1/agents/{id}/outages", f.outages)
 	mux.Handle("/", Handler())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -82,6 +84,30 @@ func (f *fakeAPI) agents(w http.ResponseWriter, _ *http.Request) {
 		{"agent_id": "legacy:127.0.0.1:9100", "hostname": "old-box", "instance": "old-box.lan:9100", "protocol": "legacy",
 			"remote_addr": "127.0.0.1:9100", "up": true, "last_seen": ts(12 * time.Second), "samples_per_second": 4},
 	}})
+}
+
+// alerts serves, for each host, one firing alert 20 minutes old and one
+// pending alert that the host page must not mark.
+func (f *fakeAPI) alerts(w http.ResponseWriter, _ *http.Request) {
+	at := func(ago time.Duration) string { return f.now().UTC().Add(-ago).Format(time.RFC3339Nano) }
+	alert := func(name, instance, state string, ago time.Duration) map[string]any {
+		return map[string]any{"labels": map[string]string{"alertname": name, "instance": instance, "job": "node", "severity": "warning"},
+			"annotations": map[string]string{"summary": name + " on " + instance}, "state": state, "activeAt": at(ago), "value": "1e+00"}
+	}
+	var alerts []map[string]any
+	for instance := range fakeHosts {
+		alerts = append(alerts, alert("HostHighLoad", instance, "firing", 20*time.Minute),
+			alert("HostMemoryPressure", instance, "pending", time.Minute))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": map[string]any{"alerts": alerts}})
+}
+
+// outages serves one network outage, 40 to 35 minutes ago, for any agent.
+func (f *fakeAPI) outages(w http.ResponseWriter, _ *http.Request) {
+	now := f.now().UTC()
+	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": []map[string]any{{
+		"start": now.Add(-40 * time.Minute).Format(time.RFC3339Nano), "end": now.Add(-35 * time.Minute).Format(time.RFC3339Nano),
+		"duration_seconds": 300, "cause": "network"}}})
 }
 
 // fakeSeries is one series of a matrix result.

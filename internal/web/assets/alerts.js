@@ -85,7 +85,8 @@ const hawkAlerts = (() => {
     setTimeout(page, 5000);
   }
 
-  // hostMarks puts the host's firing alerts beside its name, every 5 s.
+  // hostMarks puts the host's firing alerts beside its name and on its
+  // charts, every 5 s.
   async function hostMarks() {
     const instance = new URLSearchParams(location.search).get('instance') || '';
     const title = document.getElementById('host-name');
@@ -99,6 +100,8 @@ const hawkAlerts = (() => {
     }
     box.replaceChildren();
     badge(box, instance);
+    // host.js marks the charts.
+    document.dispatchEvent(new CustomEvent('hawk:alerts', {detail: firingSince(instance)}));
     setTimeout(hostMarks, 5000);
   }
 

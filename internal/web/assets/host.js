@@ -310,6 +310,14 @@
     } catch (e) { /* no outages shown */ }
   }
 
+  // The host's firing alerts (alerts.js sends them every 5 s) are marked on
+  // every chart at the time each became active.
+  document.addEventListener('hawk:alerts', (e) => {
+    const marks = (e.detail || []).filter(([t]) => !isNaN(t)).map(([t, name]) => ({t: t / 1000, label: name}));
+    for (const c of CHARTS) if (els[c.id]) els[c.id].plot.setMarks(marks);
+    document.getElementById('charts').dataset.alerts = String(marks.length);
+  });
+
   function selectRange(r) {
     range = r;
     for (const b of document.querySelectorAll('#ranges button')) {

@@ -111,6 +111,7 @@ const Plot = (() => {
       this.times = [];
       this.series = [];
       this.bands = []; // outage bands: {start, end, label}, Unix seconds
+      this.marks = []; // firing alerts: {t, label}, Unix seconds they became active
       this.hidden = new Set(); // groups switched off in the legend
       this.hoverX = null; // last mouse x over the plot, CSS px, or null
       this.over.addEventListener('mousemove', (e) => {
@@ -305,6 +306,7 @@ const Plot = (() => {
       ctx.clip();
       this.drawBands(ctx, x, plotH);
       for (const l of layers) this.drawLayer(ctx, l, x, y);
+      this.drawMarks(ctx, x, plotH, t0);
       ctx.restore();
       this.drawOverlay();
     }
@@ -333,6 +335,42 @@ const Plot = (() => {
           ctx.restore();
         }
       }
+    }
+
+    // setMarks marks moments on the plot (when each of the host's firing
+    // alerts became active) and redraws.
+    setMarks(marks) {
+      this.marks = marks || [];
+      if (this.times.length) this.draw();
+    }
+
+    // drawMarks draws each mark as a dashed line over the series, its label
+    // at the foot; labels of marks close together are stacked. A mark from
+    // before the window (an alert firing for longer) sits at its left edge.
+    drawMarks(ctx, x, plotH, t0) {
+      if (this.marks.length === 0) return;
+      ctx.save();
+      ctx.strokeStyle = ctx.fillStyle = cssVar('--bad', '#ef5b5b');
+      ctx.setLineDash([4, 3]);
+      ctx.textBaseline = 'bottom';
+      const sorted = [...this.marks].sort((a, b) => a.t - b.t);
+      let lastX = -Infinity;
+      let stack = 0;
+      for (const m of sorted) {
+        const px = Math.round(x(Math.max(m.t, t0))) + 0.5;
+        stack = px - lastX < 120 ? stack + 1 : 0;
+        lastX = px;
+        ctx.beginPath();
+        ctx.moveTo(px, PAD.top);
+        ctx.lineTo(px, PAD.top + plotH);
+        ctx.stroke();
+        // The label goes right of the line, or left of it near the edge.
+        const text = '\u25B2 ' + m.label;
+        const right = px + 3 + ctx.measureText(text).width <= this.geom.left + this.geom.plotW;
+        ctx.textAlign = right ? 'left' : 'right';
+        ctx.fillText(text, right ? px + 3 : px - 3, PAD.top + plotH - 2 - stack * 13);
+      }
+      ctx.restore();
     }
 
     // drawLayer draws one series as a line (and, when stacked, the band below
