@@ -48,6 +48,9 @@ type Options struct {
 	Metadata MetadataSource
 	// Fleet feeds /api/v1/agents; nil answers an empty list.
 	Fleet Fleet
+	// Storage feeds /api/v1/status/storage; nil answers a storage that
+	// accepts samples and found no damage.
+	Storage func() StorageStatus
 	// AgentsLimit is /api/v1/agents' page size without ?limit=; 0 means
 	// DefaultAgentsLimit.
 	AgentsLimit int
@@ -160,6 +163,7 @@ func (a *API) routes() {
 		"/api/v1/status/runtimeinfo":  a.runtimeInfo,
 		"/api/v1/status/config":       a.config,
 		"/api/v1/status/flags":        a.flags,
+		"/api/v1/status/storage":      a.storageStatus,
 		"/api/v1/agents":              a.agents,
 	} {
 		h := a.wrap(f)

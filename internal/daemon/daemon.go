@@ -117,6 +117,7 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	}
 	if d.db != nil {
 		apiOpts.Queryable, apiOpts.Metadata = d.db.Storage(), d.db
+		apiOpts.Storage = storageStatus(d.db)
 	}
 	d.api = api.New(apiOpts)
 	if d.agents, err = listen(ls.Agents, cfg.Listen); err != nil {
@@ -330,6 +331,24 @@ func (f fleet) Forget(id string) error {
 }
 
 func (f fleet) Outages(id string) (any, bool) { return f.f.Outages(id) }
+
+// storageStatus adapts the TSDB's state to the API's storage status.
+func storageStatus(db *store.TSDB) func() api.StorageStatus {
+	return func() api.StorageStatus {
+		st := db.Status()
+		out := api.StorageStatus{Accepting: st.Accepting, Fault: st.Fault, WAL: api.WALStatus{
+			SegmentsChecked: st.WAL.Segments, TornTails: st.WAL.TornTails, DamagedSegments: st.WAL.Damaged,
+			KeptRecords: st.WAL.KeptRecords, LostRecords: st.WAL.LostRecords, DamagedPages: st.WAL.DamagedPages}}
+		if !st.Accepting && !st.FaultSince.IsZero() {
+			since := st.FaultSince.UTC()
+			out.FaultSince = &since
+		}
+		if len(st.WAL.Damaged) > 0 {
+			out.WAL.DamagedDir = st.DamagedDir
+		}
+		return out
+	}
+}
 
 func buildInfo() api.BuildInfo {
 	bi := api.BuildInfo{Version: Version, Branch: "main"}

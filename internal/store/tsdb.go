@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,9 +86,10 @@ type TSDB struct {
 	db        *tsdb.DB          // guarded by mu; nil while healing failed
 	walFailed prometheus.Metric // guarded by mu; the WAL's writes_failed_total, or nil
 
-	faulted atomic.Bool   // a WAL write failed and the WAL is not yet cut back
-	healc   chan struct{} // wakes the heal loop
-	stop    chan struct{} // closed by Close
+	faulted atomic.Bool               // a WAL write failed and the WAL is not yet cut back
+	fault1  atomic.Pointer[faultNote] // the failed write that set faulted, for Status
+	healc   chan struct{}             // wakes the heal loop
+	stop    chan struct{}             // closed by Close
 	wg      sync.WaitGroup
 
 	closeOnce sync.Once
@@ -248,6 +250,7 @@ func (t *TSDB) Close() error {
 // fault marks the WAL as possibly torn and wakes the heal loop.
 func (t *TSDB) fault(cause error) {
 	if t.faulted.CompareAndSwap(false, true) {
+		t.fault1.Store(&faultNote{err: cause.Error(), since: time.Now()})
 		t.metrics.walFaults.Inc()
 		t.metrics.healthy.Set(0)
 		t.logger.Error("TSDB: a WAL write failed; refusing samples (ERROR storage) until the WAL is cut back to its last acknowledged record",
@@ -341,6 +344,31 @@ func (t *TSDB) Healthy() bool { return !t.faulted.Load() }
 // WALCheck returns what the WAL checks since OpenTSDB found: damaged
 // segments, records kept and lost. The fleet page shows it.
 func (t *TSDB) WALCheck() WALCheck { return t.metrics.lastCheck() }
+
+// faultNote is the failed write that stopped the TSDB accepting samples.
+type faultNote struct {
+	err   string
+	since time.Time
+}
+
+// Status is the TSDB's state for the API and the fleet page.
+type Status struct {
+	Accepting  bool      // false while the WAL is cut back after a failed write
+	Fault      string    // that write's error, while not accepting
+	FaultSince time.Time // when it failed, while not accepting
+	WAL        WALCheck  // what the WAL checks since OpenTSDB found
+	DamagedDir string    // where damaged segments are kept (DamagedDir in Dir)
+}
+
+// Status returns whether the TSDB accepts samples, and why not, and what
+// its WAL checks found.
+func (t *TSDB) Status() Status {
+	st := Status{Accepting: !t.faulted.Load(), WAL: t.WALCheck(), DamagedDir: filepath.Join(t.opts.Dir, DamagedDir)}
+	if n := t.fault1.Load(); !st.Accepting && n != nil {
+		st.Fault, st.FaultSince = n.err, n.since
+	}
+	return st
+}
 
 // DB returns the underlying TSDB, for callers that need more than the
 // Storage (admin, stats), or nil while a WAL repair failed. It stays valid

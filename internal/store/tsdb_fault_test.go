@@ -257,6 +257,9 @@ func TestTSDBFlippedBytesKeepsLaterRecords(t *testing.T) {
 	if len(chk.Damaged) != 1 || chk.DamagedPages != 1 || chk.LostRecords == 0 {
 		t.Fatalf("WALCheck = %+v, want 1 damaged segment, 1 page, some records lost", chk)
 	}
+	if st := db.Status(); !st.Accepting || st.Fault != "" || len(st.WAL.Damaged) != 1 || st.DamagedDir != filepath.Join(dir, DamagedDir) {
+		t.Fatalf("Status = %+v, want accepting, the damage, and %s", st, filepath.Join(dir, DamagedDir))
+	}
 	kept, _ := filepath.Glob(filepath.Join(dir, DamagedDir, "wal-00000000-*"))
 	if len(kept) != 1 {
 		t.Fatalf("damaged original not kept: %v", kept)

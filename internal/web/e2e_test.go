@@ -60,6 +60,10 @@ func TestE2EFake(t *testing.T) {
 		t.Errorf("first row is %q; down agents should sort first", r.firstStatus)
 	}
 	checkGoldenQueries(t, r)
+	if r.storage != "damaged" || !strings.Contains(r.storageText, "WAL damage found at start: 1 segment") ||
+		!strings.Contains(r.storageText, "/var/lib/hawk/wal-damaged") {
+		t.Errorf("fleet page storage line %q (%q), want the fake's WAL damage", r.storage, r.storageText)
+	}
 	// The fake has one outage per agent and, for each host, one firing alert
 	// and one pending (not marked).
 	if r.outages != 1 || r.alertMarks != 1 {
@@ -76,7 +80,10 @@ func TestE2ELive(t *testing.T) {
 	if base == "" {
 		t.Skip("HAWK_E2E_URL is not set; point it at a running hawk-server")
 	}
-	runUI(t, strings.TrimRight(base, "/"), shotsDir(t, ""))
+	r := runUI(t, strings.TrimRight(base, "/"), shotsDir(t, ""))
+	if r.storage != "ok" {
+		t.Errorf("a healthy server's fleet page shows storage %q: %q", r.storage, r.storageText)
+	}
 }
 
 // shotsDir returns HAWK_E2E_SHOTS/sub, or a fresh temporary folder.
@@ -175,6 +182,8 @@ type uiResult struct {
 	firstStatus string       // status of the first fleet row
 	instance    string       // instance whose host page was checked
 	charts      []chartState // its charts at 24 h
+	storage     string       // the fleet page's storage line: ok, refusing or damaged
+	storageText string       // and its text
 	outages     int          // outage bands on its charts
 	alertMarks  int          // firing-alert marks on its charts
 }
@@ -259,6 +268,13 @@ func runUI(t *testing.T, base, shots string) uiResult {
 	if !strings.Contains(up.Text, "up") {
 		t.Errorf("row of %s says status up but shows %q", up.Host, up.Text)
 	}
+	run("storage status on the fleet page", chromedp.Poll[chromedp.Void](`document.getElementById('storage').dataset.state !== undefined`,
+		chromedp.WithPollingTimeout(30*time.Second)))
+	storage, err := chromedp.Run(ctx, chromedp.Evaluate[[2]string](`[document.getElementById('storage').dataset.state,
+		document.getElementById('storage').hidden ? '' : document.getElementById('storage').innerText]`))
+	if err != nil {
+		t.Fatalf("read storage line: %v", err)
+	}
 	fleetMS, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#fleet').dataset.ms || ''`))
 	t.Logf("fleet: %d rows, first %s (%s), ready after %s ms", len(rows), rows[0].Host, rows[0].Status, fleetMS)
 	shoot(t, ctx, filepath.Join(shots, "fleet.png"))
@@ -308,7 +324,7 @@ func runUI(t *testing.T, base, shots string) uiResult {
 		t.Errorf("browser reported errors:\n%s", strings.Join(e, "\n"))
 	}
 	return uiResult{rows: len(rows), firstStatus: rows[0].Status, instance: u.Query().Get("instance"), charts: charts,
-		outages: outages, alertMarks: alertMarks}
+		storage: storage[0], storageText: storage[1], outages: outages, alertMarks: alertMarks}
 }
 
 // checkCharts waits until the host page is ready and every chart is drawn

@@ -38,6 +38,7 @@ func newFakeServer(t *testing.T) (*httptest.Server, *fakeAPI) {
 	mux.HandleFunc("GET /api/v1/agents", f.agents)
 	mux.HandleFunc("GET /api/v1/query_range", f.queryRange)
 	mux.HandleFunc("GET /api/v1/alerts", f.alerts)
+	mux.HandleFunc("GET /api/v1/status/storage", f.storage)
 	mux.HandleFunc("GET /api/v1/agents/{id}/outages", f.outages)
 	mux.Handle("/", Handler())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -100,6 +101,14 @@ func (f *fakeAPI) alerts(w http.ResponseWriter, _ *http.Request) {
 			alert("HostMemoryPressure", instance, "pending", time.Minute))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": map[string]any{"alerts": alerts}})
+}
+
+// storage serves a storage that accepts samples but found WAL damage at
+// start.
+func (f *fakeAPI) storage(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": map[string]any{"accepting": true,
+		"wal": map[string]any{"segments_checked": 6, "torn_tails": 0, "damaged_segments": []string{"/var/lib/hawk/wal/00000001"},
+			"kept_records": 1534, "lost_records": 2, "damaged_pages": 1, "damaged_dir": "/var/lib/hawk/wal-damaged"}}})
 }
 
 // outages serves one network outage, 40 to 35 minutes ago, for any agent.

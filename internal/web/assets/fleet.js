@@ -210,7 +210,41 @@
     history.replaceState(null, '', qs ? '?' + qs : location.pathname);
   }
 
+  // loadStorage shows what the server's storage reports: refusing samples
+  // (a failed WAL write, e.g. a full disk) or WAL damage found at start.
+  async function loadStorage() {
+    const box = document.getElementById('storage');
+    let st;
+    try {
+      st = (await hawk.api('api/v1/status/storage')).data;
+    } catch (e) {
+      return; // an older server, or the agents' banner says why
+    }
+    const lines = [];
+    if (st && st.accepting === false) {
+      const since = Date.parse(st.fault_since || '');
+      lines.push(`Storage is refusing samples${isNaN(since) ? '' : ' since ' + new Date(since).toLocaleString()}` +
+          ` (${st.fault || 'WAL write failed'}). Agents keep their data and retry; free space on the data disk` +
+          ' (docs/operations.md, "When the disk fills").');
+    }
+    const w = (st && st.wal) || {};
+    const damaged = w.damaged_segments || [];
+    if (damaged.length > 0) {
+      lines.push(`WAL damage found at start: ${damaged.length} segment${damaged.length === 1 ? '' : 's'}` +
+          ` (${damaged.join(', ')}); ${w.kept_records || 0} intact records kept, ${w.lost_records || 0} lost.` +
+          (w.damaged_dir ? ` The originals are kept in ${w.damaged_dir}.` : ''));
+    }
+    box.replaceChildren(...lines.map((l) => {
+      const p = document.createElement('div');
+      p.textContent = l;
+      return p;
+    }));
+    box.hidden = lines.length === 0;
+    box.dataset.state = st && st.accepting === false ? 'refusing' : (damaged.length > 0 ? 'damaged' : 'ok');
+  }
+
   async function load() {
+    loadStorage();
     const banner = document.getElementById('error');
     try {
       const {data, serverTime, total} = await hawk.api('api/v1/agents', {limit: PAGE, offset: state.page * PAGE});
