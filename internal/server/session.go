@@ -10,6 +10,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"hawk/internal/wire"
@@ -358,6 +359,11 @@ func (ss *session) flush() error {
 		ss.out = nil // do not keep a large buffer for an idle connection
 	}
 	if err != nil {
+		// A reset or a broken pipe: the peer closed first, as if the read
+		// had seen it (which one fails first is a race).
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+			ss.peerClosed = !ss.draining.Load() && !ss.kicked.Load()
+		}
 		return fmt.Errorf("%w: write: %v", errEnd, err)
 	}
 	return nil
