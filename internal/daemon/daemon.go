@@ -188,7 +188,7 @@ func (d *Daemon) openSinks(reg prometheus.Registerer) (store.Sink, error) {
 		var err error
 		if d.db, err = store.OpenTSDB(store.TSDBOptions{
 			Dir: cfg.Data, Retention: time.Duration(cfg.Retention), OutOfOrderWindow: time.Duration(cfg.OutOfOrderWindow),
-			Registerer: reg, Logger: d.log.With("component", "tsdb"),
+			MaxMetadataEntries: cfg.Limits.MaxMetadata, Registerer: reg, Logger: d.log.With("component", "tsdb"),
 		}); err != nil {
 			return nil, err
 		}

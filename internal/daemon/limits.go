@@ -11,6 +11,7 @@ import (
 	"hawk/internal/api"
 	"hawk/internal/options"
 	"hawk/internal/server"
+	"hawk/internal/store"
 )
 
 // Limits holds the resource bounds of issue 17: what one peer or one
@@ -28,6 +29,7 @@ type Limits struct {
 	OpenBatchTotal  int
 	LookupResults   int
 	MaxHelpLen      int
+	MaxMetadata     int
 }
 
 func (l *Limits) declare(s *options.Set) {
@@ -37,6 +39,7 @@ func (l *Limits) declare(s *options.Set) {
 	s.Int(&l.OpenBatchBytes, "max-open-batch-bytes", 8<<20, "memory one agent connection's unfinished batches may hold; beyond, ERROR 4")
 	s.Int(&l.OpenBatchTotal, "max-open-batch-bytes-total", 256<<20, "memory all connections' unfinished batches may hold; beyond, the batch is refused with ERROR 8 and resent later")
 	s.Int(&l.MaxHelpLen, "max-help-length", 1024, "bytes of a series' HELP text kept; the rest is cut and counted")
+	s.Int(&l.MaxMetadata, "max-metadata-entries", store.DefaultMaxMetadataEntries, "metric families whose HELP, TYPE and UNIT are kept for /api/v1/metadata; a new family beyond is stored without and counted")
 	s.Int(&l.MaxQueryLength, "query.max-length", api.DefaultMaxQueryLength, "bytes of a PromQL expression at most, checked before parsing (parsing can take time quadratic in the length)")
 	s.Int(&l.LookupResults, "query.max-lookup-results", api.DefaultMaxLookupResults, "series, label names, label values or metadata entries one /api/v1/series, /labels, /label/*/values or /metadata answer holds at most (truncated with a warning)")
 	s.Duration(&l.HTTPIdleTimeout, "http.idle-timeout", 30*time.Second, "an HTTP connection idle this long between requests is closed")

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"io"
 	"math"
@@ -15,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/labels"
+
 	"hawk/internal/store"
 	"hawk/internal/wire"
 )
@@ -24,6 +28,25 @@ import (
 // outcome the table promises: the reply or ERROR code, the counter, and
 // whether the connection is kept (proved by a round trip after the bad
 // input) or closed (proved by end of stream).
+
+// gathered returns the value of the unlabelled counter or gauge name in reg.
+func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.Metric) == 1 {
+			if c := mf.Metric[0].GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return mf.Metric[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("%s not registered", name)
+	return 0
+}
 
 // cat is a server started for one catalogue row.
 type cat struct {
@@ -1032,6 +1055,42 @@ func trustRows() []catRow {
 				t.Fatalf("stored %v", got)
 			}
 			k.want("help_too_long", k.errs("help_too_long"), 1)
+		}},
+		{"trust/metadata_entries", func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			db, err := store.OpenTSDB(store.TSDBOptions{Dir: t.TempDir(), MaxMetadataEntries: 2, Registerer: reg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			k := newCat(t, func(c *Config) { c.Sink = db })
+			c := k.v2("a")
+			b := &wire.Batch{}
+			for i := range 3 {
+				name := "m" + strconv.Itoa(i)
+				b.Defs = append(b.Defs, wire.SeriesDef{Type: wire.TypeGauge, Name: name, Help: "help of " + name})
+				b.Samples = append(b.Samples, wire.Sample{ID: uint32(i), T: mt, V: 1})
+			}
+			c.batch(1, b)
+			c.ack()
+			c.alive()
+			if md := db.Metadata(""); len(md) != 2 {
+				t.Fatalf("metadata of %d families kept, want 2: %v", len(md), md)
+			}
+			q, err := db.Storage().Querier(mt, mt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			ss := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchRegexp, "__name__", "m[0-2]"))
+			n := 0
+			for ss.Next() {
+				n++
+			}
+			if n != 3 {
+				t.Fatalf("%d of 3 series stored", n)
+			}
+			k.want("hawk_store_metadata_dropped_total", gathered(t, reg, "hawk_store_metadata_dropped_total"), 1)
 		}},
 		{"trust/sequence_jump", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxSeqGap = 1000 })

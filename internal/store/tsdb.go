@@ -28,6 +28,9 @@ import (
 const (
 	DefaultRetention        = 15 * 24 * time.Hour
 	DefaultOutOfOrderWindow = 6 * time.Hour
+	// DefaultMaxMetadataEntries metric families' metadata, HELP bounded by
+	// the server's -max-help-length (1 KiB), hold at most some 60 MB.
+	DefaultMaxMetadataEntries = 50000
 )
 
 // refTagShift splits a cached Series ref into the TSDB's series ref (low 48
@@ -60,6 +63,10 @@ type TSDBOptions struct {
 	Registerer prometheus.Registerer
 	// Logger receives the TSDB's logs; nil discards them.
 	Logger *slog.Logger
+	// MaxMetadataEntries bounds the metric families whose metadata (HELP,
+	// TYPE, UNIT) is kept for /api/v1/metadata; a new family beyond it is
+	// stored without and counted. 0 means DefaultMaxMetadataEntries.
+	MaxMetadataEntries int
 	// Fault injects file-system faults into CheckWAL (tests only).
 	Fault *faultfs.Injector
 }
@@ -113,13 +120,17 @@ func OpenTSDB(opts TSDBOptions) (*TSDB, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.MaxMetadataEntries <= 0 {
+		opts.MaxMetadataEntries = DefaultMaxMetadataEntries
+	}
+	metrics := newTSDBMetrics()
 	t := &TSDB{
 		opts:    opts,
 		logger:  logger,
 		slot:    opts.Slot,
 		tag:     (uint64(rand.Uint32N(1<<16-1)) + 1) << refTagShift,
-		metrics: newTSDBMetrics(),
-		meta:    metaIndex{byName: map[string]metadata.Metadata{}},
+		metrics: metrics,
+		meta:    metaIndex{byName: map[string]metadata.Metadata{}, max: opts.MaxMetadataEntries, dropped: metrics.metaDropped},
 		reg:     &captureRegisterer{inner: opts.Registerer},
 		healc:   make(chan struct{}, 1),
 		stop:    make(chan struct{}),
@@ -501,16 +512,23 @@ func (faultedAppender) Append(*Series, int64, float64) error { return ErrStorage
 func (faultedAppender) Commit() error                        { return ErrStorageFault }
 func (faultedAppender) Rollback() error                      { return nil }
 
-// metaIndex holds the last metadata seen per metric family name.
+// metaIndex holds the last metadata seen per metric family name, for at
+// most max families.
 type metaIndex struct {
-	mu     sync.Mutex
-	byName map[string]metadata.Metadata // guarded by mu
+	mu      sync.Mutex
+	byName  map[string]metadata.Metadata // guarded by mu
+	max     int
+	dropped prometheus.Counter
 }
 
 func (m *metaIndex) set(name string, md metadata.Metadata) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.byName[name]; !ok && len(m.byName) >= m.max {
+		m.dropped.Inc()
+		return
+	}
 	m.byName[name] = md
-	m.mu.Unlock()
 }
 
 func (m *metaIndex) snapshot(metric string) map[string]metadata.Metadata {

@@ -70,6 +70,7 @@ type tsdbMetrics struct {
 	walDamaged   prometheus.Counter // damaged WAL segments found by CheckWAL
 	walLost      prometheus.Counter // incomplete records dropped from them
 	walTornTails prometheus.Counter // torn tails cut by CheckWAL
+	metaDropped  prometheus.Counter // metric families whose metadata was not kept
 
 	mu    sync.Mutex
 	check WALCheck // guarded by mu; damage found since the sink was opened
@@ -117,6 +118,10 @@ func newTSDBMetrics() *tsdbMetrics {
 			Name: "hawk_store_wal_torn_tails_total",
 			Help: "Torn (never acknowledged) WAL segment tails cut at open or after a failed write.",
 		}),
+		metaDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hawk_store_metadata_dropped_total",
+			Help: "Series of metric families whose metadata (HELP, TYPE, UNIT) was not kept because MaxMetadataEntries families were held; their samples are stored.",
+		}),
 	}
 	m.healthy.Set(1)
 	for _, r := range []string{reasonOutOfBounds, reasonOutOfOrder, reasonTooOld, reasonDuplicate, reasonInvalid} {
@@ -137,7 +142,7 @@ func (m *tsdbMetrics) register(r prometheus.Registerer) error {
 
 func (m *tsdbMetrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.appended, m.rejected, m.refMisses, m.commitErrors,
-		m.walFaults, m.healFailures, m.healthy, m.walDamaged, m.walLost, m.walTornTails}
+		m.walFaults, m.healFailures, m.healthy, m.walDamaged, m.walLost, m.walTornTails, m.metaDropped}
 }
 
 func (m *tsdbMetrics) unregister(r prometheus.Registerer) {
