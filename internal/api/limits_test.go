@@ -102,3 +102,16 @@ func TestLookupLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestLabelLookupsInsideTimeout: /labels and /label/*/values with match[]
+// run under the query timeout, like /series, and answer 503 "timeout"
+// when it has passed.
+func TestLabelLookupsInsideTimeout(t *testing.T) {
+	srv := newTestServerWith(t, func(o *Options) { o.Timeout = time.Nanosecond })
+	for _, path := range []string{"/api/v1/labels", "/api/v1/label/instance/values", "/api/v1/series"} {
+		code, body := call(t, srv, http.MethodGet, path, url.Values{"match[]": {`{__name__=~".+"}`}})
+		if code != 503 || !strings.Contains(toJSON(body), "timeout") {
+			t.Errorf("%s: got %d %.200v, want 503 timeout", path, code, body)
+		}
+	}
+}

@@ -64,7 +64,7 @@ func (a *API) series(r *http.Request) result {
 		}
 	}
 	if err := set.Err(); err != nil {
-		return result{err: queryError(err), warnings: set.Warnings(), finalizer: closer(q)}
+		return result{err: lookupError(ctx, err), warnings: set.Warnings(), finalizer: closer(q)}
 	}
 	return result{data: metrics, warnings: set.Warnings(), finalizer: closer(q)}
 }
@@ -104,6 +104,19 @@ func (a *API) parseLookup(r *http.Request, matchErrParam bool) (lookup, result, 
 
 func closer(q storage.Querier) func() { return func() { _ = q.Close() } }
 
+// lookupError reports a series or label lookup that ran out of
+// -query-timeout as a query that did (503, "timeout"); other failures as
+// execution errors.
+func lookupError(ctx context.Context, err error) *apiError {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &apiError{errorTimeout, fmt.Errorf("lookup timed out (-query-timeout): %w", err)}
+	case ctx.Err() != nil:
+		return &apiError{errorCanceled, err}
+	}
+	return &apiError{errorExec, err}
+}
+
 func (a *API) labelNames(r *http.Request) result {
 	rq, res, ok := a.parseLookup(r, false)
 	if !ok {
@@ -114,12 +127,14 @@ func (a *API) labelNames(r *http.Request) result {
 		return result{err: queryError(err)}
 	}
 	defer q.Close()
+	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
+	defer cancel()
 	hints := &storage.LabelHints{Limit: hintLimit(rq.limit)}
 	names, warnings, err := collect(rq.sets, func(ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
-		return q.LabelNames(r.Context(), hints, ms...)
+		return q.LabelNames(ctx, hints, ms...)
 	})
 	if err != nil {
-		return result{err: &apiError{errorExec, err}, warnings: warnings}
+		return result{err: lookupError(ctx, err), warnings: warnings}
 	}
 	if rq.limit > 0 && len(names) > rq.limit {
 		names = names[:rq.limit]
@@ -145,12 +160,14 @@ func (a *API) labelValues(r *http.Request) result {
 	if err != nil {
 		return result{err: &apiError{errorExec, err}}
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
+	defer cancel()
 	hints := &storage.LabelHints{Limit: hintLimit(rq.limit)}
 	vals, warnings, err := collect(rq.sets, func(ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
-		return q.LabelValues(r.Context(), name, hints, ms...)
+		return q.LabelValues(ctx, name, hints, ms...)
 	})
 	if err != nil {
-		return result{err: &apiError{errorExec, err}, warnings: warnings, finalizer: closer(q)}
+		return result{err: lookupError(ctx, err), warnings: warnings, finalizer: closer(q)}
 	}
 	if rq.limit > 0 && len(vals) > rq.limit {
 		vals = vals[:rq.limit]
