@@ -3,7 +3,8 @@
 # hawk-bench audit (20 agents x 300 series): the server must refuse batches
 # while full, survive kill -9 while full (restarted every 2 s, as the unit
 # does), and after space is freed and one more kill -9, the audit must find
-# every acknowledged sample stored exactly once. Then a hawk-agent's spool
+# every acknowledged sample stored exactly once. SIGTERM while full must exit
+# non-zero with an ERROR line. Then a hawk-agent's spool
 # on a 1 MiB tmpfs is kept full for AGENT_FULL seconds (default 10) and
 # freed: the server must have a new sample of the agent within 2 intervals
 # (1 s here). Needs root (mount); skipped otherwise. Bounded: about 60 s.
@@ -43,10 +44,14 @@ start() {
 # up: the query API answers (the server opened its storage).
 up() { curl -sf "http://127.0.0.1:$HTTP/metrics" >/dev/null 2>&1; }
 metric() { curl -sf "http://127.0.0.1:$HTTP/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
-# restart_kill: kill -9, then start again every 2 s until it serves (at most 10 tries).
+# restart_kill: kill -9, then restart.
 restart_kill() {
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null || true
+	restart
+}
+# restart: start every 2 s until it serves (at most 10 tries), as the unit does.
+restart() {
 	local try
 	for try in $(seq 10); do
 		start
@@ -81,6 +86,20 @@ sleep 3
 echo "diskfull: kill -9 while full"
 restart_kill
 sleep 3
+# A shutdown that cannot flush (sequences, TSDB) must exit non-zero and say
+# so at ERROR, so that the supervisor and the operator see it.
+echo "diskfull: SIGTERM while full"
+kill -TERM "$pid"
+term_rc=0
+wait "$pid" || term_rc=$?
+if [[ $term_rc == 0 ]] || ! grep -q 'level=ERROR.*stopped without flushing everything' "$dir/server.log"; then
+	echo "diskfull: SIGTERM while full exited with status $term_rc; want non-zero and an ERROR line" >&2
+	tail -n 20 "$dir/server.log" >&2
+	exit 1
+fi
+echo "diskfull: SIGTERM while full exited with status $term_rc"
+restart
+sleep 2
 rm -f "$dir/data/fill"
 echo "diskfull: space freed"
 for _ in $(seq 100); do
