@@ -94,7 +94,9 @@ func startServer(t *testing.T, sink store.Sink) (*server.Server, string) {
 // (GOAWAY to every agent) and waits for it.
 func serve(t *testing.T, sink store.Sink, seqs server.SequenceStore, addr string) (*server.Server, string, func()) {
 	t.Helper()
-	s, err := server.New(server.Config{Sink: sink, Sequences: seqs, LivenessInterval: time.Hour})
+	// Identity stamping as hawk-server runs it: agent_id (and job and
+	// instance) set from the session.
+	s, err := server.New(server.Config{Sink: sink, Sequences: seqs, LivenessInterval: time.Hour, StampIdentity: true})
 	if err != nil {
 		t.Fatal(err)
 	}
