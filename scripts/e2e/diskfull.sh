@@ -134,7 +134,14 @@ newest() {
 	curl -sf "http://127.0.0.1:$HTTP/api/v1/query" --data-urlencode 'query=max(timestamp(node_memory_MemTotal_bytes))' |
 		sed -n 's/.*"value":\[[^,]*,"\([0-9.]*\)".*/\1/p'
 }
-for _ in $(seq 100); do [[ -n $(newest) ]] && break; sleep 0.1; done
+# The disk fills only once the agent delivers (its start, id included, is
+# done): at most 30 s on a loaded machine.
+for _ in $(seq 300); do [[ -n $(newest) ]] && break; sleep 0.1; done
+if [[ -z $(newest) ]]; then
+	echo "diskfull: the agent delivered nothing within 30 s of its start" >&2
+	tail -n 20 "$dir/agent.log" >&2
+	exit 1
+fi
 dd if=/dev/zero of="$dir/spool/fill" bs=64k 2>/dev/null || true
 sleep "${AGENT_FULL:-10}"
 errs=$(grep -c 'collection not spooled' "$dir/agent.log" || true)
