@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 )
@@ -53,7 +54,7 @@ func (a *API) agents(r *http.Request) result {
 		name string
 		dst  *int
 		max  int
-	}{{"limit", &q.Limit, 10 * a.opts.AgentsLimit}, {"offset", &q.Offset, 1 << 40}} {
+	}{{"limit", &q.Limit, 10 * a.opts.AgentsLimit}, {"offset", &q.Offset, math.MaxInt}} {
 		if v := r.FormValue(p.name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > p.max {

@@ -112,7 +112,7 @@ func TestBatchGroupsAndOrder(t *testing.T) {
 	// Timestamps that go back and forth, ids in any order, repeats.
 	b := &Batch{Defs: []SeriesDef{{Name: "a"}, {Name: "b"}, {Name: "c"}}}
 	for i, id := range []uint32{2, 0, 1, 1, 2, 0, 0, 2, 1} {
-		b.Samples = append(b.Samples, Sample{ID: id, T: int64([]int{5, 5, -3, 7, 7, 7, 1 << 40, 2, 2}[i]), V: float64(i)})
+		b.Samples = append(b.Samples, Sample{ID: id, T: []int64{5, 5, -3, 7, 7, 7, 1 << 40, 2, 2}[i], V: float64(i)})
 	}
 	roundTrip(t, []*Batch{b, b, b}, 0)
 	roundTrip(t, []*Batch{b}, 60)
