@@ -237,12 +237,12 @@ func runAttack(ctx context.Context, cfg *AttackConfig, name string, f attackFunc
 	res := &AttackResult{Name: name, Quiet: &Hist{}, Under: &Hist{}}
 	g := &goodAgent{addr: cfg.Addr, id: cfg.Prefix + "good-" + name, series: cfg.Series, interval: cfg.Interval,
 		connected: make(chan struct{})}
+	var gwg sync.WaitGroup
+	defer gwg.Wait() // after stopGood, deferred below
 	gctx, stopGood := context.WithCancel(ctx)
 	defer stopGood()
-	var gwg sync.WaitGroup
 	gwg.Add(1)
 	go func() { defer gwg.Done(); g.run(gctx) }()
-	defer gwg.Wait()
 	select {
 	case <-g.connected:
 	case <-time.After(10 * time.Second):

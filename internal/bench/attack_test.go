@@ -150,3 +150,26 @@ func TestParseAttacks(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAttackSetupFails: an attack that cannot be prepared (an open batch
+// of one part has nothing to hold back) is reported, and the good agent
+// started for it is stopped.
+func TestAttackSetupFails(t *testing.T) {
+	_, addr := startServer(t, newMemSink())
+	done := make(chan struct{})
+	var res []*AttackResult
+	var err error
+	go func() {
+		defer close(done)
+		res, err = RunAttack(context.Background(), AttackConfig{Addr: addr, Attacks: []string{"open-batch"},
+			Quiet: 50 * time.Millisecond, Under: 50 * time.Millisecond, Prefix: "setup-", Sizes: AttackSizes{OpenBatchSamples: 10}})
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("RunAttack did not return")
+	}
+	if err != nil || len(res) != 1 || res[0].AttackErr == nil || res[0].Met() {
+		t.Fatalf("err %v, results %+v", err, res)
+	}
+}
