@@ -686,7 +686,9 @@ func (a *attack) promql(ctx context.Context) error {
 
 // openBatchParts returns the frames of one batch of n samples of a single
 // series, all with the same timestamp and value (about a byte each on the
-// wire, 24 bytes each decoded), without its final part.
+// wire, 24 bytes each decoded), without its final part. The encoder packs
+// the tail of such a batch densely: 400,000 samples make two parts, the
+// first of 65,471 samples.
 func openBatchParts(n, partBytes int) ([][]byte, error) {
 	b := &wire.Batch{Defs: []wire.SeriesDef{{Name: "attack_open_batch"}}}
 	ts := time.Now().UnixMilli()
