@@ -8,6 +8,7 @@
 //	hawk-bench conns  -addr 127.0.0.1:9876 -agents 100000 -hold 60s -pid N
 //	hawk-bench audit  -addr 127.0.0.1:9876 -api http://127.0.0.1:9877 -agents 1000 -duration 60s
 //	hawk-bench influx -addr 127.0.0.1:8089 -agents 100 -duration 30s -pid N
+//	hawk-bench attack -addr 127.0.0.1:9876 -http http://127.0.0.1:9877 -attack all -server-pid N
 package main
 
 import (
@@ -33,6 +34,7 @@ commands:
   audit   deterministic samples through GOAWAY/ERROR/reconnects, then checked via the query API
   influx  the load's series and samples as Influx line protocol over TCP
   backfill  one host's history (e.g. 24 h) sent at once, for UI and query tests
+  attack  a good agent's ack latency alone and under each issue-17 attack; server RSS
 
 Run "hawk-bench <command> -h" for its flags.
 `
@@ -71,6 +73,8 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		return runInflux(ctx, fs, args, out)
 	case "backfill":
 		return runBackfill(ctx, fs, args, out)
+	case "attack":
+		return runAttack(ctx, fs, args, out)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -252,4 +256,77 @@ func runBackfill(ctx context.Context, fs *flag.FlagSet, args []string, out io.Wr
 	n, err := bench.RunBackfill(ctx, cfg)
 	fmt.Fprintf(out, "backfill: %d batches of %d series (%v at %v) acknowledged in %v\n", n, cfg.Series, cfg.Span, cfg.Step, time.Since(start).Round(time.Millisecond))
 	return err
+}
+
+func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
+	cfg := bench.AttackConfig{Progress: os.Stderr}
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:9876", "server agent address (loopback only)")
+	fs.StringVar(&cfg.HTTP, "http", "http://127.0.0.1:9877", "server query API base URL (loopback only)")
+	tokenFile := fs.String("http-token-file", "", "file holding the API's bearer token (the slow-http attack sends none)")
+	names := fs.String("attack", "all", "attacks to run, comma-separated, or all: "+strings.Join(bench.AttackNames, ","))
+	fs.DurationVar(&cfg.Quiet, "quiet", 10*time.Second, "the good agent alone before each attack")
+	fs.DurationVar(&cfg.Under, "under", 10*time.Second, "how long each attack runs")
+	fs.DurationVar(&cfg.Settle, "settle", 2*time.Second, "pause after each attack")
+	fs.DurationVar(&cfg.Interval, "interval", 50*time.Millisecond, "the good agent's batch interval")
+	fs.IntVar(&cfg.Series, "series", 300, "the good agent's series")
+	fs.IntVar(&cfg.PID, "server-pid", 0, "server process to read VmRSS and VmHWM of (/proc/PID/status)")
+	fs.StringVar(&cfg.Prefix, "prefix", "", "agent id prefix, new to the server (default atk-<unix time>-)")
+	sz := &cfg.Sizes
+	for _, f := range []struct {
+		v    *int
+		name string
+		help string
+	}{
+		{&sz.Workers, "workers", "concurrent loops of the HELLO and HTTP attacks (0: 8)"},
+		{&sz.Hijacks, "hijacks", "HELLOs with the good agent's id at most (0: 200000)"},
+		{&sz.QueryBytes, "query-bytes", "length of the 1+1+... query (0: 8000)"},
+		{&sz.Queries, "queries", "HTTP requests per attack at most (0: 100000)"},
+		{&sz.OpenBatchConns, "open-batch-conns", "connections holding unfinished batches (0: 200)"},
+		{&sz.OpenBatchSamples, "open-batch-samples", "samples of the batch whose final part never comes (0: 400000)"},
+		{&sz.SlowConns, "slow-conns", "silent HTTP connections (0: 2000)"},
+		{&sz.FloodAgents, "flood-agents", "new agent ids defining series (0: 100)"},
+		{&sz.FloodSeries, "flood-series", "series each defines (0: 50000)"},
+		{&sz.HelloIDs, "hello-ids", "agent ids sending huge HELLOs (0: 2000)"},
+		{&sz.LegacyAddrs, "legacy-addrs", "legacy peers, one source address each (0: 12000)"},
+		{&sz.ChurnAgents, "churn-agents", "agents changing version string (0: 50)"},
+		{&sz.ChurnRounds, "churn-rounds", "reconnects of each (0: 1000)"},
+		{&sz.ForgeAgents, "forge-agents", "agents forging the good agent's series (0: 20)"},
+		{&sz.ForgeSeries, "forge-series", "forged series per batch (0: 300)"},
+	} {
+		fs.IntVar(f.v, f.name, 0, f.help)
+	}
+	fs.DurationVar(&sz.ForgeInterval, "forge-interval", 100*time.Millisecond, "forging agents' batch interval")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if cfg.Attacks, err = bench.ParseAttacks(*names); err != nil {
+		return err
+	}
+	if *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return err
+		}
+		cfg.HTTPToken = strings.TrimSpace(string(b))
+	}
+	if _, err := bench.RaiseFileLimit(uint64(max(sz.SlowConns, 2000, sz.OpenBatchConns)) + 4096); err != nil {
+		fmt.Fprintln(os.Stderr, "hawk-bench: warning:", err)
+	}
+	fmt.Fprintf(out, "attack: %s; good agent %d series every %v; %v quiet then %v under attack each\n",
+		strings.Join(cfg.Attacks, ","), cfg.Series, cfg.Interval, cfg.Quiet, cfg.Under)
+	res, err := bench.RunAttack(ctx, cfg)
+	for _, r := range res {
+		r.Print(out)
+	}
+	bench.PrintAttackTable(out, res)
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		if !r.Met() {
+			return errFailed
+		}
+	}
+	return nil
 }

@@ -42,7 +42,23 @@ func (r *frameReader) next() ([]byte, error) {
 
 // dialV2 connects from local (any address when nil), sends HELLO and
 // waits for WELCOME. An ERROR instead of WELCOME is returned as *wire.Error.
+// The secret the server issued to h.AgentID earlier in this process goes
+// with the HELLO, and a newly issued one is kept.
 func dialV2(ctx context.Context, addr string, local *net.TCPAddr, h *wire.Hello, timeout time.Duration, bufSize int) (net.Conn, *frameReader, wire.Welcome, error) {
+	if s, ok := secrets.Load(h.AgentID); ok && h.Secret == "" {
+		hs := *h
+		hs.Secret = s.(string)
+		h = &hs
+	}
+	c, fr, w, err := dialHello(ctx, addr, local, h, timeout, bufSize)
+	if err == nil && w.Secret != "" {
+		secrets.Store(h.AgentID, w.Secret)
+	}
+	return c, fr, w, err
+}
+
+// dialHello is dialV2 with h sent as it is: no secret added, none kept.
+func dialHello(ctx context.Context, addr string, local *net.TCPAddr, h *wire.Hello, timeout time.Duration, bufSize int) (net.Conn, *frameReader, wire.Welcome, error) {
 	d := net.Dialer{Timeout: timeout}
 	if local != nil {
 		d.LocalAddr = local
@@ -56,11 +72,6 @@ func dialV2(ctx context.Context, addr string, local *net.TCPAddr, h *wire.Hello,
 		return nil, nil, wire.Welcome{}, err
 	}
 	c.SetDeadline(time.Now().Add(timeout)) //nolint:errcheck // a closed conn fails the write below
-	if s, ok := secrets.Load(h.AgentID); ok && h.Secret == "" {
-		hs := *h
-		hs.Secret = s.(string)
-		h = &hs
-	}
 	f, err := wire.AppendFrame(nil, wire.AppendHello(nil, h))
 	if err != nil {
 		return fail(err)
@@ -82,9 +93,6 @@ func dialV2(ctx context.Context, addr string, local *net.TCPAddr, h *wire.Hello,
 		return fail(fmt.Errorf("welcome: %w", err))
 	}
 	c.SetDeadline(time.Time{}) //nolint:errcheck // as above
-	if w.Secret != "" {
-		secrets.Store(h.AgentID, w.Secret)
-	}
 	return c, fr, w, nil
 }
 

@@ -19,6 +19,11 @@
 //     Afterwards Check reads every series back through the query API with a
 //     raw range selector and counts missing, duplicated and unexpected
 //     samples.
+//   - Attack (RunAttack): one well-behaved agent's ACK latency alone and
+//     then under each attack of issue 17 (hijacking HELLOs, costly PromQL,
+//     open batches, silent HTTP connections, huge HELLOs, legacy peers,
+//     version churn, forged series, a series flood, series lookups), with
+//     the server's RSS before and at its peak (docs/security.md, section 9).
 //   - Influx (RunInflux): the same series and samples as Influx line
 //     protocol over TCP, for comparing with VictoriaMetrics.
 //

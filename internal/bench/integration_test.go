@@ -282,3 +282,14 @@ func TestAuditFindsLoss(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+// snapshotLabels returns the label sets of every series the sink holds.
+func (m *memSink) snapshotLabels() []labels.Labels {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]labels.Labels, 0, len(m.labels))
+	for _, ls := range m.labels {
+		out = append(out, ls)
+	}
+	return out
+}

@@ -19,6 +19,7 @@ type ProcStat struct {
 	At  time.Time
 	CPU time.Duration // user plus system time
 	RSS int64         // resident set, bytes
+	HWM int64         // peak resident set over the process's life (VmHWM), bytes; 0 when not given
 }
 
 // ProcReader reads ProcStat from a proc file system rooted at Root ("/proc"
@@ -59,6 +60,9 @@ func (r ProcReader) Read(pid int) (ProcStat, error) {
 	if st.RSS, err = parseStatusRSS(status); err != nil {
 		return st, fmt.Errorf("bench: %s: %w", filepath.Join(dir, "status"), err)
 	}
+	if st.HWM, err = parseStatusKB(status, "VmHWM:"); err != nil {
+		return st, fmt.Errorf("bench: %s: %w", filepath.Join(dir, "status"), err)
+	}
 	return st, nil
 }
 
@@ -87,19 +91,23 @@ func parseStatCPU(b []byte) (time.Duration, error) {
 
 // parseStatusRSS returns VmRSS of a status file, in bytes; a kernel thread
 // or zombie without one has 0.
-func parseStatusRSS(b []byte) (int64, error) {
+func parseStatusRSS(b []byte) (int64, error) { return parseStatusKB(b, "VmRSS:") }
+
+// parseStatusKB returns the line key (e.g. "VmHWM:") of a status file, a
+// size in kB, in bytes; 0 when there is no such line.
+func parseStatusKB(b []byte, key string) (int64, error) {
 	for line := range bytes.SplitSeq(b, []byte("\n")) {
-		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
+		rest, ok := bytes.CutPrefix(line, []byte(key))
 		if !ok {
 			continue
 		}
 		f := bytes.Fields(rest)
 		if len(f) != 2 || string(f[1]) != "kB" {
-			return 0, fmt.Errorf("VmRSS line %q", snippet(line))
+			return 0, fmt.Errorf("%s line %q", key, snippet(line))
 		}
 		kb, err := strconv.ParseInt(string(f[0]), 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("VmRSS %q: %w", f[0], err)
+			return 0, fmt.Errorf("%s %q: %w", key, f[0], err)
 		}
 		return kb << 10, nil
 	}

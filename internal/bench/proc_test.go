@@ -14,8 +14,8 @@ func TestProcReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 18010 * time.Millisecond; st.CPU != want || st.RSS != 120456<<10 || !st.At.Equal(at) {
-		t.Fatalf("got %+v, want cpu %v rss %d", st, want, 120456<<10)
+	if want := 18010 * time.Millisecond; st.CPU != want || st.RSS != 120456<<10 || st.HWM != 130112<<10 || !st.At.Equal(at) {
+		t.Fatalf("got %+v, want cpu %v rss %d hwm %d", st, want, 120456<<10, 130112<<10)
 	}
 	if _, err := r.Read(1); !errors.Is(err, ErrNoProcess) {
 		t.Fatalf("missing process: %v", err)
@@ -27,8 +27,8 @@ func TestProcSelf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.RSS <= 0 {
-		t.Fatalf("rss %d", st.RSS)
+	if st.RSS <= 0 || st.HWM < st.RSS {
+		t.Fatalf("rss %d, hwm %d", st.RSS, st.HWM)
 	}
 }
 

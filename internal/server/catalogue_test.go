@@ -1015,6 +1015,24 @@ func trustRows() []catRow {
 				t.Fatalf("%d samples stored, want 1000", got)
 			}
 		}},
+		{"trust/whole_batch_past_open_batch_bytes_total", func(t *testing.T) {
+			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes, c.MaxOpenBatchBytesTotal = 1<<20, 30000 })
+			a, b := k.v2("a"), k.v2("b")
+			pa := batchParts(t, a, 1, oneSeriesSamples(1000, mt))
+			for _, p := range pa[:len(pa)-1] {
+				a.raw(p)
+			}
+			a.alive() // a's unfinished batch holds most of the server's limit
+			if held := k.s.openBatchBytes.Load(); held+100*24 <= 30000 {
+				t.Fatalf("a holds %d bytes: b's 100 samples would not pass the limit", held)
+			}
+			b.batch(1, testBatch(100, mt, 1)) // one whole part, past the limit: committed and released at once
+			if got := b.ack(); got != 1 {
+				t.Fatalf("ack %d", got)
+			}
+			b.alive()
+			k.want("open_batch_bytes_total", k.errs("open_batch_bytes_total"), 0)
+		}},
 		{"trust/hello_duplicate_job", func(t *testing.T) {
 			k := newCat(t, nil)
 			c := dial(t, k.addr)

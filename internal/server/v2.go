@@ -264,7 +264,7 @@ func (ss *session) batch(p []byte) error {
 		for _, s := range b.Samples {
 			v.bufs.pending = append(v.bufs.pending, pendingSample{id: s.ID, t: s.T, v: s.V})
 		}
-		if err := ss.holdBatchBytes(); err != nil {
+		if err := ss.holdBatchBytes(!b.Final); err != nil {
 			return err
 		}
 		if len(v.bufs.pending)-v.openStart > ss.srv.cfg.MaxBatchSamples {
@@ -528,7 +528,7 @@ func (ss *session) commitV2() error {
 		}
 		n := copy(v.bufs.pending, v.bufs.pending[v.readyN:])
 		v.bufs.pending = v.bufs.pending[:n]
-		ss.holdBatchBytes() //nolint:errcheck // less is held than before: no limit to pass
+		ss.holdBatchBytes(false) //nolint:errcheck // less is held than before: no limit to pass
 		v.openStart -= v.readyN
 		v.readyN = 0
 	}
@@ -552,7 +552,12 @@ const pendingSampleSize = int64(unsafe.Sizeof(pendingSample{}))
 // batch is refused with ERROR 8 and the agent resends it later. Without
 // this, open batches of tiny repeated samples cost about 65 times their
 // wire size (a 1-byte sample becomes 24 bytes twice over).
-func (ss *session) holdBatchBytes() error {
+//
+// The server's limit refuses only a part that leaves its batch unfinished
+// (unfinished): a final part completes the batch, which is committed and
+// released at once, so a well-behaved agent sending whole batches is not
+// refused because other peers hold the server's budget of open ones.
+func (ss *session) holdBatchBytes(unfinished bool) error {
 	v, cfg := ss.v2, &ss.srv.cfg
 	var held int64
 	if v.bufs != nil {
@@ -564,7 +569,7 @@ func (ss *session) holdBatchBytes() error {
 	case held > int64(cfg.MaxOpenBatchBytes):
 		ss.srv.m.errors.WithLabelValues("open_batch_bytes").Inc()
 		return protoErr(wire.CodeLimit, "unfinished batches hold %d bytes on this connection, limit %d", held, cfg.MaxOpenBatchBytes)
-	case held > 0 && total > int64(cfg.MaxOpenBatchBytesTotal):
+	case unfinished && held > 0 && total > int64(cfg.MaxOpenBatchBytesTotal):
 		ss.srv.m.errors.WithLabelValues("open_batch_bytes_total").Inc()
 		return protoErr(wire.CodeOverload, "the server holds its limit of unfinished batches; resend later")
 	}
@@ -578,7 +583,7 @@ func (ss *session) releaseBufs() {
 	if !v.open && v.bufs != nil && len(v.bufs.pending) == 0 {
 		putBatchBufs(v.bufs)
 		v.bufs = nil
-		ss.holdBatchBytes() //nolint:errcheck // nothing is held now
+		ss.holdBatchBytes(false) //nolint:errcheck // nothing is held now
 	}
 }
 

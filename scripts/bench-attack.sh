@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# bench-attack.sh: a well-behaved agent's ack latency alone and under each
+# issue-17 attack at full strength, and the server's RSS (docs/security.md,
+# section 9). Starts bin/hawk-server on loopback with a temporary data
+# directory and an API bearer token, runs hawk-bench attack against it and
+# stops the server by PID. Not part of make check: a measurement, a few
+# minutes long. Run make build first.
+#
+# Usage: scripts/bench-attack.sh [hawk-bench attack flags...]
+# Env:   ATTACKS=all QUIET=10s UNDER=10s MAX_SERIES=200000 KEEP=1
+set -euo pipefail
+
+ATTACKS=${ATTACKS:-all}
+QUIET=${QUIET:-10s}
+UNDER=${UNDER:-10s}
+MAX_SERIES=${MAX_SERIES:-200000}
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+# shellcheck source=scripts/e2e/lib.sh
+. scripts/e2e/lib.sh
+work=$(mktemp -d /tmp/bench-attack.XXXXXX)
+SERVER_PID=
+cleanup() {
+	stop_pid "$SERVER_PID"
+	if [[ -z ${KEEP:-} ]]; then rm -rf "$work"; else echo "kept $work" >&2; fi
+}
+trap cleanup EXIT
+
+for b in bin/hawk-server bin/hawk-bench; do
+	[[ -x $b ]] || { echo "$b missing: run make build" >&2; exit 2; }
+done
+ulimit -n "$(ulimit -Hn)"
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/token"
+start_server "$work" -http-auth-token-file "$work/token" -max-series "$MAX_SERIES"
+echo "server pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR; -max-series $MAX_SERIES, other limits default" >&2
+rc=0
+bin/hawk-bench attack -addr "$AGENT_ADDR" -http "http://$HTTP_ADDR" -http-token-file "$work/token" \
+	-server-pid "$SERVER_PID" -attack "$ATTACKS" -quiet "$QUIET" -under "$UNDER" "$@" || rc=$?
+grep -hoE 'hawk_server_(errors_total|connections_refused_total)\{[^}]*\} [0-9.e+]+' \
+	<(curl -sf -H "Authorization: Bearer $(cat "$work/token")" "http://$HTTP_ADDR/metrics") | sed 's/^/server: /' || true
+exit "$rc"
