@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/prometheus/common/config"
-
 	"hawk/internal/wire"
 )
 
@@ -41,7 +39,7 @@ func newScraper(t Target, hostname string, lim Limits, log *slog.Logger) (*scrap
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("scrape %q: want an http(s) URL", t.URL)
 	}
-	client, err := config.NewClientFromConfig(t.HTTP, "hawk-agent-scrape")
+	client, err := t.HTTP.client()
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: %w", t.URL, err)
 	}
