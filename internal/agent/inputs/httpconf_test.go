@@ -15,7 +15,8 @@ import (
 )
 
 // TestScrapeAuth: each kind of credentials reaches the target, and a
-// secret file is read at each scrape.
+// secret file is read at each scrape. The target, on loopback, is not
+// asked to compress.
 func TestScrapeAuth(t *testing.T) {
 	var (
 		mu  sync.Mutex
@@ -25,6 +26,9 @@ func TestScrapeAuth(t *testing.T) {
 		mu.Lock()
 		got = append(got, r.Header.Get("Authorization"))
 		mu.Unlock()
+		if ae := r.Header.Get("Accept-Encoding"); ae != "" {
+			t.Errorf("a loopback target is asked for Accept-Encoding %q", ae)
+		}
 		w.Write([]byte("a 1\n"))
 	}))
 	defer srv.Close()

@@ -39,7 +39,7 @@ func newScraper(t Target, hostname string, lim Limits, log *slog.Logger) (*scrap
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("scrape %q: want an http(s) URL", t.URL)
 	}
-	client, err := t.HTTP.client()
+	client, err := t.HTTP.client(isLoopback(u.Hostname()))
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: %w", t.URL, err)
 	}
@@ -64,10 +64,15 @@ func instanceOf(u *url.URL, hostname string) string {
 			port = "443"
 		}
 	}
-	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
+	if isLoopback(host) {
 		host = hostname
 	}
 	return net.JoinHostPort(host, port)
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return (ip != nil && ip.IsLoopback()) || host == "localhost"
 }
 
 func (s *scraper) id() string           { return s.url }

@@ -2,12 +2,17 @@ package inputs
 
 import (
 	"bytes"
+	"compress/gzip"
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -371,4 +376,39 @@ func BenchmarkParse(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkScrape: one scrape of node_exporter's exposition from a local
+// HTTP server (the server's own CPU included), parse and all. The body is
+// served gzipped when the request asks for it, as node_exporter does.
+func BenchmarkScrape(b *testing.B) {
+	body, err := os.ReadFile("testdata/node_exporter.prom")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(body)
+	zw.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write(gz.Bytes())
+			return
+		}
+		w.Write(body)
+	}))
+	defer srv.Close()
+	s, err := newScraper(Target{URL: srv.URL, Job: "node", Interval: time.Minute, Timeout: 10 * time.Second}, "h", Limits{MaxSeriesPerInput: 20000, MaxSamples: 100000, MaxBodyBytes: 16 << 20}, nilLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if out := s.gather(context.Background(), time.Now()); len(out) < 500 {
+			b.Fatalf("%d samples", len(out))
+		}
+	}
 }
