@@ -547,7 +547,11 @@ func (p *parser) sample(l []byte, line int, om bool, c *converter) error {
 		}
 	}
 	s := p.series[string(key)]
-	if s == nil || s.fam.gen != p.gen || (p.cur != s.fam && !p.fits(s, name, om)) {
+	// A cached series is taken as it is while its family is the current
+	// one; else, or for a text-format _sum, _count or _bucket line (a
+	// family of that whole name may have been declared since), its family
+	// is looked up again.
+	if s == nil || s.fam.gen != p.gen || ((p.cur != s.fam || (!om && len(s.name) != len(s.fam.name))) && !p.fits(s, name, om)) {
 		f, r, err := p.family(name, line, om)
 		if err != nil {
 			return err

@@ -238,6 +238,12 @@ func TestParseCacheFollowsChanges(t *testing.T) {
 		t.Fatalf("a %+v", s)
 	}
 	diff(t, "types gone", p, []byte("a{x=\"1\"} 1\nb 3\n"), false)
+	// A summary's _count line, then the same line as a family of its own.
+	diff(t, "summary count", p, []byte("# TYPE s summary\ns_count 1\ns_sum 2\n"), false)
+	got, err := ours(p, []byte("# TYPE s_count gauge\n# TYPE s summary\ns_count 1\ns_sum 2\n"), false)
+	if c := one(t, got, "s_count"); err != nil || c.Type != wire.TypeGauge {
+		t.Fatalf("s_count %+v, %v: want the gauge family s_count, as expfmt reads it", c, err)
+	}
 	// Many series, then few: the cache shrinks.
 	var big strings.Builder
 	for i := range 1000 {
