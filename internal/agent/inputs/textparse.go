@@ -125,7 +125,9 @@ func (p *parser) parse(body []byte, om bool, c *converter) error {
 				continue
 			}
 			if l[0] != '#' {
-				l = trimBlank(l)
+				if l = trimBlank(l); len(l) == 0 {
+					continue // blanks and carriage returns only
+				}
 			}
 		} else if len(l) == 0 {
 			return perr(line, "empty line")
