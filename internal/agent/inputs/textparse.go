@@ -32,7 +32,6 @@ type parser struct {
 
 	cur   *family // family of the last line
 	pend  pending // metadata lines not yet applied
-	buf   []byte  // scratch for unescaping
 	lbuf  []rawLabel
 	count int // series in this run
 }
