@@ -8,7 +8,13 @@
 #     the same prometheus (its own share is not counted: the exporter's
 #     CPU alone is compared).
 # The agent under test runs with every node collector off, so its CPU is
-# the inputs' (plus its spool and send path). Usage: scripts/inputs-bench.sh [SECONDS]
+# the inputs' (plus its spool and send path). A fourth agent has the
+# configuration of issue #18's memory goal: 3 scrape targets
+# (node_exporter, process-exporter, hawk-server), 2 commands and the 5
+# process groups, every 1 s; its RSS is reported.
+# With BEFORE=path/to/hawk-agent, that binary runs the same four
+# configurations alongside, for a side-by-side comparison.
+# Usage: scripts/inputs-bench.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -41,14 +47,29 @@ prometheus --config.file "$dir/prom.yml" --storage.tsdb.path "$dir/prom" --web.l
   bin/hawk-agent -help 2>&1 | sed -n 's/^  -collector\.\([a-z_]*\)$/  \1: false/p'; } >"$dir/base.yml"
 cp "$dir/base.yml" "$dir/scrape.yml"; printf 'scrape:\n  - {url: "http://127.0.0.1:%s/metrics", job: node, interval: 1s}\n' "$np" >>"$dir/scrape.yml"
 cp "$dir/base.yml" "$dir/proc.yml"; printf "process-config: %s\nprocess-interval: 1s\n" "$dir/process.yml" >>"$dir/proc.yml"
-bin/hawk-agent -config "$dir/base.yml" -spool "$dir/s0" >"$dir/a0.log" 2>&1 & a0=$!; pids+=($a0)
-bin/hawk-agent -config "$dir/scrape.yml" -spool "$dir/s1" >"$dir/a1.log" 2>&1 & a1=$!; pids+=($a1)
-bin/hawk-agent -config "$dir/proc.yml" -spool "$dir/s2" >"$dir/a2.log" 2>&1 & a2=$!; pids+=($a2)
+cp "$dir/base.yml" "$dir/full.yml"
+printf 'echo "disk_ok{dev=\\"sda\\"} 1"\n' >"$dir/disk.sh"
+printf 'echo "# TYPE backup_age_seconds gauge"; echo "backup_age_seconds 3600"\n' >"$dir/backup.sh"
+{ echo "scrape:"
+  for p in "$np" "$pp" "${HTTP_ADDR##*:}"; do printf '  - {url: "http://127.0.0.1:%s/metrics", job: j%s, interval: 1s}\n' "$p" "$p"; done
+  echo "exec:"
+  printf '  - {command: "sh %s/disk.sh", name: disk, interval: 1s}\n' "$dir"
+  printf '  - {command: "sh %s/backup.sh", name: backup, interval: 1s}\n' "$dir"
+  printf "process-config: %s\nprocess-interval: 1s\n" "$dir/process.yml"; } >>"$dir/full.yml"
+agents() { # BIN TAG: the four agents
+	"$1" -config "$dir/base.yml" -spool "$dir/s0$2" >"$dir/a0$2.log" 2>&1 & pids+=($!); echo -n "$! "
+	"$1" -config "$dir/scrape.yml" -spool "$dir/s1$2" >"$dir/a1$2.log" 2>&1 & pids+=($!); echo -n "$! "
+	"$1" -config "$dir/proc.yml" -spool "$dir/s2$2" >"$dir/a2$2.log" 2>&1 & pids+=($!); echo -n "$! "
+	"$1" -config "$dir/full.yml" -spool "$dir/s3$2" >"$dir/a3$2.log" 2>&1 & pids+=($!); echo "$!"
+}
+read -r a0 a1 a2 a3 < <(agents bin/hawk-agent "")
+pids+=($a0 $a1 $a2 $a3)
+if [ -n "${BEFORE:-}" ]; then read -r b0 b1 b2 b3 < <(agents "$BEFORE" b); pids+=($b0 $b1 $b2 $b3); fi
 sleep 10 # warm-up: every program has scraped a few times
 samples=$(curl -s "http://127.0.0.1:$np/metrics" | grep -vc '^#')
 groups_samples=$(curl -s "http://127.0.0.1:$pp/metrics" | grep -c '^namedprocess_namegroup_')
 declare -A c0
-for p in $a0 $a1 $a2 $prom $pe; do c0[$p]=$(cpu "$p"); done
+for p in $a0 $a1 $a2 $a3 $prom $pe ${b0:-} ${b1:-} ${b2:-} ${b3:-}; do c0[$p]=$(cpu "$p"); done
 sleep "$secs"
 d() { echo "$(cpu "$1") - ${c0[$1]}" | bc -l; }
 base=$(d $a0); scr=$(d $a1); prc=$(d $a2); pr=$(d $prom); pex=$(d $pe)
@@ -59,4 +80,11 @@ echo "agent, scrape node_exporter:            cpu ${scr}s  -> $(per "$scr - $bas
 echo "prometheus, scrape node_exporter + pe:  cpu ${pr}s  -> at most $(per "$pr" "$samples + $groups_samples") µs/sample (both jobs)"
 echo "agent, process groups:                  cpu ${prc}s  -> $(per "$prc - $base" "$groups_samples") µs/sample over baseline"
 echo "process-exporter:                       cpu ${pex}s  -> $(per "$pex" "$groups_samples") µs/sample"
-for p in $a0 $a1 $a2; do echo "agent $p RSS $(awk '/VmRSS/ {print $2}' /proc/$p/status) KiB"; done
+rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$1/status"; }
+echo "RSS: no inputs $(rss $a0), scrape $(rss $a1), process groups $(rss $a2), 3 scrape + 2 exec + 5 groups $(rss $a3)"
+if [ -n "${BEFORE:-}" ]; then
+	bscr=$(d $b1); bbase=$(d $b0)
+	echo "BEFORE ($BEFORE): no inputs cpu ${bbase}s, scrape cpu ${bscr}s -> $(per "$bscr - $bbase" "$samples") µs/sample over its baseline"
+	echo "BEFORE RSS: no inputs $(rss $b0), scrape $(rss $b1), process groups $(rss $b2), 3 scrape + 2 exec + 5 groups $(rss $b3)"
+fi
+grep -h 'level=WARN\|level=ERROR' "$dir"/a*.log | sort | uniq -c | sort -rn | head -5 || true

@@ -8,7 +8,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/prometheus/common/config"
+	"hawk/internal/tlsfiles"
 )
 
 // TLSOptions configure TLS to the collector.
@@ -19,24 +19,15 @@ type TLSOptions struct {
 	InsecureSkipVerify bool   // do not verify the server (testing only)
 }
 
-// TLSConfig builds the client configuration with prometheus/common's
-// config.NewTLSConfig, as every HTTP client of hawk does. It accepts TLS 1.2
-// and up; the server decides (1.3 unless its -tls-min-version says
-// otherwise). The client certificate is read at each handshake, so a
-// renewed one is used without a restart; it is also read once here so a
-// wrong path fails at start.
+// TLSConfig builds the client configuration (package tlsfiles, as the
+// scrape inputs do). It accepts TLS 1.2 and up; the server decides (1.3
+// unless its -tls-min-version says otherwise). The client certificate is
+// read at each handshake, so a renewed one is used without a restart; it is
+// also read once here so a wrong path fails at start.
 func (o TLSOptions) TLSConfig() (*tls.Config, error) {
-	pc := config.TLSConfig{CAFile: o.CAFile, CertFile: o.CertFile, KeyFile: o.KeyFile, ServerName: o.ServerName,
-		InsecureSkipVerify: o.InsecureSkipVerify, MinVersion: config.TLSVersion(tls.VersionTLS12)}
-	if err := pc.Validate(); err != nil {
-		return nil, fmt.Errorf("agent: tls: %w", err)
-	}
-	if o.CertFile != "" {
-		if _, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile); err != nil {
-			return nil, fmt.Errorf("agent: tls client certificate: %w", err)
-		}
-	}
-	c, err := config.NewTLSConfig(&pc)
+	fc := tlsfiles.Config{CAFile: o.CAFile, CertFile: o.CertFile, KeyFile: o.KeyFile, ServerName: o.ServerName,
+		InsecureSkipVerify: o.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
+	c, err := fc.Client()
 	if err != nil {
 		return nil, fmt.Errorf("agent: tls: %w", err)
 	}

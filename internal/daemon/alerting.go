@@ -12,6 +12,7 @@ import (
 
 	"hawk/internal/alerting"
 	"hawk/internal/options"
+	"hawk/internal/options/httpopt"
 	"hawk/internal/server"
 	"hawk/internal/store"
 )
@@ -24,7 +25,7 @@ type Alerting struct {
 	OutageTolerance    time.Duration
 	ForGracePeriod     time.Duration
 	Alertmanagers      []string
-	Client             *options.HTTPClient // headers, auth, TLS
+	Client             *httpopt.Client // headers, auth, TLS
 	Timeout            time.Duration
 	QueueCapacity      int
 	ExternalURL        string
@@ -37,7 +38,7 @@ func (a *Alerting) declare(s *options.Set) {
 	s.Duration(&a.OutageTolerance, "rule.outage-tolerance", time.Hour, "longest downtime of this server after which alerts' `for` state is still restored")
 	s.Duration(&a.ForGracePeriod, "rule.for-grace-period", 10*time.Minute, "least time a restored pending alert waits before it fires")
 	s.Strings(&a.Alertmanagers, "alertmanager", "Alertmanager URL that alerts are sent to over its v2 API (repeatable), e.g. http://127.0.0.1:9093")
-	a.Client = s.HTTPClient("alertmanager", "Alertmanagers")
+	a.Client = httpopt.Declare(s, "alertmanager", "Alertmanagers")
 	s.Duration(&a.Timeout, "alertmanager.timeout", 10*time.Second, "longest one send to an Alertmanager may take")
 	s.Int(&a.QueueCapacity, "alertmanager.queue-capacity", alerting.DefaultQueueCapacity, "alerts queued per Alertmanager at most while it is unreachable; beyond, the oldest are dropped (prometheus_notifications_dropped_total)")
 	s.String(&a.ExternalURL, "web.external-url", "", "URL users reach this server's UI at, for alert links (default http://<hostname>:<http port>)")

@@ -11,13 +11,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hawk/internal/options"
+	"hawk/internal/options/httpopt"
 	"hawk/internal/store"
 )
 
 // RemoteWrite configures the remote-write sinks; every URL shares it.
 type RemoteWrite struct {
 	URLs              []string
-	Client            *options.HTTPClient // headers, auth, TLS
+	Client            *httpopt.Client // headers, auth, TLS
 	Shards            int
 	MaxSamplesPerSend int
 	MaxRetryTime      time.Duration
@@ -26,7 +27,7 @@ type RemoteWrite struct {
 func (r *RemoteWrite) declare(s *options.Set) {
 	s.Strings(&r.URLs, "remote-write", "remote write endpoint (repeatable): VictoriaMetrics, Mimir, Thanos Receive, Prometheus; agents are acknowledged once every sink accepted")
 	s.Alias("remote-write.urls", "remote-write")
-	r.Client = s.HTTPClient("remote-write", "remote write endpoints")
+	r.Client = httpopt.Declare(s, "remote-write", "remote write endpoints")
 	s.Alias("remote-write.headers", "remote-write.header")
 	s.Int(&r.Shards, "remote-write.shards", 0, "concurrent requests per remote (0: default)")
 	s.Int(&r.MaxSamplesPerSend, "remote-write.max-samples-per-send", 0, "samples per request at most (0: default)")

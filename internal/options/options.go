@@ -39,7 +39,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -339,7 +338,7 @@ type durationValue time.Duration
 
 func (v *durationValue) Set(s string) error {
 	s = strings.TrimSpace(s)
-	if d, err := model.ParseDuration(s); err == nil {
+	if d, err := parseDuration(s); err == nil {
 		*v = durationValue(d)
 		return nil
 	}
@@ -356,7 +355,7 @@ func (v *durationValue) String() string {
 	if d%time.Millisecond != 0 || d < 0 {
 		return d.String()
 	}
-	return model.Duration(d).String()
+	return formatDuration(d)
 }
 
 type stringsValue []string

@@ -16,7 +16,6 @@ type testConfig struct {
 	Shards    int
 	TSDB      bool
 	URLs      []string
-	Client    *HTTPClient
 }
 
 func declareTest(c *testConfig) *Set {
@@ -28,7 +27,6 @@ func declareTest(c *testConfig) *Set {
 	s.Strings(&c.URLs, "remote-write", "endpoints")
 	s.Alias("remote-write.urls", "remote-write")
 	s.Int(&c.Shards, "remote-write.shards", 0, "shards")
-	c.Client = s.HTTPClient("remote-write", "the remote")
 	s.ConfigFlag("config", "file")
 	return s
 }
@@ -61,7 +59,7 @@ func TestDefaults(t *testing.T) {
 	if o := s.Lookup("retention"); o == nil || o.Default != "15d" {
 		t.Fatalf("retention default shown as %+v", o)
 	}
-	if u := s.Usage(); !strings.Contains(u, "-listen :9876\n\taddress\n") || !strings.Contains(u, "-remote-write.tls-ca-file") {
+	if u := s.Usage(); !strings.Contains(u, "-listen :9876\n\taddress\n") || !strings.Contains(u, "-remote-write.shards 0\n\tshards\n") {
 		t.Fatalf("usage:\n%s", u)
 	}
 }
@@ -132,44 +130,5 @@ func TestFileErrors(t *testing.T) {
 	}
 	if _, _, err := parseTest(t, "", "-config", "/nonexistent/hawk.yml"); err == nil {
 		t.Error("a missing file is not an error")
-	}
-}
-
-func TestHTTPClientConfig(t *testing.T) {
-	c, _, err := parseTest(t, "remote-write.header: ['X-Scope-OrgID: ops', 'x-extra: 1']\nremote-write.tls-server-name: vm\n",
-		"-remote-write.bearer-token-file", "/etc/hawk/token")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hc, err := c.Client.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hc.Authorization == nil || hc.Authorization.Type != "Bearer" || hc.Authorization.CredentialsFile != "/etc/hawk/token" {
-		t.Errorf("authorization %+v", hc.Authorization)
-	}
-	if hc.HTTPHeaders == nil || hc.HTTPHeaders.Headers["X-Scope-Orgid"].Values[0] != "ops" || hc.HTTPHeaders.Headers["X-Extra"].Values[0] != "1" {
-		t.Errorf("headers %+v", hc.HTTPHeaders)
-	}
-	if hc.TLSConfig.ServerName != "vm" {
-		t.Errorf("tls %+v", hc.TLSConfig)
-	}
-	for _, args := range [][]string{
-		{"-remote-write.header", "no colon"},
-		{"-remote-write.header", "Content-Type: text/plain"},
-		{"-remote-write.basic-auth-user", "u", "-remote-write.bearer-token-file", "/t"},
-		{"-remote-write.bearer-token-file", "/t", "-remote-write.header", "Authorization: Splunk x"},
-	} {
-		c, _, err := parseTest(t, "", args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Client.Config(); err == nil {
-			t.Errorf("%q: accepted", args)
-		}
-	}
-	c, _, _ = parseTest(t, "", "-remote-write.header", "Authorization: Splunk abc")
-	if hc, err := c.Client.Config(); err != nil || hc.Authorization == nil || hc.Authorization.Type != "Splunk" || string(hc.Authorization.Credentials) != "abc" {
-		t.Errorf("custom scheme: %+v %v", hc.Authorization, err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/common/config"
 	"go.yaml.in/yaml/v3"
 
 	"hawk/internal/options"
@@ -65,7 +64,7 @@ type Target struct {
 	Labels   map[string]string `yaml:"labels"`
 	// HTTP is the client: basic_auth, authorization, tls_config,
 	// proxy_url... as in a Prometheus scrape_config, from the same mapping.
-	HTTP config.HTTPClientConfig `yaml:"-"`
+	HTTP HTTPConfig `yaml:",inline"`
 }
 
 // Targets is the -scrape option: each flag adds a URL; the YAML value is a
@@ -73,7 +72,7 @@ type Target struct {
 type Targets []Target
 
 func (t *Targets) Set(s string) error {
-	*t = append(*t, Target{URL: s, HTTP: config.DefaultHTTPClientConfig})
+	*t = append(*t, Target{URL: s})
 	return nil
 }
 
@@ -88,14 +87,14 @@ func (t *Targets) String() string {
 func (t *Targets) UnmarshalYAML(n *yaml.Node) error {
 	*t = nil
 	for _, it := range seq(n) {
-		x := Target{HTTP: config.DefaultHTTPClientConfig}
+		var x Target
 		if it.Kind == yaml.ScalarNode {
 			x.URL = it.Value
 		} else {
-			if err := it.Decode(&x); err != nil {
+			if err := checkKeys(it); err != nil {
 				return fmt.Errorf("line %d: %w", it.Line, err)
 			}
-			if err := it.Decode(&x.HTTP); err != nil {
+			if err := it.Decode(&x); err != nil {
 				return fmt.Errorf("line %d: %w", it.Line, err)
 			}
 		}

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-
 	"hawk/internal/wire"
 )
 
@@ -29,6 +27,7 @@ type execer struct {
 	failures  map[string]uint64
 	lastLog   time.Time // of stderr, for rate limiting
 	muted     int       // stderr reports not logged since lastLog
+	parser    *parser   // kept between runs
 }
 
 // stderrEvery is the least time between two logs of one command's stderr.
@@ -38,7 +37,7 @@ func newExecer(c Command, lim Limits, log *slog.Logger) (*execer, error) {
 	if strings.TrimSpace(c.Command) == "" {
 		return nil, errors.New("exec: empty command")
 	}
-	e := &execer{c: c, name: c.Name, maxOut: lim.MaxBodyBytes, maxSeries: lim.MaxSeriesPerInput, failures: map[string]uint64{}}
+	e := &execer{c: c, name: c.Name, maxOut: lim.MaxBodyBytes, maxSeries: lim.MaxSeriesPerInput, failures: map[string]uint64{}, parser: newParser()}
 	if e.name == "" {
 		e.name = c.Command
 	}
@@ -120,7 +119,7 @@ func (e *execer) run(ctx context.Context, c *converter) (code int, reason string
 	if _, err := readCapped(bytes.NewReader(out.b.Bytes()), nil, int64(e.maxOut), e.maxSeries); err != nil {
 		return 0, "series-limit", err
 	}
-	if err := c.parse(out.b.Bytes(), expfmt.NewFormat(expfmt.TypeTextPlain)); err != nil {
+	if err := c.parse(e.parser, out.b.Bytes(), false); err != nil {
 		if errors.Is(err, errTooManySeries) {
 			return 0, "series-limit", err
 		}

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"mime"
 	"strconv"
-
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"hawk/internal/wire"
 )
@@ -76,92 +73,27 @@ type converter struct {
 	out       []Sample
 }
 
-// parse decodes body in format f (text, OpenMetrics or protobuf).
-func (c *converter) parse(body []byte, f expfmt.Format) error {
-	if f.FormatType() == expfmt.TypeUnknown || f.FormatType() == expfmt.TypeTextPlain {
-		p := expfmt.NewTextParser(model.LegacyValidation)
-		fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		for _, mf := range fams {
-			if err := c.family(mf); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	d := expfmt.NewDecoder(bytes.NewReader(body), f)
-	for {
-		var mf dto.MetricFamily
-		err := d.Decode(&mf)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := c.family(&mf); err != nil {
-			return err
-		}
-	}
+// parse decodes body, in the text format or (om) OpenMetrics 1.0, with p,
+// the parser its input keeps between runs.
+func (c *converter) parse(p *parser, body []byte, om bool) error {
+	return p.parse(body, om, c)
 }
 
-func (c *converter) family(mf *dto.MetricFamily) error {
-	name, help := mf.GetName(), mf.GetHelp()
-	for _, m := range mf.GetMetric() {
-		t := c.now
-		if m.TimestampMs != nil {
-			t = m.GetTimestampMs()
-		}
-		ls := c.labels(m.GetLabel())
-		switch mf.GetType() {
-		case dto.MetricType_COUNTER:
-			c.add(name, help, wire.TypeCounter, ls, t, m.GetCounter().GetValue())
-		case dto.MetricType_GAUGE:
-			c.add(name, help, wire.TypeGauge, ls, t, m.GetGauge().GetValue())
-		case dto.MetricType_SUMMARY:
-			s := m.GetSummary()
-			for _, q := range s.GetQuantile() {
-				c.add(name, help, wire.TypeGauge, with(ls, "quantile", fmtFloat(q.GetQuantile())), t, q.GetValue())
-			}
-			c.add(name+"_sum", help, wire.TypeCounter, ls, t, s.GetSampleSum())
-			c.add(name+"_count", help, wire.TypeCounter, ls, t, float64(s.GetSampleCount()))
-		case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
-			h := m.GetHistogram()
-			inf := false
-			for _, b := range h.GetBucket() {
-				inf = inf || math.IsInf(b.GetUpperBound(), +1)
-				c.add(name+"_bucket", help, wire.TypeCounter, with(ls, "le", fmtFloat(b.GetUpperBound())), t, float64(b.GetCumulativeCount()))
-			}
-			if !inf {
-				c.add(name+"_bucket", help, wire.TypeCounter, with(ls, "le", "+Inf"), t, float64(h.GetSampleCount()))
-			}
-			c.add(name+"_sum", help, wire.TypeCounter, ls, t, h.GetSampleSum())
-			c.add(name+"_count", help, wire.TypeCounter, ls, t, float64(h.GetSampleCount()))
-		default:
-			c.add(name, help, wire.TypeUntyped, ls, t, m.GetUntyped().GetValue())
-		}
-		if len(c.out) > c.maxSeries {
-			return fmt.Errorf("%w: more than %d", errTooManySeries, c.maxSeries)
-		}
+// isOpenMetrics tells the format of a response from its Content-Type:
+// OpenMetrics 1.0 (or 0.0.1), or else the text format, which is also what
+// a missing or unknown type is read as. Another OpenMetrics version is
+// refused.
+func isOpenMetrics(contentType string) (bool, error) {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "application/openmetrics-text" {
+		return false, nil
 	}
-	return nil
-}
-
-// labels returns the exposed labels followed by the input's own. An exposed
-// label the input also sets is kept as exported_<name>, as Prometheus does
-// without honor_labels.
-func (c *converter) labels(lp []*dto.LabelPair) []wire.Label {
-	ls := make([]wire.Label, 0, len(lp)+len(c.base))
-	for _, l := range lp {
-		n := l.GetName()
-		if c.clashes(n) {
-			n = "exported_" + n
-		}
-		ls = append(ls, wire.Label{Name: n, Value: l.GetValue()})
+	switch v := params["version"]; v {
+	case "", "0.0.1", "1.0.0":
+		return true, nil
+	default:
+		return false, fmt.Errorf("unsupported OpenMetrics version %q", v)
 	}
-	return append(ls, c.base...)
 }
 
 func (c *converter) clashes(name string) bool {
@@ -174,17 +106,6 @@ func (c *converter) clashes(name string) bool {
 		}
 	}
 	return false
-}
-
-func (c *converter) add(name, help string, typ wire.MetricType, ls []wire.Label, t int64, v float64) {
-	c.out = append(c.out, Sample{Name: name, Help: help, Type: typ, Labels: ls, Own: c.own, T: t, V: v})
-}
-
-// with returns ls and one more label, in a new slice.
-func with(ls []wire.Label, name, value string) []wire.Label {
-	out := make([]wire.Label, len(ls), len(ls)+1)
-	copy(out, ls)
-	return append(out, wire.Label{Name: name, Value: value})
 }
 
 func fmtFloat(f float64) string {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/prometheus/common/expfmt"
-
 	"hawk/internal/wire"
 )
 
@@ -22,12 +20,8 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		format := expfmt.NewFormat(expfmt.TypeTextPlain)
-		if om {
-			format = expfmt.NewFormat(expfmt.TypeOpenMetrics)
-		}
 		c := converter{base: []wire.Label{{Name: "job", Value: "j"}}, now: 1, maxSeries: maxSeries}
-		if err := c.parse(b, format); err != nil {
+		if err := c.parse(newParser(), b, om); err != nil {
 			return
 		}
 		if len(c.out) > maxSeries {

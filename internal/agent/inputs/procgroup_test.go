@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/template"
 	"time"
 )
 
@@ -87,6 +88,33 @@ func TestProcessConfigErrors(t *testing.T) {
 		os.WriteFile(p, []byte(doc), 0o644) //nolint:errcheck // read back below
 		if err := checkProcessConfig(p); err == nil {
 			t.Errorf("%s accepted", name)
+		}
+	}
+}
+
+// TestNameTemplateLikeTextTemplate: the names process-exporter's
+// templates give, as text/template (test-only here) gives them.
+func TestNameTemplateLikeTextTemplate(t *testing.T) {
+	d := procTemplateData{Comm: "nginx", ExeBase: "nginx", ExeFull: "/usr/sbin/nginx", Username: "www", PID: 42,
+		Matches: map[string]string{"Cfg": "main", "x_1": "y"}}
+	for _, s := range []string{"{{.Comm}}", "{{.ExeBase}}", "{{.ExeFull}}:{{.Matches.Cfg}}", "{{ .Username }}-{{.PID}}",
+		"static", "", "{{.Matches.missing}}x", "a}}b{{.Matches.x_1}}"} {
+		mine, err := parseNameTemplate(s)
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		ref := template.Must(template.New("n").Option("missingkey=zero").Parse(s))
+		var b strings.Builder
+		if err := ref.Execute(&b, d); err != nil {
+			t.Fatal(err)
+		}
+		if got := mine.execute(&d); got != b.String() {
+			t.Errorf("%q: %q, text/template gives %q", s, got, b.String())
+		}
+	}
+	for _, s := range []string{"{{.Comm", "{{.StartTime}}", "{{if .Comm}}x{{end}}", "{{.Comm | printf \"%s\"}}", "{{- .Comm}}", "{{.Matches}}"} {
+		if _, err := parseNameTemplate(s); err == nil {
+			t.Errorf("%q accepted", s)
 		}
 	}
 }

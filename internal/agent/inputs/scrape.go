@@ -12,9 +12,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/prometheus/common/config"
-	"github.com/prometheus/common/expfmt"
-
 	"hawk/internal/wire"
 )
 
@@ -32,6 +29,8 @@ type scraper struct {
 	maxSeries int
 	log       *slog.Logger
 	buf       []byte
+	parser    *parser           // kept between scrapes
+	lastN     int               // samples of the last scrape
 	failures  map[string]uint64 // by reason
 }
 
@@ -40,12 +39,12 @@ func newScraper(t Target, hostname string, lim Limits, log *slog.Logger) (*scrap
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("scrape %q: want an http(s) URL", t.URL)
 	}
-	client, err := config.NewClientFromConfig(t.HTTP, "hawk-agent-scrape")
+	client, err := t.HTTP.client(isLoopback(u.Hostname()))
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: %w", t.URL, err)
 	}
 	s := &scraper{t: t, url: t.URL, client: client, maxBody: int64(lim.MaxBodyBytes), maxSeries: lim.MaxSeriesPerInput,
-		log: log.With("input", t.URL), failures: map[string]uint64{}}
+		log: log.With("input", t.URL), failures: map[string]uint64{}, parser: newParser()}
 	s.target = append(s.target, wire.Label{Name: "job", Value: t.Job}, wire.Label{Name: "instance", Value: instanceOf(u, hostname)})
 	for _, k := range sortedKeys(t.Labels) {
 		s.target = append(s.target, wire.Label{Name: k, Value: t.Labels[k]})
@@ -65,10 +64,15 @@ func instanceOf(u *url.URL, hostname string) string {
 			port = "443"
 		}
 	}
-	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
+	if isLoopback(host) {
 		host = hostname
 	}
 	return net.JoinHostPort(host, port)
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return (ip != nil && ip.IsLoopback()) || host == "localhost"
 }
 
 func (s *scraper) id() string           { return s.url }
@@ -77,7 +81,7 @@ func (s *scraper) every() time.Duration { return s.t.Interval }
 func (s *scraper) close()               { s.client.CloseIdleConnections() }
 
 func (s *scraper) gather(ctx context.Context, now time.Time) []Sample {
-	c := converter{base: s.target, now: now.UnixMilli(), maxSeries: s.maxSeries}
+	c := converter{base: s.target, now: now.UnixMilli(), maxSeries: s.maxSeries, out: make([]Sample, 0, s.lastN+8)}
 	err := s.scrape(ctx, &c)
 	dur := time.Since(now).Seconds()
 	up := 1.0
@@ -98,6 +102,7 @@ func (s *scraper) gather(ctx context.Context, now time.Time) []Sample {
 		}
 	}
 	n := float64(len(c.out))
+	s.lastN = len(c.out)
 	ms := now.UnixMilli()
 	c.out = append(c.out,
 		Sample{Name: "up", Help: "1 if the last scrape of the target succeeded.", Type: wire.TypeGauge, Labels: s.target, T: ms, V: up},
@@ -134,7 +139,11 @@ func (s *scraper) scrape(ctx context.Context, c *converter) error {
 	if err != nil {
 		return err
 	}
-	return c.parse(s.buf, expfmt.ResponseFormat(resp.Header))
+	om, err := isOpenMetrics(resp.Header.Get("Content-Type"))
+	if err != nil {
+		return err
+	}
+	return c.parse(s.parser, s.buf, om)
 }
 
 // appendFailures adds hawk_input_failures_total{input,kind,reason} for each

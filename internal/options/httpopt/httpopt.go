@@ -1,4 +1,9 @@
-package options
+// Package httpopt declares the options of an HTTP client (headers, basic
+// auth or a bearer token, TLS) and turns them into prometheus/common's
+// HTTPClientConfig. It is apart from package options so that what imports
+// options alone (hawk-agent) does not link prometheus/common/config and
+// what it pulls in (client_golang, oauth2, ...).
+package httpopt
 
 import (
 	"crypto/tls"
@@ -7,14 +12,16 @@ import (
 	"strings"
 
 	"github.com/prometheus/common/config"
+
+	"hawk/internal/options"
 )
 
-// HTTPClient is the group of options that configure an HTTP client (remote
+// Client is the group of options that configure an HTTP client (remote
 // write, Alertmanager): headers, basic auth or a bearer token, and TLS.
 // Config turns them into prometheus/common's HTTPClientConfig, which builds
 // the client, reads secrets from their files at each request (so they can
 // be rotated) and validates the combination as Prometheus does.
-type HTTPClient struct {
+type Client struct {
 	Headers               []string // "Name: value"
 	BasicAuthUser         string
 	BasicAuthPasswordFile string
@@ -26,11 +33,11 @@ type HTTPClient struct {
 	TLSInsecureSkipVerify bool
 }
 
-// HTTPClient declares the options of an HTTP client named prefix
+// Declare declares into s the options of an HTTP client named prefix
 // ("remote-write" declares -remote-write.header and so on); what names the
 // peer in the help text.
-func (s *Set) HTTPClient(prefix, what string) *HTTPClient {
-	h := &HTTPClient{}
+func Declare(s *options.Set, prefix, what string) *Client {
+	h := &Client{}
 	s.Strings(&h.Headers, prefix+".header", "'Name: value' header sent with every request to "+what+" (repeatable), e.g. X-Scope-OrgID")
 	s.String(&h.BasicAuthUser, prefix+".basic-auth-user", "", "basic auth user for "+what)
 	s.String(&h.BasicAuthPasswordFile, prefix+".basic-auth-password-file", "", "file holding the basic auth password for "+what+" (read at each request)")
@@ -44,7 +51,7 @@ func (s *Set) HTTPClient(prefix, what string) *HTTPClient {
 }
 
 // Config returns the client configuration, validated.
-func (h *HTTPClient) Config() (config.HTTPClientConfig, error) {
+func (h *Client) Config() (config.HTTPClientConfig, error) {
 	c := config.DefaultHTTPClientConfig
 	c.TLSConfig = config.TLSConfig{
 		CAFile: h.TLSCAFile, CertFile: h.TLSCertFile, KeyFile: h.TLSKeyFile, ServerName: h.TLSServerName,
