@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"hawk/internal/atomicfile"
 )
 
 // secretFile holds, in the spool directory, the secret a server issued to
@@ -31,28 +33,7 @@ func loadSecret(dir string) (string, error) {
 // saveSecret replaces the stored secret: written to a temporary file,
 // fsynced and renamed, so that a crash leaves the old secret or the new.
 func saveSecret(dir, secret string) error {
-	path := filepath.Join(dir, secretFile)
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("enrolment secret: %w", err)
-	}
-	_, err = f.WriteString(secret + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err == nil {
-		var d *os.File
-		if d, err = os.Open(dir); err == nil {
-			err = errors.Join(d.Sync(), d.Close())
-		}
-	}
+	err := atomicfile.Write(filepath.Join(dir, secretFile), []byte(secret+"\n"), 0o600)
 	if err != nil {
 		return fmt.Errorf("enrolment secret: %w", err)
 	}

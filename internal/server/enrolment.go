@@ -12,10 +12,10 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 
+	"hawk/internal/atomicfile"
 	"hawk/internal/wire"
 )
 
@@ -174,7 +174,7 @@ func (e *Enrolments) save() error {
 	}
 	b := appendEnrolments(nil, e.sums)
 	e.mu.Unlock()
-	if err := writeAtomic(e.path, b, 0o600); err != nil {
+	if err := atomicfile.Write(e.path, b, 0o600); err != nil {
 		return fmt.Errorf("server: write enrolments: %w", err)
 	}
 	e.saved = gen
@@ -229,35 +229,6 @@ func parseEnrolments(b []byte) (map[string][32]byte, error) {
 		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorruptEnrolments, len(p))
 	}
 	return sums, nil
-}
-
-// writeAtomic replaces path with b: a temporary file written and fsynced,
-// renamed over path, then the directory fsynced; a crash leaves the old or
-// the new file whole.
-func writeAtomic(path string, b []byte, perm os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
 }
 
 // checkEnrolment refuses a HELLO for an enrolled agent id that lacks the

@@ -7,9 +7,9 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
+	"hawk/internal/atomicfile"
 	"hawk/internal/wire"
 )
 
@@ -253,7 +253,7 @@ func (f *Fleet) save(path string) error {
 	b := f.encodeLocked()
 	f.dirty = false
 	f.mu.Unlock()
-	if err := writeFileAtomic(path, b); err != nil {
+	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		f.mu.Lock()
 		f.dirty = true
 		f.mu.Unlock()
@@ -270,30 +270,4 @@ func (s *Server) saveFleet() {
 		s.m.errors.WithLabelValues("fleet_save").Inc()
 		s.log.Warn("fleet not saved", "err", err)
 	}
-}
-
-// writeFileAtomic replaces path with b: temp file, fsync, rename, fsync dir.
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err == nil {
-		var d *os.File
-		if d, err = os.Open(filepath.Dir(path)); err == nil {
-			err = errors.Join(d.Sync(), d.Close())
-		}
-	}
-	return err
 }

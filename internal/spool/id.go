@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"hawk/internal/atomicfile"
 )
 
 // LoadOrCreateID returns the agent id stored in dir/id, creating it on first
@@ -66,7 +68,7 @@ func linkNew(dir, path string, data []byte) error {
 		err = os.Link(f.Name(), path)
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = atomicfile.SyncDir(dir)
 	}
 	return err
 }

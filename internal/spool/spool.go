@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hawk/internal/atomicfile"
 	"hawk/internal/faultfs"
 )
 
@@ -380,7 +381,7 @@ func (s *Spool) segPath(first uint64) string {
 // writeMetaLocked persists m atomically (temp, fsync, rename, fsync dir).
 // The caller holds wmu.
 func (s *Spool) writeMetaLocked(m meta) error {
-	if err := writeFileAtomic(s.dir, metaName, m.encode()); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, metaName), m.encode(), 0o640); err != nil {
 		return fmt.Errorf("spool: write META: %w", err)
 	}
 	s.floor, s.savedAck, s.ackSavedAt = m.floor, m.acked, s.opts.Now()

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
+	"hawk/internal/atomicfile"
 	"hawk/internal/faultfs"
 )
 
@@ -145,7 +145,7 @@ func (s *Spool) Sync() error {
 		return err
 	}
 	if s.newer {
-		if err := syncDir(s.dir); err != nil {
+		if err := atomicfile.SyncDir(s.dir); err != nil {
 			s.failLocked(fmt.Errorf("spool: sync: %w", err))
 			return s.werr
 		}
@@ -168,7 +168,7 @@ func (s *Spool) createLocked() error {
 		return fmt.Errorf("spool: create segment: %w", err)
 	}
 	if s.opts.Sync {
-		if err := syncDir(s.dir); err != nil {
+		if err := atomicfile.SyncDir(s.dir); err != nil {
 			_ = f.Close()
 			return fmt.Errorf("spool: create segment: %w", err)
 		}
@@ -333,7 +333,7 @@ func (s *Spool) Close() error {
 	if err == nil && !s.opts.Sync {
 		// Everything is durable now: give back the unused lease so a clean
 		// restart continues without a gap.
-		err = syncDir(s.dir)
+		err = atomicfile.SyncDir(s.dir)
 		if err == nil {
 			err = s.writeMetaLocked(meta{acked: s.acked, floor: s.next})
 		}
@@ -342,44 +342,6 @@ func (s *Spool) Close() error {
 	}
 	if e := s.lock.Close(); err == nil && e != nil {
 		err = fmt.Errorf("spool: release lock: %w", e)
-	}
-	return err
-}
-
-// writeFileAtomic replaces dir/name with data: temp file, fsync, rename,
-// fsync dir. A crash leaves either the old or the new content.
-func writeFileAtomic(dir, name string, data []byte) error {
-	tmp := filepath.Join(dir, name+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err == nil {
-		err = syncDir(dir)
-	}
-	return err
-}
-
-// syncDir fsyncs a directory so that entries created or renamed in it
-// survive a machine crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
 	}
 	return err
 }

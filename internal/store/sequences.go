@@ -8,10 +8,11 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
+
+	"hawk/internal/atomicfile"
 )
 
 // ErrCorruptSequences marks a sequence file that fails its checksum or does
@@ -111,11 +112,11 @@ func (s *Sequences) Sync() error {
 	buf := appendSequences(nil, s.last)
 	s.dirty = false
 	s.mu.Unlock()
-	if err := writeFileAtomic(s.path, buf); err != nil {
+	if err := atomicfile.Write(s.path, buf, 0o644); err != nil {
 		s.mu.Lock()
 		s.dirty = true
 		s.mu.Unlock()
-		return err
+		return fmt.Errorf("store: write sequences: %w", err)
 	}
 	return nil
 }
@@ -211,40 +212,4 @@ func readSequences(path string) (map[string]uint64, error) {
 		return nil, fmt.Errorf("store: read sequences %q: %w", path, err)
 	}
 	return last, nil
-}
-
-// writeFileAtomic replaces path with b: write a temporary file, fsync it,
-// rename it over path and fsync the directory, so a crash leaves either the
-// old or the new file whole.
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("store: write sequences: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
-	if err != nil {
-		return fmt.Errorf("store: write sequences: %w", err)
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"hawk/internal/atomicfile"
 	"hawk/internal/faultfs"
 )
 
@@ -433,5 +434,5 @@ func salvage(dir, sub, name string, fault *faultfs.Injector) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return err
 	}
-	return errors.Join(syncDir(filepath.Join(dir, sub)), syncDir(ddir))
+	return errors.Join(atomicfile.SyncDir(filepath.Join(dir, sub)), atomicfile.SyncDir(ddir))
 }
