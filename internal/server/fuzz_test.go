@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"io"
 	"math"
 	"net"
@@ -75,18 +73,7 @@ func FuzzSession(f *testing.F) {
 		f.Fatal(err)
 	}
 	ln := newPipeListener()
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ln) }()
-	f.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			f.Errorf("shutdown: %v", err)
-		}
-		if err := <-served; !errors.Is(err, ErrServerClosed) {
-			f.Errorf("serve: %v", err)
-		}
-	})
+	serveOn(f, s, ln)
 	f.Fuzz(func(t *testing.T, in []byte) { fuzzOne(t, ln, hello, in) })
 }
 
@@ -177,18 +164,7 @@ func FuzzHelloEnrolment(f *testing.F) {
 		f.Fatal(err)
 	}
 	ln := newPipeListener()
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ln) }()
-	f.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			f.Errorf("shutdown: %v", err)
-		}
-		if err := <-served; !errors.Is(err, ErrServerClosed) {
-			f.Errorf("serve: %v", err)
-		}
-	})
+	serveOn(f, s, ln)
 	f.Fuzz(func(t *testing.T, id, secret string, rest []byte) {
 		p := wire.AppendHello(nil, &wire.Hello{Version: 2, AgentID: id, Secret: secret,
 			Labels: []wire.Label{{Name: "job", Value: "node"}}})

@@ -49,12 +49,7 @@ func TestWriteBrokenPipeIsPeerClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(brokenPipeListener{ln}) }()
-	defer func() {
-		shutdown(t, s)
-		<-served
-	}()
+	serveOn(t, s, brokenPipeListener{ln})
 	c := dial(t, ln.Addr().String())
 	c.hello("a")
 	c.send(wire.AppendHeartbeat(nil, &wire.Heartbeat{AgentTime: 7}, false)) // its echo's write fails

@@ -35,19 +35,25 @@ func startServer(t testing.TB, cfg Config) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveOn(t, s, ln)
+	return s, ln.Addr().String()
+}
+
+// serveOn runs s on ln until the test (or fuzz target) ends, then shuts
+// it down and checks that Serve ended as it should.
+func serveOn(tb testing.TB, s *Server, ln net.Listener) {
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
+			tb.Errorf("shutdown: %v", err)
 		}
 		if err := <-served; !errors.Is(err, ErrServerClosed) {
-			t.Errorf("serve: %v", err)
+			tb.Errorf("serve: %v", err)
 		}
 	})
-	return s, ln.Addr().String()
 }
 
 func legacyFrame(t testing.TB, typ uint8, content any) []byte {
