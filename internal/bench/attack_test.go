@@ -2,8 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,27 +21,8 @@ func TestAttackAgainstServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := server.New(server.Config{Sink: sink, LivenessInterval: time.Hour, Enrolment: enr, StampIdentity: true,
-		MaxOpenBatchBytes: 100 << 10, MaxLegacyAgents: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ln) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-served; !errors.Is(err, server.ErrServerClosed) {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	_, addr, stop := serve(t, server.Config{Sink: sink, Enrolment: enr, MaxOpenBatchBytes: 100 << 10, MaxLegacyAgents: 3}, "127.0.0.1:0")
+	defer stop()
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer tok" {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
@@ -57,7 +36,7 @@ func TestAttackAgainstServer(t *testing.T) {
 	}))
 	defer api.Close()
 
-	res, err := RunAttack(context.Background(), AttackConfig{Addr: ln.Addr().String(), HTTP: api.URL, HTTPToken: "tok",
+	res, err := RunAttack(context.Background(), AttackConfig{Addr: addr, HTTP: api.URL, HTTPToken: "tok",
 		Attacks: AttackNames, Quiet: 100 * time.Millisecond, Under: 500 * time.Millisecond, Settle: 10 * time.Millisecond,
 		Interval: 20 * time.Millisecond, Series: 20, MinQuiet: 3, Prefix: "t-", PID: selfPID(),
 		Sizes: AttackSizes{Workers: 2, Hijacks: 20, QueryBytes: 100, Queries: 40, OpenBatchConns: 3, OpenBatchSamples: 70000, OpenBatchPart: 4096,

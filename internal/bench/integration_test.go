@@ -85,18 +85,22 @@ func (a *memApp) Rollback() error { return nil }
 // test ends.
 func startServer(t *testing.T, sink store.Sink) (*server.Server, string) {
 	t.Helper()
-	s, addr, stop := serve(t, sink, nil, "127.0.0.1:0")
+	s, addr, stop := serve(t, server.Config{Sink: sink}, "127.0.0.1:0")
 	t.Cleanup(stop)
 	return s, addr
 }
 
-// serve runs a hawk server on addr and returns a func that shuts it down
-// (GOAWAY to every agent) and waits for it.
-func serve(t *testing.T, sink store.Sink, seqs server.SequenceStore, addr string) (*server.Server, string, func()) {
+// serve runs a hawk server with cfg on addr and returns a func that shuts
+// it down (GOAWAY to every agent) and waits for it. Identity is stamped as
+// hawk-server does (agent_id, and job and instance, from the session); the
+// liveness series are written hourly unless cfg says otherwise.
+func serve(t *testing.T, cfg server.Config, addr string) (*server.Server, string, func()) {
 	t.Helper()
-	// Identity stamping as hawk-server runs it: agent_id (and job and
-	// instance) set from the session.
-	s, err := server.New(server.Config{Sink: sink, Sequences: seqs, LivenessInterval: time.Hour, StampIdentity: true})
+	cfg.StampIdentity = true
+	if cfg.LivenessInterval == 0 {
+		cfg.LivenessInterval = time.Hour
+	}
+	s, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +213,7 @@ func sinkAPI(t *testing.T, sink *memSink) http.Handler {
 // successor and resend; every sample must be stored exactly once.
 func TestAuditAcrossRestart(t *testing.T) {
 	sink, seqs := newMemSink(), &memSeqs{last: map[string]uint64{}}
-	_, addr, stop1 := serve(t, sink, seqs, "127.0.0.1:0")
+	_, addr, stop1 := serve(t, server.Config{Sink: sink, Sequences: seqs}, "127.0.0.1:0")
 	defer stop1()
 	api := httptest.NewServer(sinkAPI(t, sink))
 	defer api.Close()
@@ -218,7 +222,7 @@ func TestAuditAcrossRestart(t *testing.T) {
 		time.Sleep(1200 * time.Millisecond)
 		stop1()
 		time.Sleep(400 * time.Millisecond) // the port is closed: dials are refused
-		_, _, stop2 := serve(t, sink, seqs, addr)
+		_, _, stop2 := serve(t, server.Config{Sink: sink, Sequences: seqs}, addr)
 		restarted <- stop2
 	}()
 	res, err := RunAudit(context.Background(), AuditConfig{Addr: addr, API: api.URL, Agents: 10, Series: 20,
