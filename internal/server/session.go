@@ -166,7 +166,7 @@ func (ss *session) read() error {
 			}
 		}
 		ss.commit() //nolint:errcheck // the peer is gone; store what it completed
-		ss.peerClosed = !ss.draining.Load() && !ss.kicked.Load()
+		ss.notePeerClosed()
 		return fmt.Errorf("%w: %v", errEnd, err)
 	case ss.draining.Load() || ss.kicked.Load():
 		return nil
@@ -195,6 +195,11 @@ func (ss *session) read() error {
 	ss.srv.m.errors.WithLabelValues("timeout").Inc()
 	return fmt.Errorf("%w: read timeout", errEnd)
 }
+
+// notePeerClosed records that the peer ended the connection (EOF or reset
+// on a read, broken pipe or reset on a write), unless the server was
+// ending it anyway (draining, or a newer session of the agent).
+func (ss *session) notePeerClosed() { ss.peerClosed = !ss.draining.Load() && !ss.kicked.Load() }
 
 // pending returns how many bytes wait to become a frame.
 func (ss *session) pending() int { return ss.held + ss.dec.Pending() }
@@ -362,7 +367,7 @@ func (ss *session) flush() error {
 		// A reset or a broken pipe: the peer closed first, as if the read
 		// had seen it (which one fails first is a race).
 		if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
-			ss.peerClosed = !ss.draining.Load() && !ss.kicked.Load()
+			ss.notePeerClosed()
 		}
 		return fmt.Errorf("%w: write: %v", errEnd, err)
 	}
