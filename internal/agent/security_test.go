@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hawk/internal/collect"
+	"hawk/internal/metrictest"
 	"hawk/internal/server"
 	"hawk/internal/server/testpki"
 	"hawk/internal/store"
@@ -76,23 +77,7 @@ func startSecServer(t *testing.T, mod func(*server.Config)) *secServer {
 // refused returns hawk_server_connections_refused_total{reason}.
 func (ss *secServer) refused(t *testing.T, reason string) float64 {
 	t.Helper()
-	mfs, err := ss.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "hawk_server_connections_refused_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "reason" && l.GetValue() == reason {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	return metrictest.Sum(t, ss.reg, "hawk_server_connections_refused_total", "reason", reason)
 }
 
 // runSecAgent runs an agent configured by mod, logging into its own

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"go.uber.org/goleak"
 
+	"hawk/internal/metrictest"
 	"hawk/internal/store"
 )
 
@@ -318,8 +319,8 @@ func TestUnreachableAlertmanager(t *testing.T) {
 	defer m.Stop()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		dropped := gathered(t, reg, "prometheus_notifications_dropped_total")
-		evals := gathered(t, reg, "prometheus_rule_evaluations_total")
+		dropped := metrictest.Sum(t, reg, "prometheus_notifications_dropped_total")
+		evals := metrictest.Sum(t, reg, "prometheus_rule_evaluations_total")
 		if dropped >= 3 && evals >= 5 {
 			break
 		}
@@ -328,20 +329,4 @@ func TestUnreachableAlertmanager(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // polling the registry is the signal
 	}
-}
-
-func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			for _, m := range mf.GetMetric() {
-				sum += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return sum
 }

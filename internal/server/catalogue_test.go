@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 
+	"hawk/internal/metrictest"
 	"hawk/internal/store"
 	"hawk/internal/wire"
 )
@@ -28,25 +29,6 @@ import (
 // outcome the table promises: the reply or ERROR code, the counter, and
 // whether the connection is kept (proved by a round trip after the bad
 // input) or closed (proved by end of stream).
-
-// gathered returns the value of the unlabelled counter or gauge name in reg.
-func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.Metric) == 1 {
-			if c := mf.Metric[0].GetCounter(); c != nil {
-				return c.GetValue()
-			}
-			return mf.Metric[0].GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("%s not registered", name)
-	return 0
-}
 
 // cat is a server started for one catalogue row.
 type cat struct {
@@ -1108,7 +1090,7 @@ func trustRows() []catRow {
 			if n != 3 {
 				t.Fatalf("%d of 3 series stored", n)
 			}
-			k.want("hawk_store_metadata_dropped_total", gathered(t, reg, "hawk_store_metadata_dropped_total"), 1)
+			k.want("hawk_store_metadata_dropped_total", metrictest.Sum(t, reg, "hawk_store_metadata_dropped_total"), 1)
 		}},
 		{"trust/sequence_jump", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxSeqGap = 1000 })

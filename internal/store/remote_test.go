@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
+
+	"hawk/internal/metrictest"
 )
 
 // receiver is a remote write endpoint on 127.0.0.1 that decodes every
@@ -185,38 +187,6 @@ func testSeries(prefix string, n int) []*Series {
 	return out
 }
 
-func counterValue(t *testing.T, reg *prometheus.Registry, name string, kv ...string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			for i := 0; i+1 < len(kv); i += 2 {
-				found := false
-				for _, lp := range m.GetLabel() {
-					found = found || lp.GetName() == kv[i] && lp.GetValue() == kv[i+1]
-				}
-				if !found {
-					continue metrics
-				}
-			}
-			switch {
-			case m.GetCounter() != nil:
-				return m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return 0
-}
-
 func TestRemoteDeliversWithLabels(t *testing.T) {
 	rc := newReceiver(t)
 	r, reg := openRemote(t, RemoteOptions{URL: rc.url(), Shards: 3})
@@ -234,10 +204,10 @@ func TestRemoteDeliversWithLabels(t *testing.T) {
 	for j, s := range series {
 		assertSamples(t, got[s.Labels.String()], wantSamples(1000, j, 5))
 	}
-	if v := counterValue(t, reg, "hawk_remote_samples_sent_total"); v != 50 {
+	if v := metrictest.Sum(t, reg, "hawk_remote_samples_sent_total"); v != 50 {
 		t.Errorf("samples sent = %g, want 50", v)
 	}
-	if v := counterValue(t, reg, "hawk_remote_samples_pending"); v != 0 {
+	if v := metrictest.Sum(t, reg, "hawk_remote_samples_pending"); v != 0 {
 		t.Errorf("samples pending = %g, want 0", v)
 	}
 	if *series[0].Ref(0) != series[0].Labels.Hash() {
@@ -367,14 +337,14 @@ func TestRemoteRetries5xx(t *testing.T) {
 		"hawk_remote_samples_retried_total": 24, "hawk_remote_samples_sent_total": 12,
 		"hawk_remote_samples_failed_total": 0,
 	} {
-		if v := counterValue(t, reg, name); v != want {
+		if v := metrictest.Sum(t, reg, name); v != want {
 			t.Errorf("%s = %g, want %g", name, v, want)
 		}
 	}
-	if v := counterValue(t, reg, "hawk_remote_requests_total", "code", "500"); v != 2 {
+	if v := metrictest.Sum(t, reg, "hawk_remote_requests_total", "code", "500"); v != 2 {
 		t.Errorf("requests{code=500} = %g, want 2", v)
 	}
-	if v := counterValue(t, reg, "hawk_remote_requests_total", "code", "200"); v != 1 {
+	if v := metrictest.Sum(t, reg, "hawk_remote_requests_total", "code", "200"); v != 1 {
 		t.Errorf("requests{code=200} = %g, want 1", v)
 	}
 }
@@ -430,10 +400,10 @@ func TestRemoteRejected4xxNotRetried(t *testing.T) {
 			if n, _, _ := rc.stats(); n != 1 {
 				t.Errorf("%d requests, want 1 (no retry)", n)
 			}
-			if v := counterValue(t, reg, "hawk_remote_samples_rejected_total"); v != 10 {
+			if v := metrictest.Sum(t, reg, "hawk_remote_samples_rejected_total"); v != 10 {
 				t.Errorf("samples rejected = %g, want 10", v)
 			}
-			if v := counterValue(t, reg, "hawk_remote_samples_sent_total"); v != 0 {
+			if v := metrictest.Sum(t, reg, "hawk_remote_samples_sent_total"); v != 0 {
 				t.Errorf("samples sent = %g, want 0", v)
 			}
 		})
@@ -481,10 +451,10 @@ func TestRemoteRejectionIsolatedPerCommit(t *testing.T) {
 	if len(got) != 4 {
 		t.Errorf("receiver has %d series, want the 4 good ones", len(got))
 	}
-	if v := counterValue(t, reg, "hawk_remote_samples_rejected_total"); v != 4 {
+	if v := metrictest.Sum(t, reg, "hawk_remote_samples_rejected_total"); v != 4 {
 		t.Errorf("samples rejected = %g, want 4", v)
 	}
-	if v := counterValue(t, reg, "hawk_remote_samples_sent_total"); v != 8 {
+	if v := metrictest.Sum(t, reg, "hawk_remote_samples_sent_total"); v != 8 {
 		t.Errorf("samples sent = %g, want 8", v)
 	}
 }
@@ -504,10 +474,10 @@ func TestRemoteOther4xxFailsCommit(t *testing.T) {
 			if n, _, _ := rc.stats(); n != 1 {
 				t.Errorf("%d requests, want 1 (no retry)", n)
 			}
-			if v := counterValue(t, reg, "hawk_remote_samples_failed_total"); v != 10 {
+			if v := metrictest.Sum(t, reg, "hawk_remote_samples_failed_total"); v != 10 {
 				t.Errorf("samples failed = %g, want 10", v)
 			}
-			if v := counterValue(t, reg, "hawk_remote_commits_failed_total"); v != 1 {
+			if v := metrictest.Sum(t, reg, "hawk_remote_commits_failed_total"); v != 1 {
 				t.Errorf("commits failed = %g, want 1", v)
 			}
 		})
@@ -536,10 +506,10 @@ func TestRemoteDownPastMaxRetryTime(t *testing.T) {
 	if took < maxRetry/3 {
 		t.Errorf("Commit gave up after %v, long before MaxRetryTime %v", took, maxRetry)
 	}
-	if v := counterValue(t, reg, "hawk_remote_requests_total", "code", "error"); v < 4 {
+	if v := metrictest.Sum(t, reg, "hawk_remote_requests_total", "code", "error"); v < 4 {
 		t.Errorf("%g failed attempts, want several", v)
 	}
-	if v := counterValue(t, reg, "hawk_remote_samples_failed_total"); v != 8 {
+	if v := metrictest.Sum(t, reg, "hawk_remote_samples_failed_total"); v != 8 {
 		t.Errorf("samples failed = %g, want 8", v)
 	}
 }
@@ -656,7 +626,7 @@ func TestRemoteCloseInFlight(t *testing.T) {
 	if err := commitSamples(r, testSeries("after", 1), 0, 1); !errors.Is(err, ErrRemoteClosed) {
 		t.Fatalf("Commit after Close = %v, want ErrRemoteClosed", err)
 	}
-	if v := counterValue(t, reg, "hawk_remote_samples_pending"); v != 0 {
+	if v := metrictest.Sum(t, reg, "hawk_remote_samples_pending"); v != 0 {
 		t.Errorf("samples pending = %g after Close, want 0", v)
 	}
 	if err := r.Close(); err != nil {

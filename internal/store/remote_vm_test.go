@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+
+	"hawk/internal/metrictest"
 )
 
 // vmBinary is Debian's victoria-metrics (apt-get install victoria-metrics);
@@ -181,7 +183,7 @@ func TestRemoteVictoriaMetrics(t *testing.T) {
 			assertSamples(t, got[s.Labels.String()], want)
 		}
 	}
-	if v := counterValue(t, reg, "hawk_remote_samples_sent_total"); v != sessions*commits*10*perSeries {
+	if v := metrictest.Sum(t, reg, "hawk_remote_samples_sent_total"); v != sessions*commits*10*perSeries {
 		t.Errorf("samples sent = %g", v)
 	}
 }
