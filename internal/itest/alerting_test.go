@@ -81,28 +81,9 @@ receivers:
 		t.Fatal(err)
 	}
 	addr := freePort(t)
-	logf, err := os.Create(filepath.Join(dir, "am.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(path, "--config.file", filepath.Join(dir, "am.yml"), "--storage.path", filepath.Join(dir, "data"),
+	logPath := filepath.Join(dir, "am.log")
+	_, done := startProcess(t, logPath, path, "--config.file", filepath.Join(dir, "am.yml"), "--storage.path", filepath.Join(dir, "data"),
 		"--web.listen-address", addr, "--cluster.listen-address", "")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := httpClient.Get("http://" + addr + "/-/ready")
@@ -114,7 +95,7 @@ receivers:
 		}
 		select {
 		case <-done:
-			b, _ := os.ReadFile(logf.Name())
+			b, _ := os.ReadFile(logPath)
 			t.Fatalf("alertmanager exited:\n%s", b)
 		case <-time.After(100 * time.Millisecond): // polling /-/ready is the only readiness signal
 		}

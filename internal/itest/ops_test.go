@@ -26,28 +26,37 @@ func startAgent(t testing.TB, spool string, servers ...string) *exec.Cmd {
 // stops it (SIGTERM, then SIGKILL after 10 s) when the test ends.
 func runAgent(t testing.TB, logPath string, args ...string) *exec.Cmd {
 	t.Helper()
+	cmd, _ := startProcess(t, logPath, filepath.Join(binDir(t), "hawk-agent"), args...)
+	return cmd
+}
+
+// startProcess runs the program path with args, appending its output to
+// logPath, and stops it (SIGTERM, then SIGKILL after 10 s) when the test
+// ends. done is closed once it has exited.
+func startProcess(t testing.TB, logPath, path string, args ...string) (cmd *exec.Cmd, done <-chan struct{}) {
+	t.Helper()
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(binDir(t), "hawk-agent"), args...)
+	cmd = exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(10 * time.Second):
 			cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 		logf.Close()
 	})
-	return cmd
+	return cmd, exited
 }
 
 // timestamps returns the raw sample timestamps (ms) of one series over the
