@@ -52,8 +52,16 @@ process_names:
   - name: "sleepers-{{.Matches.secs}}"
     comm: [sleep]
     cmdline: ['^sleep (?P<secs>4[0-9][0-9])$']
+  - name: family
+    cmdline: ['hawk-parent$']
 YML
 for s in 401 401 402; do sleep "$s" & pids+=($!); done
+# A parent with two children no entry takes: with -children (both sides'
+# default) the group "family" has 3 processes.
+bash -c 'sleep 503 & echo $! >"$0.1"; sleep 504 & echo $! >"$0.2"; wait' "$dir/hawk-parent" &
+pids+=($!)
+for i in $(seq 1 100); do [ -s "$dir/hawk-parent.2" ] && break; sleep 0.1; done
+pids+=("$(cat "$dir/hawk-parent.1")" "$(cat "$dir/hawk-parent.2")")
 pe_port=$(port)
 prometheus-process-exporter -config.path "$dir/process.yml" -web.listen-address "127.0.0.1:$pe_port" >"$dir/pe.log" 2>&1 &
 pids+=($!)
@@ -105,13 +113,15 @@ want 'hawk_exec_up{command="garbage"}' 0
 want 'hawk_exec_up{command="ok"}' 1
 want 'ok_metric{job="node",instance="e2e-host"}' 42
 # Same names and labels, same values for the stable series.
-for m in num_procs num_threads open_filedesc oldest_start_time_seconds 'memory_bytes{memtype="resident"' 'memory_bytes{memtype="virtual"'; do
+for m in num_procs num_threads open_filedesc worst_fd_ratio oldest_start_time_seconds 'memory_bytes{memtype="resident"' 'memory_bytes{memtype="virtual"' 'states{state="Sleeping"'; do
 	sel="namedprocess_namegroup_${m}"
 	case $sel in *'{'*) sel="$sel,groupname=\"sleepers-401\"}" ;; *) sel="$sel{groupname=\"sleepers-401\"}" ;; esac
 	agent_sel=${sel/\{/\{job=\"node\",}
 	pe_sel=${sel/\{/\{job=\"process-exporter\",}
 	want "abs(sum($agent_sel) / sum($pe_sel) - 1) <= bool 0.01" 1
 done
+want 'namedprocess_namegroup_num_procs{job="node",groupname="family"}' 3
+want 'namedprocess_namegroup_num_procs{job="process-exporter",groupname="family"}' 3
 rss=$(awk '/VmRSS/ {print $2}' /proc/$agent/status)
 echo "agent RSS ${rss} KiB with 4 scrape targets (one of 100,000 series) and 3 commands"
 kill -HUP "$agent"

@@ -26,6 +26,7 @@ type Config struct {
 	Exec            Commands
 	ProcessConfig   string
 	ProcessInterval time.Duration
+	Process         ProcessOptions
 	Limits          Limits
 }
 
@@ -35,6 +36,8 @@ func (c *Config) Declare(s *options.Set) {
 	s.Var(&c.Exec, "exec", "command run with /bin/sh -c whose output, in the Prometheus text format, is sent along (repeatable); the config file's exec section also takes name, interval, timeout, env, user", true)
 	s.String(&c.ProcessConfig, "process-config", "", "process-exporter configuration file (process_names) of the process groups to watch ; its groups become namedprocess_namegroup_* series, re-read on SIGHUP")
 	s.Duration(&c.ProcessInterval, "process-interval", defaultInterval, "how often the process groups of -process-config are read")
+	s.Bool(&c.Process.Children, "process-children", true, "a process no process_names entry takes joins the group of its nearest ancestor that has one (process-exporter's -children)")
+	s.Bool(&c.Process.Smaps, "process-smaps", true, "read each grouped process's smaps_rollup for the memory_bytes{memtype=\"proportionalResident\"} and {memtype=\"proportionalSwapped\"} series (process-exporter's -gather-smaps)")
 	s.Int(&c.Limits.MaxSeriesPerInput, "input-max-series", 20000, "series one scrape or command may yield; more fails the run (up 0), as Prometheus' sample_limit")
 	s.Int(&c.Limits.MaxSamples, "input-max-samples", 100000, "samples of all inputs waiting for the next collection; results past it are dropped and counted")
 	s.Int(&c.Limits.MaxBodyBytes, "input-max-body-bytes", 16<<20, "bytes one scrape body or command output may have")
@@ -202,7 +205,7 @@ func (c *Config) Build(hostname string, log *slog.Logger) (*Runner, error) {
 		r.inputs = append(r.inputs, e)
 	}
 	if c.ProcessConfig != "" {
-		p, err := newProcGroups(c.ProcessConfig, orDefault(c.ProcessInterval, defaultInterval))
+		p, err := newProcGroups(c.ProcessConfig, orDefault(c.ProcessInterval, defaultInterval), c.Process)
 		if err != nil {
 			return fail(err)
 		}

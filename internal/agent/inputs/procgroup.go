@@ -209,18 +209,72 @@ type procKey struct {
 	start uint64
 }
 
-// procCounters are a process's cumulative counters at the last run.
+// The counters a group sums over its processes, in procCounters.c and
+// groupStats.total.
+const (
+	cUser = iota
+	cSystem
+	cRead
+	cWrite
+	cMinorFaults
+	cMajorFaults
+	cCtxVoluntary
+	cCtxNonvoluntary
+	nCounters
+)
+
+// procCounters are a process's cumulative counters at the last run, and
+// the group it was counted in.
 type procCounters struct {
-	user, system, read, write float64
-	group                     string
+	c     [nCounters]float64
+	group string
+	child bool // in its group as a descendant of a member, not by a matcher
+}
+
+// The states process-exporter reports, from the state letter of
+// /proc/PID/stat: R running, S sleeping, D waiting (uninterruptible),
+// Z zombie, anything else other.
+const (
+	stRunning = iota
+	stSleeping
+	stWaiting
+	stZombie
+	stOther
+	nStates
+)
+
+var stateNames = [nStates]string{"Running", "Sleeping", "Waiting", "Zombie", "Other"}
+
+func procState(b byte) int {
+	switch b {
+	case 'R':
+		return stRunning
+	case 'S':
+		return stSleeping
+	case 'D':
+		return stWaiting
+	case 'Z':
+		return stZombie
+	}
+	return stOther
 }
 
 type groupStats struct {
-	procs, threads, fds       float64
-	rss, vsz, swap            float64
-	oldest                    float64
-	user, system, read, write float64 // running totals, never decreasing
-	seen                      bool
+	procs, threads, fds float64
+	rss, vsz, swap      float64
+	pss, swapPss        float64 // from smaps_rollup
+	worstFDRatio        float64
+	oldest              float64
+	states              [nStates]float64
+	total               [nCounters]float64 // running totals, never decreasing
+	seen                bool
+}
+
+// ProcessOptions are the process groups' settings beyond the config
+// file: process-exporter's -children and -gather-smaps.
+type ProcessOptions struct {
+	Children bool // a process no matcher takes joins its nearest ancestor's group
+	Smaps    bool // read smaps_rollup for the proportional memory series
 }
 
 // procGroups gathers process-exporter's namedprocess_namegroup_* series.
@@ -228,21 +282,37 @@ type procGroups struct {
 	path     string
 	procPath string
 	matchers []procMatcher
+	opts     ProcessOptions
 	interval time.Duration
 	prev     map[procKey]procCounters
 	groups   map[string]*groupStats
+	scan     []procScan
+	byPID    map[int]int // index in scan
 	buf      []byte
 	bootTime float64
 	failures map[string]uint64
 }
 
-func newProcGroups(path string, interval time.Duration) (*procGroups, error) {
+// procScan is what the first pass over /proc learns of one process.
+type procScan struct {
+	key     procKey
+	ppid    int
+	comm    string
+	state   byte
+	num     [22]float64 // the numeric fields of stat after the command that are used
+	group   string
+	grouped bool
+	child   bool
+	walked  bool // the ancestor walk has run for it
+}
+
+func newProcGroups(path string, interval time.Duration, opts ProcessOptions) (*procGroups, error) {
 	ms, err := loadProcessConfig(path)
 	if err != nil {
 		return nil, err
 	}
-	return &procGroups{path: path, procPath: "/proc", matchers: ms, interval: interval, prev: map[procKey]procCounters{},
-		groups: map[string]*groupStats{}, buf: make([]byte, 4096), failures: map[string]uint64{}}, nil
+	return &procGroups{path: path, procPath: "/proc", matchers: ms, opts: opts, interval: interval, prev: map[procKey]procCounters{},
+		groups: map[string]*groupStats{}, byPID: map[int]int{}, buf: make([]byte, 4096), failures: map[string]uint64{}}, nil
 }
 
 func (p *procGroups) id() string           { return p.path }
@@ -257,7 +327,7 @@ func (p *procGroups) gather(_ context.Context, now time.Time) []Sample {
 		p.bootTime = readBootTime(p.procPath)
 	}
 	for _, g := range p.groups {
-		g.procs, g.threads, g.fds, g.rss, g.vsz, g.swap, g.oldest = 0, 0, 0, 0, 0, 0, 0
+		*g = groupStats{total: g.total, seen: g.seen}
 	}
 	d, err := os.Open(p.procPath)
 	if err != nil {
@@ -266,96 +336,195 @@ func (p *procGroups) gather(_ context.Context, now time.Time) []Sample {
 	}
 	names, _ := d.Readdirnames(-1)
 	d.Close()
-	cur := make(map[procKey]procCounters, len(p.prev))
+	p.scan = p.scan[:0]
+	clear(p.byPID)
 	for _, n := range names {
 		pid, err := strconv.Atoi(n)
 		if err != nil {
 			continue
 		}
-		p.proc(pid, cur)
+		p.scanProc(pid)
+	}
+	if p.opts.Children {
+		for i := range p.scan {
+			p.inherit(i, 0)
+		}
+	}
+	cur := make(map[procKey]procCounters, len(p.prev))
+	for i := range p.scan {
+		if p.scan[i].grouped {
+			p.count(&p.scan[i], cur)
+		}
 	}
 	p.prev = cur
 	return p.samples(now)
 }
 
-// proc reads one process and adds it to its group.
-func (p *procGroups) proc(pid int, cur map[procKey]procCounters) {
+// scanProc reads a process's stat and command line and matches it.
+func (p *procGroups) scanProc(pid int) {
 	dir := filepath.Join(p.procPath, strconv.Itoa(pid))
 	stat := p.read(filepath.Join(dir, "stat"))
 	i, j := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
 	if i < 0 || j < i {
 		return
 	}
-	comm := string(stat[i+1 : j])
 	f := bytes.Fields(stat[j+1:])
-	if len(f) < 22 {
+	if len(f) < 22 || len(f[0]) != 1 {
 		return
 	}
-	// Fields after the command (state is f[0]): utime 11, stime 12,
-	// num_threads 17, starttime 19, vsize 20, rss 21. Parsed now: the
-	// buffer is reused by the next read.
-	var num [22]float64
-	for _, k := range []int{11, 12, 17, 19, 20, 21} {
+	s := procScan{comm: string(stat[i+1 : j]), state: f[0][0]}
+	ppid, _ := strconv.Atoi(string(f[1]))
+	s.ppid = ppid
+	// Fields after the command (state is f[0], ppid f[1]): minflt 7,
+	// majflt 9, utime 11, stime 12, num_threads 17, starttime 19,
+	// vsize 20, rss 21. Parsed now: the buffer is reused by the next read.
+	for _, k := range []int{7, 9, 11, 12, 17, 19, 20, 21} {
 		v, _ := strconv.ParseUint(string(f[k]), 10, 64)
-		num[k] = float64(v)
+		s.num[k] = float64(v)
 	}
-	u := func(k int) float64 { return num[k] }
+	s.key = procKey{pid, uint64(s.num[19])}
 	cmd := p.read(filepath.Join(dir, "cmdline"))
 	var argv []string
-	for _, a := range bytes.Split(bytes.TrimRight(cmd, "\x00"), []byte{0}) {
-		argv = append(argv, string(a))
+	if len(cmd) > 0 {
+		for _, a := range bytes.Split(bytes.TrimRight(cmd, "\x00"), []byte{0}) {
+			argv = append(argv, string(a))
+		}
 	}
-	if len(cmd) == 0 {
-		argv = nil
-	}
-	group, ok := "", false
 	for k := range p.matchers {
-		if group, ok = p.matchers[k].match(comm, argv, pid); ok {
+		if s.group, s.grouped = p.matchers[k].match(s.comm, argv, pid); s.grouped {
 			break
 		}
 	}
-	if !ok {
-		return
+	p.byPID[pid] = len(p.scan)
+	p.scan = append(p.scan, s)
+}
+
+// maxAncestry bounds the walk up the parent chain.
+const maxAncestry = 64
+
+// inherit puts an unmatched process into the group of its nearest
+// ancestor that has one, as process-exporter's -children does. A
+// process once counted as a child stays in that group, as there, even
+// after its parent ends. It returns the group, ok false if none.
+func (p *procGroups) inherit(i, depth int) (string, bool) {
+	s := &p.scan[i]
+	if s.grouped || s.walked {
+		return s.group, s.grouped
 	}
-	start := u(19)
-	key := procKey{pid, uint64(start)}
-	c := procCounters{user: u(11) / userHZ, system: u(12) / userHZ, group: group}
+	s.walked = true
+	if old, ok := p.prev[s.key]; ok && old.child {
+		s.group, s.grouped, s.child = old.group, true, true
+		return s.group, true
+	}
+	j, ok := p.byPID[s.ppid]
+	if !ok || depth >= maxAncestry || s.ppid == s.key.pid {
+		return "", false
+	}
+	g, ok := p.inherit(j, depth+1)
+	if ok {
+		s = &p.scan[i]
+		s.group, s.grouped, s.child = g, true, true
+	}
+	return g, ok
+}
+
+// count reads the rest of a grouped process and adds it to its group.
+func (p *procGroups) count(s *procScan, cur map[procKey]procCounters) {
+	dir := filepath.Join(p.procPath, strconv.Itoa(s.key.pid))
+	c := procCounters{group: s.group, child: s.child}
+	c.c[cUser], c.c[cSystem] = s.num[11]/userHZ, s.num[12]/userHZ
+	c.c[cMinorFaults], c.c[cMajorFaults] = s.num[7], s.num[9]
 	io := p.read(filepath.Join(dir, "io"))
-	c.read, c.write = field(io, "read_bytes:"), field(io, "write_bytes:")
-	g := p.groups[group]
+	c.c[cRead], c.c[cWrite] = field(io, "read_bytes:"), field(io, "write_bytes:")
+	status := p.read(filepath.Join(dir, "status"))
+	swap := field(status, "VmSwap:") * 1024
+	c.c[cCtxVoluntary], c.c[cCtxNonvoluntary] = field(status, "voluntary_ctxt_switches:"), field(status, "nonvoluntary_ctxt_switches:")
+	g := p.groups[s.group]
 	if g == nil {
 		g = &groupStats{}
-		p.groups[group] = g
+		p.groups[s.group] = g
 	}
 	// Counters grow by what each process did since the last run; a process
 	// seen for the first time after the first run counts whole, as it
 	// started since.
-	old, had := p.prev[key]
-	if had && old.group == group {
-		g.user += c.user - old.user
-		g.system += c.system - old.system
-		g.read += c.read - old.read
-		g.write += c.write - old.write
-	} else {
-		g.user += c.user
-		g.system += c.system
-		g.read += c.read
-		g.write += c.write
+	old, had := p.prev[s.key]
+	for k := range c.c {
+		if had && old.group == s.group {
+			g.total[k] += c.c[k] - old.c[k]
+		} else {
+			g.total[k] += c.c[k]
+		}
 	}
-	cur[key] = c
+	cur[s.key] = c
 	g.procs++
-	g.threads += u(17)
-	g.vsz += u(20)
-	g.rss += u(21) * float64(os.Getpagesize())
-	status := p.read(filepath.Join(dir, "status"))
-	g.swap += field(status, "VmSwap:") * 1024
-	st := p.bootTime + start/userHZ
+	p.countStates(g, dir, s)
+	g.threads += s.num[17]
+	g.vsz += s.num[20]
+	g.rss += s.num[21] * float64(os.Getpagesize())
+	g.swap += swap
+	st := p.bootTime + s.num[19]/userHZ
 	if g.oldest == 0 || st < g.oldest {
 		g.oldest = st
 	}
 	if fds, err := os.ReadDir(filepath.Join(dir, "fd")); err == nil {
 		g.fds += float64(len(fds))
+		if lim := openFilesLimit(p.read(filepath.Join(dir, "limits"))); lim > 0 {
+			g.worstFDRatio = max(g.worstFDRatio, float64(len(fds))/lim)
+		}
 	}
+	if p.opts.Smaps {
+		sm := p.read(filepath.Join(dir, "smaps_rollup"))
+		g.pss += field(sm, "Pss:") * 1024
+		g.swapPss += field(sm, "SwapPss:") * 1024
+	}
+}
+
+// countStates adds a process's threads to the group's states, as
+// process-exporter counts them: one per thread, from each task's stat (a
+// process of one thread is its own task).
+func (p *procGroups) countStates(g *groupStats, dir string, s *procScan) {
+	if s.num[17] <= 1 {
+		g.states[procState(s.state)]++
+		return
+	}
+	d, err := os.Open(filepath.Join(dir, "task"))
+	if err != nil {
+		g.states[procState(s.state)]++
+		return
+	}
+	tids, _ := d.Readdirnames(-1)
+	d.Close()
+	n := 0
+	for _, tid := range tids {
+		stat := p.read(filepath.Join(dir, "task", tid, "stat"))
+		j := bytes.LastIndexByte(stat, ')')
+		if j < 0 || j+2 >= len(stat) {
+			continue
+		}
+		g.states[procState(stat[j+2])]++
+		n++
+	}
+	if n == 0 { // the tasks ended between the reads
+		g.states[procState(s.state)]++
+	}
+}
+
+// openFilesLimit returns the soft limit on open files in a
+// /proc/PID/limits file, 0 if it is missing or unlimited.
+func openFilesLimit(b []byte) float64 {
+	i := bytes.Index(b, []byte("Max open files"))
+	if i < 0 {
+		return 0
+	}
+	f := bytes.Fields(b[i+len("Max open files"):])
+	if len(f) == 0 {
+		return 0
+	}
+	v, err := strconv.ParseUint(string(f[0]), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return float64(v)
 }
 
 func (p *procGroups) samples(now time.Time) []Sample {
@@ -365,21 +534,34 @@ func (p *procGroups) samples(now time.Time) []Sample {
 		ls := append([]wire.Label{{Name: "groupname", Value: group}}, extra...)
 		out = append(out, Sample{Name: name, Help: help, Type: typ, Labels: ls, Own: true, T: ms, V: v})
 	}
+	l := func(name, value string) wire.Label { return wire.Label{Name: name, Value: value} }
 	for _, name := range sortedKeys(p.groups) {
 		g := p.groups[name]
 		g.seen = true
 		const pre = "namedprocess_namegroup_"
-		add(pre+"num_procs", "number of processes in this group", wire.TypeGauge, name, g.procs)
-		add(pre+"cpu_seconds_total", "Cpu user usage in seconds", wire.TypeCounter, name, g.user, wire.Label{Name: "mode", Value: "user"})
-		add(pre+"cpu_seconds_total", "Cpu user usage in seconds", wire.TypeCounter, name, g.system, wire.Label{Name: "mode", Value: "system"})
-		add(pre+"read_bytes_total", "number of bytes read by this group", wire.TypeCounter, name, g.read)
-		add(pre+"write_bytes_total", "number of bytes written by this group", wire.TypeCounter, name, g.write)
-		add(pre+"memory_bytes", "number of bytes of memory in use", wire.TypeGauge, name, g.rss, wire.Label{Name: "memtype", Value: "resident"})
-		add(pre+"memory_bytes", "number of bytes of memory in use", wire.TypeGauge, name, g.vsz, wire.Label{Name: "memtype", Value: "virtual"})
-		add(pre+"memory_bytes", "number of bytes of memory in use", wire.TypeGauge, name, g.swap, wire.Label{Name: "memtype", Value: "swapped"})
-		add(pre+"open_filedesc", "number of open file descriptors for this group", wire.TypeGauge, name, g.fds)
-		add(pre+"num_threads", "Number of threads", wire.TypeGauge, name, g.threads)
-		add(pre+"oldest_start_time_seconds", "start time in seconds since 1970/01/01 of oldest process in group", wire.TypeGauge, name, g.oldest)
+		add(pre+"num_procs", "processes in the group", wire.TypeGauge, name, g.procs)
+		add(pre+"cpu_seconds_total", "CPU time of the group's processes, by mode", wire.TypeCounter, name, g.total[cUser], l("mode", "user"))
+		add(pre+"cpu_seconds_total", "CPU time of the group's processes, by mode", wire.TypeCounter, name, g.total[cSystem], l("mode", "system"))
+		add(pre+"read_bytes_total", "bytes the group's processes read from storage", wire.TypeCounter, name, g.total[cRead])
+		add(pre+"write_bytes_total", "bytes the group's processes wrote to storage", wire.TypeCounter, name, g.total[cWrite])
+		add(pre+"major_page_faults_total", "page faults of the group's processes that needed I/O", wire.TypeCounter, name, g.total[cMajorFaults])
+		add(pre+"minor_page_faults_total", "page faults of the group's processes served without I/O", wire.TypeCounter, name, g.total[cMinorFaults])
+		add(pre+"context_switches_total", "context switches of the group's processes, voluntary or not", wire.TypeCounter, name, g.total[cCtxVoluntary], l("ctxswitchtype", "voluntary"))
+		add(pre+"context_switches_total", "context switches of the group's processes, voluntary or not", wire.TypeCounter, name, g.total[cCtxNonvoluntary], l("ctxswitchtype", "nonvoluntary"))
+		add(pre+"memory_bytes", "memory of the group's processes, by kind", wire.TypeGauge, name, g.rss, l("memtype", "resident"))
+		add(pre+"memory_bytes", "memory of the group's processes, by kind", wire.TypeGauge, name, g.vsz, l("memtype", "virtual"))
+		add(pre+"memory_bytes", "memory of the group's processes, by kind", wire.TypeGauge, name, g.swap, l("memtype", "swapped"))
+		if p.opts.Smaps {
+			add(pre+"memory_bytes", "memory of the group's processes, by kind", wire.TypeGauge, name, g.pss, l("memtype", "proportionalResident"))
+			add(pre+"memory_bytes", "memory of the group's processes, by kind", wire.TypeGauge, name, g.swapPss, l("memtype", "proportionalSwapped"))
+		}
+		add(pre+"open_filedesc", "file descriptors the group's processes hold open", wire.TypeGauge, name, g.fds)
+		add(pre+"worst_fd_ratio", "highest ratio, among the group's processes, of open file descriptors to the soft limit", wire.TypeGauge, name, g.worstFDRatio)
+		add(pre+"num_threads", "threads of the group's processes", wire.TypeGauge, name, g.threads)
+		add(pre+"oldest_start_time_seconds", "Unix time at which the group's oldest process started", wire.TypeGauge, name, g.oldest)
+		for k, st := range stateNames {
+			add(pre+"states", "threads of the group's processes in each scheduler state", wire.TypeGauge, name, g.states[k], l("state", st))
+		}
 	}
 	return appendFailures(out, p.failures, p.kind(), p.path, ms)
 }
