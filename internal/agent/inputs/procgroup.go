@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -99,6 +100,9 @@ func (t nameTemplate) execute(d *procTemplateData) string {
 		case "ExeFull":
 			b.WriteString(d.ExeFull)
 		case "Username":
+			if d.Username == "" && d.user != nil {
+				d.Username = d.user()
+			}
 			b.WriteString(d.Username)
 		case "PID":
 			b.WriteString(strconv.Itoa(d.PID))
@@ -114,6 +118,7 @@ type procTemplateData struct {
 	Comm, ExeBase, ExeFull, Username string
 	PID                              int
 	Matches                          map[string]string
+	user                             func() string // fills Username when a name uses it
 }
 
 func loadProcessConfig(path string) ([]procMatcher, error) {
@@ -163,7 +168,7 @@ func checkProcessConfig(path string) error {
 }
 
 // match returns the group name of a process, ok false if m does not take it.
-func (m *procMatcher) match(comm string, argv []string, pid int) (string, bool) {
+func (m *procMatcher) match(comm string, argv []string, pid int, user func() string) (string, bool) {
 	if m.comm != nil && !m.comm[comm] {
 		return "", false
 	}
@@ -200,7 +205,7 @@ func (m *procMatcher) match(comm string, argv []string, pid int) (string, bool) 
 			}
 		}
 	}
-	return m.name.execute(&procTemplateData{Comm: comm, ExeBase: exeBase, ExeFull: exeFull, PID: pid, Matches: matches}), true
+	return m.name.execute(&procTemplateData{Comm: comm, ExeBase: exeBase, ExeFull: exeFull, PID: pid, Matches: matches, user: user}), true
 }
 
 // procKey tells a process from a later one reusing its PID.
@@ -288,6 +293,7 @@ type procGroups struct {
 	groups   map[string]*groupStats
 	scan     []procScan
 	byPID    map[int]int // index in scan
+	users    map[string]string
 	buf      []byte
 	bootTime float64
 	failures map[string]uint64
@@ -312,7 +318,7 @@ func newProcGroups(path string, interval time.Duration, opts ProcessOptions) (*p
 		return nil, err
 	}
 	return &procGroups{path: path, procPath: "/proc", matchers: ms, opts: opts, interval: interval, prev: map[procKey]procCounters{},
-		groups: map[string]*groupStats{}, byPID: map[int]int{}, buf: make([]byte, 4096), failures: map[string]uint64{}}, nil
+		groups: map[string]*groupStats{}, byPID: map[int]int{}, users: map[string]string{}, buf: make([]byte, 4096), failures: map[string]uint64{}}, nil
 }
 
 func (p *procGroups) id() string           { return p.path }
@@ -390,14 +396,45 @@ func (p *procGroups) scanProc(pid int) {
 			argv = append(argv, string(a))
 		}
 	}
+	user := func() string { return p.username(filepath.Join(dir, "status")) }
 	for k := range p.matchers {
-		if s.group, s.grouped = p.matchers[k].match(s.comm, argv, pid); s.grouped {
+		if s.group, s.grouped = p.matchers[k].match(s.comm, argv, pid, user); s.grouped {
 			break
 		}
 	}
 	p.byPID[pid] = len(p.scan)
 	p.scan = append(p.scan, s)
 }
+
+// username returns the name of the effective user of a process from its
+// status file, or the number if the user has no name (as process-exporter
+// names groups by {{.Username}}). Names are looked up once per user id.
+func (p *procGroups) username(statusPath string) string {
+	st := p.read(statusPath)
+	i := bytes.Index(st, []byte("\nUid:"))
+	if i < 0 {
+		return ""
+	}
+	f := bytes.Fields(st[i+len("\nUid:"):])
+	if len(f) < 2 {
+		return ""
+	}
+	uid := string(f[1])
+	if name, ok := p.users[uid]; ok {
+		return name
+	}
+	name := uid
+	if u, err := user.LookupId(uid); err == nil {
+		name = u.Username
+	}
+	if len(p.users) < maxUsers {
+		p.users[uid] = name
+	}
+	return name
+}
+
+// maxUsers bounds the user name cache.
+const maxUsers = 1024
 
 // maxAncestry bounds the walk up the parent chain.
 const maxAncestry = 64

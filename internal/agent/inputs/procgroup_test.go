@@ -142,6 +142,7 @@ type fakeProcess struct {
 	fds, fdLimit        int
 	pssKB, swapPssKB    int
 	tasks               string // the state letter of each thread, if more than one
+	euid                int
 }
 
 func newFakeProc(t *testing.T) *fakeProc {
@@ -163,7 +164,7 @@ func (f *fakeProc) put(p fakeProcess) {
 			p.pid, p.comm, p.state, p.ppid, p.minflt, p.majflt, p.utime, p.stime, p.threads, p.start, p.rssPages),
 		"cmdline":      strings.ReplaceAll(p.cmdline, " ", "\x00") + "\x00",
 		"io":           fmt.Sprintf("rchar: 1\nwchar: 2\nread_bytes: %d\nwrite_bytes: %d\n", p.read, p.write),
-		"status":       fmt.Sprintf("Name:\t%s\nVmSwap:\t       0 kB\nvoluntary_ctxt_switches:\t%d\nnonvoluntary_ctxt_switches:\t%d\n", p.comm, p.vol, p.nonvol),
+		"status":       fmt.Sprintf("Name:\t%s\nUid:\t1000\t%d\t0\t0\nVmSwap:\t       0 kB\nvoluntary_ctxt_switches:\t%d\nnonvoluntary_ctxt_switches:\t%d\n", p.comm, p.euid, p.vol, p.nonvol),
 		"limits":       fmt.Sprintf("Limit                     Soft Limit           Hard Limit           Units     \nMax open files            %d                 524288               files     \n", p.fdLimit),
 		"smaps_rollup": fmt.Sprintf("00400000-7fff [rollup]\nRss:  100 kB\nPss:  %d kB\nSwapPss:  %d kB\n", p.pssKB, p.swapPssKB),
 	}
@@ -201,7 +202,7 @@ func (f *fakeProc) remove(pid int) {
 func TestProcessGroupsFromFakeProc(t *testing.T) {
 	fp := newFakeProc(t)
 	conf := filepath.Join(t.TempDir(), "p.yml")
-	os.WriteFile(conf, []byte("process_names:\n  - name: db\n    comm: [postgres]\n  - name: \"{{.Comm}}\"\n    comm: [cron]\n"), 0o644) //nolint:errcheck // read back below
+	os.WriteFile(conf, []byte("process_names:\n  - name: db\n    comm: [postgres]\n  - name: \"{{.Comm}}\"\n    comm: [cron]\n  - name: \"u-{{.Username}}\"\n    comm: [other]\n"), 0o644) //nolint:errcheck // read back below
 	p, err := newProcGroups(conf, time.Second, ProcessOptions{Children: true, Smaps: true})
 	if err != nil {
 		t.Fatal(err)
@@ -214,6 +215,7 @@ func TestProcessGroupsFromFakeProc(t *testing.T) {
 	fp.put(fakeProcess{pid: 12, ppid: 11, comm: "helper", cmdline: "helper", state: 'D', minflt: 1, start: 700, threads: 1, fds: 1, fdLimit: 1024})
 	fp.put(fakeProcess{pid: 20, ppid: 10, comm: "cron", cmdline: "cron", state: 'Z', start: 550, threads: 1, fdLimit: 1024})
 	fp.put(fakeProcess{pid: 30, ppid: 1, comm: "other", cmdline: "other", state: 'S', start: 100, threads: 1, fdLimit: 1024})
+	fp.put(fakeProcess{pid: 31, ppid: 1, comm: "other", cmdline: "other", state: 'S', start: 100, threads: 1, fdLimit: 1024, euid: 4242424})
 
 	out := p.gather(t.Context(), time.Unix(1700001000, 0))
 	want := map[string]float64{
@@ -241,8 +243,13 @@ func TestProcessGroupsFromFakeProc(t *testing.T) {
 		"namedprocess_namegroup_states{groupname=cron,state=Zombie}":                             1,
 	}
 	checkSeries(t, out, want)
-	if _, ok := seriesValues(out)["namedprocess_namegroup_num_procs{groupname=other}"]; ok {
-		t.Error("an unmatched process without a grouped ancestor made a group")
+	got := seriesValues(out)
+	if _, ok := got["namedprocess_namegroup_num_procs{groupname=helper}"]; ok {
+		t.Error("a process in its ancestor's group made a group of its own")
+	}
+	// {{.Username}}: the effective user's name, its number without one.
+	if got["namedprocess_namegroup_num_procs{groupname=u-root}"] != 1 || got["namedprocess_namegroup_num_procs{groupname=u-4242424}"] != 1 {
+		t.Errorf("groups by user name: %v", got)
 	}
 
 	// The parent ends: its children stay in db (the worker is reparented
@@ -270,7 +277,7 @@ func TestProcessGroupsFromFakeProc(t *testing.T) {
 	p2.procPath = fp.root
 	fp.put(fakeProcess{pid: 10, ppid: 1, comm: "postgres", cmdline: "postgres", state: 'S', start: 500, threads: 1, fdLimit: 1024})
 	out = p2.gather(t.Context(), time.Unix(1700001002, 0))
-	got := seriesValues(out)
+	got = seriesValues(out)
 	if n := got["namedprocess_namegroup_num_procs{groupname=db}"]; n != 1 {
 		t.Errorf("num_procs without children = %v, want 1", n)
 	}
