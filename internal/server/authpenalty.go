@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -18,8 +19,10 @@ import (
 //     MaxConnsPerAddr like any other, so the waits are bounded by them.
 //   - authFailures counts such refusals per source IP address. A source
 //     with MaxAuthFailures of them within AuthFailurePenalty is penalised
-//     for AuthFailurePenalty: its new connections are closed right after
-//     accept, before any TLS or HELLO work. Sessions already open, from
+//     for AuthFailurePenalty: its new connections are refused right after
+//     accept, before any TLS or HELLO work; nothing is read from them and
+//     they are closed after AuthFailureDelay, so that a peer reconnecting
+//     in a loop makes one attempt per delay. Sessions already open, from
 //     that address or any other, are not touched: an agent sharing an
 //     address with an attacker keeps its session, though a reconnect
 //     during the penalty is refused (its spool keeps its data meanwhile).
@@ -147,13 +150,43 @@ func waitOrStop(d time.Duration, stop <-chan struct{}) {
 	}
 }
 
-// penalisedAtAccept closes c if its source is penalised, and reports
-// whether it did.
-func (s *Server) penalisedAtAccept(c interface{ Close() error }, addr netip.Addr) bool {
+// maxHeldPenalised bounds the penalised connections held open at once;
+// past it they are closed at once.
+const maxHeldPenalised = 1024
+
+// penalisedAtAccept refuses c if its source is penalised, and reports
+// whether it did. Nothing is read from c. It is closed after
+// AuthFailureDelay (by a goroutine that only waits; at most
+// maxHeldPenalised of them), so that a penalised peer reconnecting in a
+// loop makes one attempt per delay rather than thousands a second; or at
+// once, past the bound or without a delay.
+func (s *Server) penalisedAtAccept(c net.Conn, addr netip.Addr) bool {
 	if !s.failures.penalised(addr, s.cfg.now()) {
 		return false
 	}
 	s.refuse("auth_penalty", "connection closed at accept: its source is penalised for refused HELLOs", "addr", addr)
-	c.Close()
+	d := s.cfg.AuthFailureDelay
+	if d <= 0 || s.heldPenalised.Add(1) > maxHeldPenalised {
+		if d > 0 {
+			s.heldPenalised.Add(-1)
+		}
+		c.Close()
+		return true
+	}
+	s.mu.Lock()
+	if s.draining.Load() {
+		s.mu.Unlock()
+		s.heldPenalised.Add(-1)
+		c.Close()
+		return true
+	}
+	s.sessWG.Add(1) // Shutdown waits for it
+	s.mu.Unlock()
+	go func() {
+		defer s.sessWG.Done()
+		s.cfg.wait(d, s.stop)
+		c.Close()
+		s.heldPenalised.Add(-1)
+	}()
 	return true
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,6 +94,43 @@ func tarpitRows() []catRow {
 				t.Fatalf("stored %v, want both samples", got)
 			}
 			good.alive()
+		}},
+		{"trust/penalised_connection_held", func(t *testing.T) {
+			var hold atomic.Bool
+			entered, release := make(chan struct{}, 1), make(chan struct{})
+			k := newCat(t, func(c *Config) {
+				enrolling(c)
+				c.MaxAuthFailures, c.AuthFailureDelay = 2, 3*time.Second
+				c.wait = func(_ time.Duration, stop <-chan struct{}) {
+					if !hold.Load() {
+						return // the refusals' own delays pass at once here
+					}
+					entered <- struct{}{}
+					select {
+					case <-release:
+					case <-stop:
+					}
+				}
+			})
+			k.v2("a")
+			impostor(k)
+			impostor(k)
+			hold.Store(true)
+			c := k.rawConn()
+			select {
+			case <-entered:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the penalised connection was not held")
+			}
+			k.want("refused auth_penalty", k.refused("auth_penalty"), 1)
+			c.SetReadDeadline(time.Now()) // neither a byte nor the end of the stream while held
+			if n, err := c.Read(make([]byte, 1)); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("read %d bytes (%v) while held, want nothing", n, err)
+			}
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			close(release)
+			expectEOF(t, c)
+			k.want("refused enrolment", k.refused("enrolment"), 2)
 		}},
 		{"trust/auth_penalty_expires", func(t *testing.T) {
 			clock := newTestClock()

@@ -200,6 +200,7 @@ type Server struct {
 	allSeries      seriesGuard  // bounds the series of all agents together
 	openBatchBytes atomic.Int64 // memory the sessions' unfinished batches hold
 	failures       *authFailures
+	heldPenalised  atomic.Int64 // penalised connections waiting to be closed
 	refusals       *refusalLog
 
 	mu        sync.Mutex
