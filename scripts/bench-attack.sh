@@ -37,9 +37,18 @@ for b in "$SERVER_BIN" bin/hawk-bench; do
 done
 ulimit -n "$(ulimit -Hn)"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/token"
+extra=()
+help=$("$SERVER_BIN" -help 2>&1 || true)
+if [[ $ATTACKS != hijack && $help == *-auth-failure-penalty* ]]; then
+	# hijack gets 127.0.0.1 penalised (-max-auth-failures-per-source), and
+	# every attack's good agent connects from there too: a short penalty
+	# lets the next attack's agent in. The delay, which bounds the attack's
+	# rate, stays at its default.
+	extra=(-auth-failure-penalty 3s)
+fi
 # shellcheck disable=SC2086 # SERVER_FLAGS is a list of words
-start_server "$work" -http-auth-token-file "$work/token" -max-series "$MAX_SERIES" ${SERVER_FLAGS:-}
-echo "server $SERVER_BIN pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR; -max-series $MAX_SERIES, other limits default" >&2
+start_server "$work" -http-auth-token-file "$work/token" -max-series "$MAX_SERIES" "${extra[@]}" ${SERVER_FLAGS:-}
+echo "server $SERVER_BIN pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR; -max-series $MAX_SERIES ${extra[*]} ${SERVER_FLAGS:-}, other limits default" >&2
 rc=0
 bin/hawk-bench attack -addr "$AGENT_ADDR" -http "http://$HTTP_ADDR" -http-token-file "$work/token" \
 	-server-pid "$SERVER_PID" -attack "$ATTACKS" -quiet "$QUIET" -under "$UNDER" "$@" || rc=$?

@@ -125,7 +125,7 @@ func (ss *session) refuseCredentials(reason, logMsg string, logArgs []any, forma
 	s.refuse(reason, logMsg, append(logArgs, "remote", ss.remote)...)
 	if s.failures.fail(ss.addr, s.cfg.now()) {
 		s.m.authPenalties.Inc()
-		s.refusals.warn("source_penalised", "source penalised: too many refused HELLOs; its new connections are closed at accept",
+		s.refusals.warn("source_penalised", "source penalised: too many refused HELLOs; its new connections are refused at accept",
 			"addr", ss.addr, "failures", s.cfg.MaxAuthFailures, "for", s.cfg.AuthFailurePenalty)
 	}
 	ss.authFailed = true
@@ -164,7 +164,7 @@ func (s *Server) penalisedAtAccept(c net.Conn, addr netip.Addr) bool {
 	if !s.failures.penalised(addr, s.cfg.now()) {
 		return false
 	}
-	s.refuse("auth_penalty", "connection closed at accept: its source is penalised for refused HELLOs", "addr", addr)
+	s.refuse("auth_penalty", "connection refused at accept: its source is penalised for refused HELLOs", "addr", addr)
 	d := s.cfg.AuthFailureDelay
 	if d <= 0 || s.heldPenalised.Add(1) > maxHeldPenalised {
 		if d > 0 {
