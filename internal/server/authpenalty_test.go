@@ -1,9 +1,14 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"net"
 	"net/netip"
 	"testing"
 	"time"
+
+	"hawk/internal/wire"
 )
 
 func TestAuthFailuresPenaliseAndExpire(t *testing.T) {
@@ -53,4 +58,48 @@ func TestAuthFailuresTableBounded(t *testing.T) {
 	if off := newAuthFailures(0, time.Minute, 64); off.fail(penalised, now) || off.len() != 0 {
 		t.Fatal("a limit of 0 must track nothing")
 	}
+}
+
+// TestShutdownEndsAuthFailureWaits: a refusal waiting out its delay and a
+// penalised connection held unread do not hold up Shutdown, however long
+// the delay.
+func TestShutdownEndsAuthFailureWaits(t *testing.T) {
+	entered := make(chan struct{}, 2)
+	s, err := New(Config{Sink: newMemSink(), Auth: TokenAuth("s3cret", nil), AuthFailureDelay: time.Hour, MaxAuthFailures: 1,
+		wait: func(d time.Duration, stop <-chan struct{}) {
+			entered <- struct{}{}
+			waitOrStop(d, stop)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	refused := dial(t, ln.Addr().String())
+	refused.send(wire.AppendHello(nil, &wire.Hello{Version: wire.ProtocolVersion, AgentID: "a", Token: "guess"}))
+	waitEntered := func(what string) {
+		t.Helper()
+		select {
+		case <-entered:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no wait began", what)
+		}
+	}
+	waitEntered("the refusal")
+	held := dial(t, ln.Addr().String())
+	waitEntered("the penalised connection")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("serve: %v", err)
+	}
+	refused.expectError(wire.CodeAuth) // answered at the shutdown
+	held.expectClosed()
 }

@@ -105,9 +105,10 @@ type Config struct {
 
 	// AuthFailureDelay holds the answer to a HELLO refused for its
 	// credentials (ERROR 3) this long (0: none). MaxAuthFailures such
-	// refusals from one source IP address within AuthFailurePenalty
-	// close that source's new connections at accept for
-	// AuthFailurePenalty (0: never; the period defaults to 1m).
+	// refusals from one source IP address within AuthFailurePenalty get
+	// that source's new connections refused at accept (held
+	// AuthFailureDelay unread, then closed) for AuthFailurePenalty (0:
+	// never; the period defaults to 1m).
 	// AuthFailureSources bounds the addresses tracked (default 16384 per
 	// generation, two generations). See authpenalty.go.
 	AuthFailureDelay   time.Duration
