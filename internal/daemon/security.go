@@ -49,6 +49,12 @@ type Security struct {
 	MaxLabelValueLen  int
 	MaxFutureSkew     time.Duration
 
+	AuthFailureDelay     time.Duration
+	MaxAuthFailures      int
+	AuthFailurePenalty   time.Duration
+	AuthFailureSources   int
+	RefusalLogsPerSecond int
+
 	HTTPTLSCertFile        string
 	HTTPTLSKeyFile         string
 	HTTPAuthTokenFile      string
@@ -76,6 +82,11 @@ func (s *Security) declare(o *options.Set) {
 	o.Int(&s.MaxLabelNameLen, "max-label-name-length", 256, "bytes of a metric or label name at most")
 	o.Int(&s.MaxLabelValueLen, "max-label-value-length", 4096, "bytes of a label value at most")
 	o.Duration(&s.MaxFutureSkew, "max-future-skew", 10*time.Minute, "samples further ahead of the server clock are dropped and counted")
+	o.Duration(&s.AuthFailureDelay, "auth-failure-delay", time.Second, "a HELLO refused for its credentials (token, enrolment secret, client certificate) gets its ERROR after this delay (0: at once)")
+	o.Int(&s.MaxAuthFailures, "max-auth-failures-per-source", 10, "HELLOs refused for their credentials from one IP address within -auth-failure-penalty that get the address's new connections refused at accept (held -auth-failure-delay, then closed) for -auth-failure-penalty (0: no penalty)")
+	o.Duration(&s.AuthFailurePenalty, "auth-failure-penalty", time.Minute, "the window of -max-auth-failures-per-source, and how long a penalised address's new connections are refused at accept")
+	o.Int(&s.AuthFailureSources, "auth-failure-sources", 16384, "source addresses the refused-HELLO table tracks (twice this at most; the oldest are forgotten)")
+	o.Int(&s.RefusalLogsPerSecond, "max-refusal-logs-per-second", 5, "WARN lines per second for refused connections, per reason; the rest are summed up in one line (0: only the summaries)")
 	o.String(&s.HTTPTLSCertFile, "http-tls-cert-file", "", "certificate (PEM) for the HTTP side; enables HTTPS on -http")
 	o.String(&s.HTTPTLSKeyFile, "http-tls-key-file", "", "private key (PEM) of -http-tls-cert-file")
 	o.String(&s.HTTPAuthTokenFile, "http-auth-token-file", "", "file holding a bearer token required by the API, UI and /metrics")
@@ -103,6 +114,12 @@ func (s *Security) apply(c *server.Config) error {
 	c.MaxLabels, c.MaxLabelNameLen, c.MaxLabelValueLen = s.MaxLabels, s.MaxLabelNameLen, s.MaxLabelValueLen
 	c.HandshakeTimeout, c.IdleTimeout = time.Duration(s.HandshakeTimeout), time.Duration(s.IdleTimeout)
 	c.FrameTimeout, c.MaxFutureSkew = time.Duration(s.FrameTimeout), time.Duration(s.MaxFutureSkew)
+	c.AuthFailureDelay, c.MaxAuthFailures = s.AuthFailureDelay, s.MaxAuthFailures
+	c.AuthFailurePenalty, c.AuthFailureSources = s.AuthFailurePenalty, s.AuthFailureSources
+	c.RefusalLogsPerSecond = s.RefusalLogsPerSecond
+	if c.RefusalLogsPerSecond == 0 {
+		c.RefusalLogsPerSecond = -1 // the server's 0 is its default
+	}
 	return nil
 }
 

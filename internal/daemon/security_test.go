@@ -232,6 +232,35 @@ func TestSecurityFlags(t *testing.T) {
 	}
 }
 
+// TestAuthFailureFlags: the refused-HELLO delay, penalty and log rate
+// reach server.Config with their defaults, and 0 turns each off.
+func TestAuthFailureFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args              []string
+		delay, penalty    time.Duration
+		failures, sources int
+		logs              int
+	}{
+		{nil, time.Second, time.Minute, 10, 16384, 5},
+		{[]string{"-auth-failure-delay", "0", "-max-auth-failures-per-source", "0", "-max-refusal-logs-per-second", "0",
+			"-auth-failure-penalty", "5m", "-auth-failure-sources", "100"}, 0, 5 * time.Minute, 0, 100, -1},
+	} {
+		cfg, err := parse(t, "", tc.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sc server.Config
+		if err := cfg.Security.apply(&sc); err != nil {
+			t.Fatal(err)
+		}
+		if sc.AuthFailureDelay != tc.delay || sc.AuthFailurePenalty != tc.penalty || sc.MaxAuthFailures != tc.failures ||
+			sc.AuthFailureSources != tc.sources || sc.RefusalLogsPerSecond != tc.logs {
+			t.Errorf("%q: delay %v penalty %v failures %d sources %d logs %d", tc.args, sc.AuthFailureDelay,
+				sc.AuthFailurePenalty, sc.MaxAuthFailures, sc.AuthFailureSources, sc.RefusalLogsPerSecond)
+		}
+	}
+}
+
 // TestDaemonTLSAndToken runs hawk-server with TLS only and a shared token;
 // its -demo agent gets through with the token over TLS and its data is
 // queryable.

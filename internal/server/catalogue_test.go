@@ -236,7 +236,7 @@ type catRow struct {
 
 // catalogue returns the rows, named as in docs/security.md.
 func catalogue() []catRow {
-	return slices.Concat(wireRows(), legacyRows(), v2Rows(), limitRows(), tlsRows(), trustRows(), fleetRows())
+	return slices.Concat(wireRows(), legacyRows(), v2Rows(), limitRows(), tlsRows(), trustRows(), tarpitRows(), fleetRows())
 }
 
 func TestCatalogue(t *testing.T) {

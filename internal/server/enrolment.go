@@ -240,11 +240,9 @@ func (ss *session) checkEnrolment(h *wire.Hello) (enrolled bool, err error) {
 	}
 	enrolled, ok := e.check(h.AgentID, h.Secret)
 	if enrolled && !ok {
-		ss.srv.m.connsRefused.WithLabelValues("enrolment").Inc()
-		ss.srv.log.Warn("agent refused: the agent id is enrolled with another secret", "agent", snippet(h.AgentID),
-			"remote", ss.remote, "secret_sent", h.Secret != "")
-		return true, protoErr(wire.CodeAuth, "agent id %q is enrolled by another agent: this agent lacks its secret "+
-			"(a reinstalled host: re-enrol it on the server, see docs/security.md)", snippet(h.AgentID))
+		return true, ss.refuseCredentials("enrolment", "agent refused: the agent id is enrolled with another secret",
+			[]any{"agent", snippet(h.AgentID), "secret_sent", h.Secret != ""}, "agent id %q is enrolled by another agent: this agent lacks its secret "+
+				"(a reinstalled host: re-enrol it on the server, see docs/security.md)", snippet(h.AgentID))
 	}
 	return enrolled, nil
 }
@@ -258,10 +256,10 @@ func (ss *session) enrol(id, secret string) (issued string, err error) {
 	issued, err = ss.srv.cfg.Enrolment.enrol(id, secret)
 	switch {
 	case errors.Is(err, errEnrolled):
-		ss.srv.m.connsRefused.WithLabelValues("enrolment").Inc()
+		ss.srv.refuse("enrolment", "agent refused: its id was enrolled by another connection just now", "agent", snippet(id), "remote", ss.remote)
 		return "", protoErr(wire.CodeAuth, "agent id %q was enrolled by another connection just now", snippet(id))
 	case errors.Is(err, errEnrolmentsFull):
-		ss.srv.m.connsRefused.WithLabelValues("max_agents").Inc()
+		ss.srv.refuse("max_agents", "agent refused: -max-agents enrolled", "agent", snippet(id), "remote", ss.remote)
 		return "", protoErr(wire.CodeOverload, "the server has enrolled its limit of agents")
 	case err != nil:
 		// The binding holds in memory; the file is rewritten at the next

@@ -94,8 +94,10 @@ func (s *Server) livenessLoop() {
 		case <-s.stop:
 			s.watch(true)
 			s.saveFleet()
+			s.refusals.flush()
 			return
 		}
+		s.refusals.flush()
 		now := s.cfg.now()
 		lastScan = now
 		full := !now.Before(nextFull)

@@ -23,6 +23,7 @@ type metrics struct {
 	errors          *prometheus.CounterVec // by reason
 	dictSeries      prometheus.Gauge
 	livenessChanges prometheus.Counter
+	authPenalties   prometheus.Counter
 
 	// Children resolved once, for the per-read path.
 	frameOK, frameBadCheck, frameBadTail, frameStalled prometheus.Counter
@@ -64,6 +65,8 @@ func newMetrics() *metrics {
 			Name: "hawk_server_dictionary_series", Help: "Series dictionary entries held by open v2 connections."}),
 		livenessChanges: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hawk_server_agent_identity_changes_total", Help: "Agents whose hawk_agent_* series moved to a new hostname, instance, job or version (the old ones marked stale)."}),
+		authPenalties: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hawk_server_auth_failure_penalties_total", Help: "Times a source address was penalised for refused HELLOs (-max-auth-failures-per-source): its new connections are closed at accept (refused{auth_penalty})."}),
 	}).resolve()
 }
 
@@ -84,7 +87,7 @@ func (m *metrics) resolve() *metrics {
 func (m *metrics) register(r prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{m.connsTotal, m.connsOpen, m.connsRefused, m.frames, m.bytesIn,
 		m.bytesSkipped, m.batches, m.samples, m.commitSeconds, m.ackSeconds, m.agentsOnline, m.legacy,
-		m.errors, m.dictSeries, m.livenessChanges} {
+		m.errors, m.dictSeries, m.livenessChanges, m.authPenalties} {
 		if err := r.Register(c); err != nil {
 			return err
 		}

@@ -77,8 +77,7 @@ func (ss *session) sniff() error {
 		if ss.draining.Load() {
 			return fmt.Errorf("%w: tls handshake cut by a drain: %v", errEnd, err)
 		}
-		ss.srv.m.connsRefused.WithLabelValues("tls_handshake").Inc()
-		ss.srv.log.Warn("TLS handshake failed", "remote", ss.remote, "err", err)
+		ss.srv.refuse("tls_handshake", "TLS handshake failed", "remote", ss.remote, "err", err)
 		return fmt.Errorf("%w: tls handshake: %v", errEnd, err)
 	}
 	ss.conn.SetWriteDeadline(time.Time{}) //nolint:errcheck // flush sets its own

@@ -103,7 +103,25 @@ type Config struct {
 	// may take to tell whether it collected while away (default 2m).
 	OutageClassifyWait time.Duration
 
-	now func() time.Time // clock seam for tests
+	// AuthFailureDelay holds the answer to a HELLO refused for its
+	// credentials (ERROR 3) this long (0: none). MaxAuthFailures such
+	// refusals from one source IP address within AuthFailurePenalty get
+	// that source's new connections refused at accept (held
+	// AuthFailureDelay unread, then closed) for AuthFailurePenalty (0:
+	// never; the period defaults to 1m).
+	// AuthFailureSources bounds the addresses tracked (default 16384 per
+	// generation, two generations). See authpenalty.go.
+	AuthFailureDelay   time.Duration
+	MaxAuthFailures    int
+	AuthFailurePenalty time.Duration
+	AuthFailureSources int
+	// RefusalLogsPerSecond bounds the WARN lines of refusals per reason
+	// and second; the rest are summed up in one line (default 5;
+	// negative: none).
+	RefusalLogsPerSecond int
+
+	now  func() time.Time                            // clock seam for tests
+	wait func(d time.Duration, stop <-chan struct{}) // the auth-failure delay; seam for tests
 }
 
 func (c *Config) setDefaults() {
@@ -147,6 +165,14 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxAgentEntryBytes, 4096)
 	defInt(&c.MaxOutagesPerAgent, 32)
 	def(&c.OutageClassifyWait, 2*time.Minute)
+	def(&c.AuthFailurePenalty, time.Minute)
+	defInt(&c.AuthFailureSources, 16384)
+	if c.RefusalLogsPerSecond == 0 {
+		c.RefusalLogsPerSecond = 5
+	}
+	if c.wait == nil {
+		c.wait = waitOrStop
+	}
 	if c.Plaintext == PlaintextDefault {
 		c.Plaintext = PlaintextLegacy
 	}
@@ -174,6 +200,9 @@ type Server struct {
 	commits        *committer   // every session's commits go through it
 	allSeries      seriesGuard  // bounds the series of all agents together
 	openBatchBytes atomic.Int64 // memory the sessions' unfinished batches hold
+	failures       *authFailures
+	heldPenalised  atomic.Int64 // penalised connections waiting to be closed
+	refusals       *refusalLog
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -212,6 +241,8 @@ func New(cfg Config) (*Server, error) {
 		perAddr:   make(map[netip.Addr]int),
 		stop:      make(chan struct{}),
 	}
+	s.failures = newAuthFailures(cfg.MaxAuthFailures, cfg.AuthFailurePenalty, cfg.AuthFailureSources)
+	s.refusals = newRefusalLog(cfg.Logger, max(cfg.RefusalLogsPerSecond, 0), time.Second, cfg.now)
 	s.commits = &committer{sink: cfg.Sink, maxLeaders: runtime.GOMAXPROCS(0), now: cfg.now,
 		observe: func(d time.Duration) { s.m.commitSeconds.Observe(d.Seconds()) }}
 	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.MaxAgents, cfg.now)
@@ -307,6 +338,10 @@ func retryable(err error) bool {
 }
 
 func (s *Server) startSession(c net.Conn) {
+	addr := remoteAddr(c)
+	if s.penalisedAtAccept(c, addr) { // before any work for the connection
+		return
+	}
 	s.mu.Lock()
 	if s.draining.Load() {
 		s.mu.Unlock()
@@ -315,14 +350,13 @@ func (s *Server) startSession(c net.Conn) {
 	}
 	if len(s.sessions) >= s.cfg.MaxConns {
 		s.mu.Unlock()
-		s.m.connsRefused.WithLabelValues("max_connections").Inc()
+		s.refuse("max_connections", "connection closed at accept: -max-connections open", "addr", addr)
 		c.Close()
 		return
 	}
-	addr := remoteAddr(c)
 	if s.perAddr[addr] >= s.cfg.MaxConnsPerAddr {
 		s.mu.Unlock()
-		s.m.connsRefused.WithLabelValues("max_connections_per_address").Inc()
+		s.refuse("max_connections_per_address", "connection closed at accept: -max-connections-per-address open from its source", "addr", addr)
 		c.Close()
 		return
 	}

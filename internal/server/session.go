@@ -51,6 +51,7 @@ type session struct {
 	v2    *v2State
 
 	peerClosed bool          // the peer closed the connection (EOF or reset), rather than a timeout or the server
+	authFailed bool          // HELLO refused for its credentials: the ERROR waits AuthFailureDelay
 	draining   atomic.Bool   // Shutdown asked this session to end
 	kicked     atomic.Bool   // a newer session of the same agent asked this one to end
 	done       chan struct{} // closed when run returns
@@ -107,6 +108,10 @@ func (ss *session) run() {
 		if errors.As(err, &pe) {
 			ss.srv.m.errors.WithLabelValues(fmt.Sprintf("protocol_%d", pe.code)).Inc()
 			ss.sendError(pe.code, pe.msg)
+		}
+		if ss.authFailed {
+			ss.authFailed = false
+			ss.holdRefusal()
 		}
 		if ferr := ss.flush(); err == nil {
 			err = ferr
@@ -285,8 +290,7 @@ func (ss *session) handle(p []byte) error {
 			return nil // decides nothing
 		}
 		if reason := ss.plaintextRefused(protoV2); reason != "" {
-			ss.srv.m.connsRefused.WithLabelValues(reason).Inc()
-			ss.srv.log.Warn("plaintext v2 connection refused: TLS required", "remote", ss.remote)
+			ss.srv.refuse(reason, "plaintext v2 connection refused: TLS required", "remote", ss.remote)
 			ss.sendError(wire.CodeAuth, "this server requires TLS: connect with TLS (hawk-agent -tls)")
 			return errEnd
 		}
@@ -302,23 +306,22 @@ func (ss *session) handle(p []byte) error {
 
 func (ss *session) startLegacy(p []byte) error {
 	if ss.srv.cfg.DisableLegacy {
-		ss.srv.m.connsRefused.WithLabelValues("legacy_disabled").Inc()
+		ss.srv.refuse("legacy_disabled", "legacy connection refused: -legacy=false", "remote", ss.remote)
 		return fmt.Errorf("%w: legacy protocol disabled", errEnd)
 	}
 	if reason := ss.plaintextRefused(protoLegacy); reason != "" {
-		ss.srv.m.connsRefused.WithLabelValues(reason).Inc()
+		ss.srv.refuse(reason, "plaintext legacy connection refused: TLS only (-tls-plaintext none)", "remote", ss.remote)
 		return fmt.Errorf("%w: plaintext legacy connection on a TLS-only server", errEnd)
 	}
 	if !ss.legacyAllowed() {
-		ss.srv.m.connsRefused.WithLabelValues("legacy_not_allowed").Inc()
-		ss.srv.log.Warn("legacy connection refused: address not in -legacy-allow", "remote", ss.remote)
+		ss.srv.refuse("legacy_not_allowed", "legacy connection refused: address not in -legacy-allow", "remote", ss.remote)
 		return fmt.Errorf("%w: legacy peer not in the allowed networks", errEnd)
 	}
 	ss.proto = protoLegacy
 	ss.srv.m.connsTotal.WithLabelValues("legacy").Inc()
 	peer, err := ss.srv.fleet.attachLegacy(ss.conn.RemoteAddr(), ss.srv.cfg.now())
 	if err != nil {
-		ss.srv.m.connsRefused.WithLabelValues("max_legacy_agents").Inc()
+		ss.srv.refuse("max_legacy_agents", "legacy connection refused: -max-legacy-agents tracked", "remote", ss.remote)
 		return fmt.Errorf("%w: %v", errEnd, err)
 	}
 	ss.peer = peer

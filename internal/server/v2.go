@@ -146,15 +146,11 @@ func (ss *session) hello(p []byte) error {
 	}
 	if cfg.Auth != nil {
 		if err := cfg.Auth(&h, ss.conn.RemoteAddr()); err != nil {
-			ss.srv.m.connsRefused.WithLabelValues("auth").Inc()
-			ss.srv.log.Warn("agent refused: bad credentials", "agent", snippet(h.AgentID), "remote", ss.remote, "err", err)
-			return protoErr(wire.CodeAuth, "%v", err)
+			return ss.refuseCredentials("auth", "agent refused: bad credentials", []any{"agent", snippet(h.AgentID), "err", err}, "%v", err)
 		}
 	}
 	if err := ss.checkClientCert(h.AgentID); err != nil {
-		ss.srv.m.connsRefused.WithLabelValues("client_cert").Inc()
-		ss.srv.log.Warn("agent refused: client certificate", "agent", snippet(h.AgentID), "remote", ss.remote, "err", err)
-		return protoErr(wire.CodeAuth, "%v", err)
+		return ss.refuseCredentials("client_cert", "agent refused: client certificate", []any{"agent", snippet(h.AgentID), "err", err}, "%v", err)
 	}
 	enrolled, err := ss.checkEnrolment(&h)
 	if err != nil {
@@ -165,12 +161,11 @@ func (ss *session) hello(p []byte) error {
 	v.hello = h
 	peer, prev, err := ss.srv.fleet.attach(&h, ss, cfg.now())
 	if errors.Is(err, errEntryTooLarge) {
-		ss.srv.m.connsRefused.WithLabelValues("agent_entry_too_large").Inc()
+		ss.srv.refuse("agent_entry_too_large", "agent refused: HELLO identity over -max-agent-entry-bytes", "agent", snippet(h.AgentID), "remote", ss.remote)
 		return protoErr(wire.CodeLimit, "HELLO identity of %d bytes, limit %d (-max-agent-entry-bytes)", entrySize(&h), cfg.MaxAgentEntryBytes)
 	}
 	if err != nil {
-		ss.srv.m.connsRefused.WithLabelValues("max_agents").Inc()
-		ss.srv.log.Warn("agent refused: the fleet is full", "agent", snippet(h.AgentID), "remote", ss.remote, "max_agents", cfg.MaxAgents)
+		ss.srv.refuse("max_agents", "agent refused: the fleet is full", "agent", snippet(h.AgentID), "remote", ss.remote, "max_agents", cfg.MaxAgents)
 		return protoErr(wire.CodeOverload, "the server tracks %d agents, its limit; try later or another server", cfg.MaxAgents)
 	}
 	ss.peer = peer
