@@ -83,7 +83,7 @@ func (s *Security) declare(o *options.Set) {
 	o.Int(&s.MaxLabelValueLen, "max-label-value-length", 4096, "bytes of a label value at most")
 	o.Duration(&s.MaxFutureSkew, "max-future-skew", 10*time.Minute, "samples further ahead of the server clock are dropped and counted")
 	o.Duration(&s.AuthFailureDelay, "auth-failure-delay", time.Second, "a HELLO refused for its credentials (token, enrolment secret, client certificate) gets its ERROR after this delay (0: at once)")
-	o.Int(&s.MaxAuthFailures, "max-auth-failures-per-source", 10, "HELLOs refused for their credentials from one IP address within -auth-failure-penalty that get the address's new connections refused at accept (held -auth-failure-delay, then closed) for -auth-failure-penalty (0: no penalty)")
+	o.Int(&s.MaxAuthFailures, "max-auth-failures-per-source", 100, "HELLOs refused for their credentials from one IP address within -auth-failure-penalty that get the address's new connections refused at accept (held -auth-failure-delay, then closed) for -auth-failure-penalty (0: no penalty)")
 	o.Duration(&s.AuthFailurePenalty, "auth-failure-penalty", time.Minute, "the window of -max-auth-failures-per-source, and how long a penalised address's new connections are refused at accept")
 	o.Int(&s.AuthFailureSources, "auth-failure-sources", 16384, "source addresses the refused-HELLO table tracks (twice this at most; the oldest are forgotten)")
 	o.Int(&s.RefusalLogsPerSecond, "max-refusal-logs-per-second", 5, "WARN lines per second for refused connections, per reason; the rest are summed up in one line (0: only the summaries)")

@@ -241,7 +241,7 @@ func TestAuthFailureFlags(t *testing.T) {
 		failures, sources int
 		logs              int
 	}{
-		{nil, time.Second, time.Minute, 10, 16384, 5},
+		{nil, time.Second, time.Minute, 100, 16384, 5},
 		{[]string{"-auth-failure-delay", "0", "-max-auth-failures-per-source", "0", "-max-refusal-logs-per-second", "0",
 			"-auth-failure-penalty", "5m", "-auth-failure-sources", "100"}, 0, 5 * time.Minute, 0, 100, -1},
 	} {
