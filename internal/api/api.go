@@ -66,6 +66,12 @@ type Options struct {
 	// /metadata return (truncated with a warning); 0 means
 	// DefaultMaxLookupResults.
 	MaxLookupResults int
+	// QueryTracker bounds the PromQL queries and the series, label and
+	// metadata lookups that evaluate at once; the others wait for a slot
+	// within their timeout. hawk-server gives it a
+	// promql.NewActiveQueryTracker of -query.max-concurrency slots. The
+	// API closes it. nil means no bound.
+	QueryTracker promql.QueryTracker
 	// LookbackDelta is how far back an instant selector looks; 0 means
 	// DefaultLookbackDelta.
 	LookbackDelta time.Duration
@@ -89,6 +95,7 @@ type API struct {
 	start  time.Time      // reported as startTime in runtimeinfo
 	mux    *http.ServeMux // routes /api/v1/*
 	limits *limits
+	slots  *slots // the engine's query tracker; nil without Options.QueryTracker
 
 	rulesMu sync.Mutex
 	rules   Rules // rule evaluation, nil until SetRules
@@ -124,6 +131,14 @@ func New(opts Options) *API {
 		opts.BuildInfo.Version = "hawk"
 	}
 	p := parser.NewParser(parser.Options{})
+	var (
+		sl      *slots
+		tracker promql.QueryTracker // stays a nil interface without one
+	)
+	if opts.QueryTracker != nil {
+		sl = newSlots(opts.QueryTracker, opts.Registerer)
+		tracker = sl
+	}
 	a := &API{
 		opts: opts,
 		engine: promql.NewEngine(promql.EngineOpts{
@@ -131,6 +146,7 @@ func New(opts Options) *API {
 			Reg:                  opts.Registerer,
 			MaxSamples:           opts.MaxSamples,
 			Timeout:              opts.Timeout,
+			ActiveQueryTracker:   tracker,
 			LookbackDelta:        opts.LookbackDelta,
 			EnableAtModifier:     true,
 			EnableNegativeOffset: true,
@@ -140,6 +156,7 @@ func New(opts Options) *API {
 		start:  opts.Now(),
 		mux:    http.NewServeMux(),
 		limits: newLimits(opts.Registerer, runtime.GOMAXPROCS(0)),
+		slots:  sl,
 	}
 	a.routes()
 	return a
@@ -148,7 +165,7 @@ func New(opts Options) *API {
 // Handler returns the handler of every /api/v1 endpoint.
 func (a *API) Handler() http.Handler { return a.mux }
 
-// Close releases the engine.
+// Close releases the engine and the query tracker.
 func (a *API) Close() error { return a.engine.Close() }
 
 func (a *API) routes() {

@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/promql"
@@ -18,6 +21,14 @@ const DefaultMaxQueryLength = 8 << 10
 // metadata entries one request returns: 1.36 M series were an 87 MB
 // answer that cost 760 MB to build.
 const DefaultMaxLookupResults = 100000
+
+// DefaultMaxConcurrency is how many queries and lookups evaluate at once
+// when -query.max-concurrency is 0: half the CPUs Go may use, at least one.
+// Evaluation is CPU-bound, so the rest of the cores stay free for ingest
+// whatever the query load: on a 2-core collector one query runs at a time
+// and the others wait (8 clients of 8 KB "1+1+…" queries otherwise took
+// both cores and raised an agent's ACK p99 from 0.85 to 169 ms).
+func DefaultMaxConcurrency() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // capLimit returns the limit a lookup applies: the request's, but never
 // more than MaxLookupResults (a request without limit gets that).
@@ -50,24 +61,118 @@ func newLimits(reg prometheus.Registerer, parallel int) *limits {
 	return l
 }
 
+// slots is the one queue of everything that evaluates against the
+// storage: the engine's queries (the API's and the rules') wait in it, as
+// Prometheus' -query.max-concurrency does, and the series, label and
+// metadata lookups, which do not go through the engine, borrow the same
+// slots with Engine.AcquireQuerySlot. One queue rather than a semaphore
+// per kind: a lookup of every series costs as much as a query, and two
+// limits would let both kinds together take twice the cores. The tracker
+// inside (promql.ActiveQueryTracker in hawk-server) also writes the
+// running ones to <data>/queries.active, which the next start logs if the
+// process died with them.
+type slots struct {
+	promql.QueryTracker
+	waiting, running prometheus.Gauge
+}
+
+func newSlots(t promql.QueryTracker, reg prometheus.Registerer) *slots {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hawk_api_queries_in_flight",
+		Help: "PromQL queries (of the API and of rules) and series, label and metadata lookups running or waiting for a slot of -query.max-concurrency, by state."},
+		[]string{"state"})
+	if reg != nil {
+		reg.MustRegister(g)
+	}
+	return &slots{QueryTracker: t, waiting: g.WithLabelValues("waiting"), running: g.WithLabelValues("running")}
+}
+
+// noSlotError is the error of a query or lookup whose context ended while
+// it waited for a slot: its request timed out (503) or its client left
+// (499).
+type noSlotError struct{ err error } // promql.ErrQueryTimeout or ErrQueryCanceled
+
+func (e noSlotError) Error() string { return e.err.Error() }
+func (e noSlotError) Unwrap() error { return e.err }
+
+// queuedKey marks the context of a query's construction with an
+// *atomic.Bool that Insert sets while the construction waits for a slot,
+// and leaves set if the wait fails: construct then knows why it timed out.
+type queuedKey struct{}
+
+// Insert waits for a slot until ctx ends (the engine's context carries
+// -query-timeout and the client's disconnection).
+func (s *slots) Insert(ctx context.Context, q string) (int, error) {
+	queued, _ := ctx.Value(queuedKey{}).(*atomic.Bool)
+	if queued != nil {
+		queued.Store(true)
+	}
+	s.waiting.Inc()
+	i, err := s.QueryTracker.Insert(ctx, q)
+	s.waiting.Dec()
+	if err != nil {
+		return 0, s.noSlot(err)
+	}
+	if queued != nil {
+		queued.Store(false)
+	}
+	s.running.Inc()
+	return i, nil
+}
+
+// noSlot is the error of a wait for a slot that ended with err, the
+// context's error.
+func (s *slots) noSlot(err error) error {
+	where := fmt.Sprintf("the queue (-query.max-concurrency %d)", s.GetMaxConcurrent())
+	if errors.Is(err, context.DeadlineExceeded) {
+		return noSlotError{promql.ErrQueryTimeout(where)}
+	}
+	return noSlotError{promql.ErrQueryCanceled(where)}
+}
+
+func (s *slots) Delete(i int) {
+	s.running.Dec()
+	s.QueryTracker.Delete(i)
+}
+
+// noteRefused counts err if it is a wait for a slot that ended.
+func (l *limits) noteRefused(err error) {
+	if errors.As(err, new(noSlotError)) {
+		l.refused.WithLabelValues("concurrency").Inc()
+	}
+}
+
+// slot waits for a slot of -query.max-concurrency for a lookup that does
+// not go through the engine; what names it in queries.active. The release
+// is nil when the wait failed.
+func (a *API) slot(ctx context.Context, what string) (func(), *apiError) {
+	release, err := a.engine.AcquireQuerySlot(ctx, what)
+	if err != nil {
+		release()
+		a.limits.noteRefused(err)
+		return nil, lookupError(ctx, err)
+	}
+	return release, nil
+}
+
 // construct checks the query's length and builds it with build (which
-// parses it) inside the request's time: ctx ends with the client's
-// disconnection or the query timeout, and then the request is answered at
-// once; the parse, which cannot be cancelled, finishes on its own and its
-// query is closed.
-func (a *API) construct(ctx context.Context, q string, build func() (promql.Query, error)) (promql.Query, *apiError) {
+// parses it) inside the request's time: ctx (from queryContext) ends with
+// the client's disconnection or the query timeout, and then the request is
+// answered at once; the parse, which cannot be cancelled, finishes on its
+// own and its query is closed. With a query tracker the engine parses in a
+// slot of -query.max-concurrency, so the wait for one is part of build.
+func (a *API) construct(ctx context.Context, q string, build func(context.Context) (promql.Query, error)) (promql.Query, *apiError) {
 	if n := a.opts.MaxQueryLength; len(q) > n {
 		a.limits.refused.WithLabelValues("query_length").Inc()
 		return nil, &apiError{errorBadData, fmt.Errorf("query is %d bytes, more than the limit of %d (-query.max-length)", len(q), n)}
 	}
-	ctx, cancel := context.WithTimeout(ctx, a.opts.Timeout)
-	defer cancel()
 	select {
 	case a.limits.parsing <- struct{}{}:
 	case <-ctx.Done():
 		a.limits.refused.WithLabelValues("parse_timeout").Inc()
 		return nil, queryError(promql.ErrQueryTimeout("waiting to parse"))
 	}
+	queued := new(atomic.Bool)
+	ctx = context.WithValue(ctx, queuedKey{}, queued)
 	type built struct {
 		q   promql.Query
 		err error
@@ -75,22 +180,27 @@ func (a *API) construct(ctx context.Context, q string, build func() (promql.Quer
 	done := make(chan built, 1)
 	go func() { // ends when the parse does; bounded by parsing
 		defer func() { <-a.limits.parsing }()
-		qry, err := build()
+		qry, err := build(ctx)
 		done <- built{qry, err}
 	}()
 	select {
 	case b := <-done:
 		if b.err != nil {
+			a.limits.noteRefused(b.err)
 			return nil, constructionError(b.err)
 		}
 		return b.q, nil
 	case <-ctx.Done():
-		a.limits.refused.WithLabelValues("parse_timeout").Inc()
 		go func() { // close the query the abandoned parse makes
 			if b := <-done; b.q != nil {
 				b.q.Close()
 			}
 		}()
+		if queued.Load() { // the build waited for a slot, and its wait ends with ctx too
+			a.limits.refused.WithLabelValues("concurrency").Inc()
+			return nil, queryError(a.slots.noSlot(ctx.Err()))
+		}
+		a.limits.refused.WithLabelValues("parse_timeout").Inc()
 		if ctx.Err() == context.Canceled {
 			return nil, &apiError{errorCanceled, ctx.Err()}
 		}

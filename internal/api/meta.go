@@ -41,6 +41,12 @@ func (a *API) series(r *http.Request) result {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
 	defer cancel()
+	release, aerr := a.slot(ctx, lookupName(r))
+	if aerr != nil {
+		_ = q.Close()
+		return result{err: aerr}
+	}
+	defer release()
 	r = r.WithContext(ctx)
 	hints := &storage.SelectHints{Start: rq.mint, End: rq.maxt, Func: "series", Limit: hintLimit(rq.limit)}
 	var set storage.SeriesSet
@@ -102,6 +108,11 @@ func (a *API) parseLookup(r *http.Request, matchErrParam bool) (lookup, result, 
 	return lookup{a.capLimit(limit), timestamp.FromTime(start), timestamp.FromTime(end), sets}, result{}, true
 }
 
+// lookupName names a lookup in queries.active: its path and matchers.
+func lookupName(r *http.Request) string {
+	return strings.Join(append([]string{r.URL.Path}, r.Form["match[]"]...), " ")
+}
+
 func closer(q storage.Querier) func() { return func() { _ = q.Close() } }
 
 // lookupError reports a series or label lookup that ran out of
@@ -129,6 +140,11 @@ func (a *API) labelNames(r *http.Request) result {
 	defer q.Close()
 	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
 	defer cancel()
+	release, aerr := a.slot(ctx, lookupName(r))
+	if aerr != nil {
+		return result{err: aerr}
+	}
+	defer release()
 	hints := &storage.LabelHints{Limit: hintLimit(rq.limit)}
 	names, warnings, err := collect(rq.sets, func(ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
 		return q.LabelNames(ctx, hints, ms...)
@@ -162,6 +178,12 @@ func (a *API) labelValues(r *http.Request) result {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
 	defer cancel()
+	release, aerr := a.slot(ctx, lookupName(r))
+	if aerr != nil {
+		_ = q.Close()
+		return result{err: aerr}
+	}
+	defer release()
 	hints := &storage.LabelHints{Limit: hintLimit(rq.limit)}
 	vals, warnings, err := collect(rq.sets, func(ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
 		return q.LabelValues(ctx, name, hints, ms...)
@@ -223,6 +245,13 @@ func (a *API) metadata(r *http.Request) result {
 	if a.opts.Metadata == nil {
 		return result{data: out}
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
+	defer cancel()
+	release, aerr := a.slot(ctx, lookupName(r))
+	if aerr != nil {
+		return result{err: aerr}
+	}
+	defer release()
 	all := a.opts.Metadata.Metadata(r.FormValue("metric"))
 	names := make([]string, 0, len(all))
 	for name := range all {
