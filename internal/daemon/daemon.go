@@ -119,6 +119,9 @@ func (d *Daemon) start(ls Listeners) (err error) {
 		apiOpts.Queryable, apiOpts.Metadata = d.db.Storage(), d.db
 		apiOpts.Storage = storageStatus(d.db)
 	}
+	if apiOpts.QueryTracker, err = cfg.Limits.queryTracker(cfg.Data, log.With("component", "query-tracker")); err != nil {
+		return err
+	}
 	d.api = api.New(apiOpts)
 	if d.agents, err = listen(ls.Agents, cfg.Listen); err != nil {
 		return err
