@@ -8,6 +8,7 @@
 #
 # Usage: scripts/bench-attack.sh [hawk-bench attack flags...]
 # Env:   ATTACKS=all QUIET=10s UNDER=10s MAX_SERIES=200000 KEEP=1
+#        HAWK_SERVER=path/to/hawk-server (another build to compare; default bin/hawk-server)
 set -euo pipefail
 
 ATTACKS=${ATTACKS:-all}
@@ -27,13 +28,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for b in bin/hawk-server bin/hawk-bench; do
+for b in "${HAWK_SERVER:-bin/hawk-server}" bin/hawk-bench; do
 	[[ -x $b ]] || { echo "$b missing: run make build" >&2; exit 2; }
 done
 ulimit -n "$(ulimit -Hn)"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/token"
 start_server "$work" -http-auth-token-file "$work/token" -max-series "$MAX_SERIES"
-echo "server pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR; -max-series $MAX_SERIES, other limits default" >&2
+echo "${HAWK_SERVER:-bin/hawk-server}: server pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR; -max-series $MAX_SERIES, other limits default" >&2
 rc=0
 bin/hawk-bench attack -addr "$AGENT_ADDR" -http "http://$HTTP_ADDR" -http-token-file "$work/token" \
 	-server-pid "$SERVER_PID" -attack "$ATTACKS" -quiet "$QUIET" -under "$UNDER" "$@" || rc=$?
