@@ -172,10 +172,10 @@ func (a *API) routes() {
 	for path, f := range map[string]apiFunc{
 		"/api/v1/query":               a.query,
 		"/api/v1/query_range":         a.queryRange,
-		"/api/v1/series":              a.series,
-		"/api/v1/labels":              a.labelNames,
-		"/api/v1/label/{name}/values": a.labelValues,
-		"/api/v1/metadata":            a.metadata,
+		"/api/v1/series":              a.inSlot(a.series),
+		"/api/v1/labels":              a.inSlot(a.labelNames),
+		"/api/v1/label/{name}/values": a.inSlot(a.labelValues),
+		"/api/v1/metadata":            a.inSlot(a.metadata),
 		"/api/v1/status/buildinfo":    a.buildInfo,
 		"/api/v1/status/runtimeinfo":  a.runtimeInfo,
 		"/api/v1/status/config":       a.config,
@@ -204,7 +204,8 @@ type result struct {
 	err       *apiError
 	warnings  annotations.Annotations
 	finalizer func()
-	total     *int // rows matching in all, when data is one page of them (X-Total-Count)
+	encoded   func() // called once the response is encoded, before it is written
+	total     *int   // rows matching in all, when data is one page of them (X-Total-Count)
 }
 
 // response is Prometheus' response envelope.
@@ -224,6 +225,9 @@ func (a *API) wrap(f apiFunc) http.Handler {
 			defer res.finalizer()
 		}
 		if res.err != nil {
+			if res.encoded != nil {
+				res.encoded()
+			}
 			a.respondError(w, res.err, res.data)
 			return
 		}
@@ -231,16 +235,20 @@ func (a *API) wrap(f apiFunc) http.Handler {
 			w.Header().Set("X-Total-Count", strconv.Itoa(*res.total))
 		}
 		warn, info := res.warnings.AsStrings(r.FormValue("query"), 10, 10)
-		a.write(w, http.StatusOK, &response{Status: "success", Data: res.data, Warnings: warn, Infos: info})
+		a.write(w, http.StatusOK, &response{Status: "success", Data: res.data, Warnings: warn, Infos: info}, res.encoded)
 	})
 }
 
 func (a *API) respondError(w http.ResponseWriter, e *apiError, data any) {
-	a.write(w, e.typ.code, &response{Status: "error", ErrorType: e.typ.name, Error: e.err.Error(), Data: data})
+	a.write(w, e.typ.code, &response{Status: "error", ErrorType: e.typ.name, Error: e.err.Error(), Data: data}, nil)
 }
 
-func (a *API) write(w http.ResponseWriter, code int, resp *response) {
+// write encodes resp, calls encoded (if not nil), and sends it.
+func (a *API) write(w http.ResponseWriter, code int, resp *response, encoded func()) {
 	b, err := json.Marshal(resp)
+	if encoded != nil {
+		encoded()
+	}
 	if err != nil {
 		a.opts.Logger.Error("api: encode response", "err", err)
 		http.Error(w, err.Error(), http.StatusInternalServerError)

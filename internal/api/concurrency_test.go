@@ -175,7 +175,10 @@ func TestQueryConcurrency(t *testing.T) {
 		default:
 		}
 		release()
-		receive(t, "held lookup", held)
+		if got := receive(t, "held lookup", held); got.code != 200 {
+			t.Fatalf("held lookup: %d %.300s", got.code, got.body)
+		}
+		waitGauge(t, "the lookup's slot released", a.slots.running, 0)
 	})
 
 	t.Run("wait_ends_with_client", func(t *testing.T) {

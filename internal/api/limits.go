@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"runtime"
 	"sync/atomic"
 
@@ -141,17 +142,35 @@ func (l *limits) noteRefused(err error) {
 	}
 }
 
-// slot waits for a slot of -query.max-concurrency for a lookup that does
-// not go through the engine; what names it in queries.active. The release
-// is nil when the wait failed.
-func (a *API) slot(ctx context.Context, what string) (func(), *apiError) {
-	release, err := a.engine.AcquireQuerySlot(ctx, what)
-	if err != nil {
-		release()
-		a.limits.noteRefused(err)
-		return nil, lookupError(ctx, err)
+// inSlot runs the lookup f (series, labels, label values, metadata: they
+// do not go through the engine) in a slot of -query.max-concurrency. The
+// slot is held until the answer is encoded, which for 100,000 series costs
+// more than finding them, and released before it is written, so that a
+// client that reads slowly holds none. The wait and the lookup share one
+// -query-timeout.
+func (a *API) inSlot(f apiFunc) apiFunc {
+	return func(r *http.Request) result {
+		if err := r.ParseForm(); err != nil { // for the name; f would refuse it too
+			return badData(fmt.Errorf("error parsing form values: %w", err))
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
+		defer cancel()
+		release, err := a.engine.AcquireQuerySlot(ctx, lookupName(r))
+		if err != nil {
+			release()
+			a.limits.noteRefused(err)
+			return result{err: lookupError(ctx, err)}
+		}
+		handed := false
+		defer func() {
+			if !handed { // f panicked
+				release()
+			}
+		}()
+		res := f(r.WithContext(ctx))
+		res.encoded, handed = release, true
+		return res
 	}
-	return release, nil
 }
 
 // construct checks the query's length and builds it with build (which

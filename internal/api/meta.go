@@ -41,12 +41,6 @@ func (a *API) series(r *http.Request) result {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
 	defer cancel()
-	release, aerr := a.slot(ctx, lookupName(r))
-	if aerr != nil {
-		_ = q.Close()
-		return result{err: aerr}
-	}
-	defer release()
 	r = r.WithContext(ctx)
 	hints := &storage.SelectHints{Start: rq.mint, End: rq.maxt, Func: "series", Limit: hintLimit(rq.limit)}
 	var set storage.SeriesSet
@@ -140,11 +134,6 @@ func (a *API) labelNames(r *http.Request) result {
 	defer q.Close()
 	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
 	defer cancel()
-	release, aerr := a.slot(ctx, lookupName(r))
-	if aerr != nil {
-		return result{err: aerr}
-	}
-	defer release()
 	hints := &storage.LabelHints{Limit: hintLimit(rq.limit)}
 	names, warnings, err := collect(rq.sets, func(ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
 		return q.LabelNames(ctx, hints, ms...)
@@ -178,12 +167,6 @@ func (a *API) labelValues(r *http.Request) result {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
 	defer cancel()
-	release, aerr := a.slot(ctx, lookupName(r))
-	if aerr != nil {
-		_ = q.Close()
-		return result{err: aerr}
-	}
-	defer release()
 	hints := &storage.LabelHints{Limit: hintLimit(rq.limit)}
 	vals, warnings, err := collect(rq.sets, func(ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
 		return q.LabelValues(ctx, name, hints, ms...)
@@ -245,13 +228,6 @@ func (a *API) metadata(r *http.Request) result {
 	if a.opts.Metadata == nil {
 		return result{data: out}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
-	defer cancel()
-	release, aerr := a.slot(ctx, lookupName(r))
-	if aerr != nil {
-		return result{err: aerr}
-	}
-	defer release()
 	all := a.opts.Metadata.Metadata(r.FormValue("metric"))
 	names := make([]string, 0, len(all))
 	for name := range all {
