@@ -230,3 +230,56 @@ func TestQueryConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// TestQueryQueueStops: when the API drains (hawk-server stopping), the
+// waits for a slot end at once with 503 "unavailable" and new ones are
+// refused, while the running query goes on; Close waits for its slot
+// before it unmaps queries.active, and past closeWait leaves the file
+// mapped rather than pull it from under the query.
+func TestQueryQueueStops(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		closeWait time.Duration
+	}{{"close_waits", time.Minute}, {"close_gives_up", time.Millisecond}} {
+		t.Run(c.name, func(t *testing.T) {
+			srv, a, entered, release := concurrencyAPI(t, 1, time.Minute)
+			a.slots.closeWait = c.closeWait
+			held := do(context.Background(), http.MethodPost, srv+"/api/v1/query", url.Values{"query": {"hold"}})
+			receive(t, "held query", entered)
+			next := do(context.Background(), http.MethodPost, srv+"/api/v1/query", url.Values{"query": {"up"}})
+			waitGauge(t, "a query waiting", a.slots.waiting, 1)
+			a.Drain()
+			for what, ch := range map[string]<-chan answer{
+				"the waiting query": next,
+				"a new lookup":      do(context.Background(), http.MethodGet, srv+"/api/v1/labels", nil),
+			} {
+				if got := receive(t, what, ch); got.code != 503 || !strings.Contains(got.body, `"errorType":"unavailable"`) {
+					t.Fatalf("%s after Drain: %d %.300s, want 503 unavailable", what, got.code, got.body)
+				}
+			}
+			closed := make(chan error, 1)
+			go func() { closed <- a.slots.Close() }()
+			if c.closeWait > time.Second {
+				select {
+				case err := <-closed:
+					t.Fatalf("Close returned (%v) while a query held its slot", err)
+				default:
+				}
+			} else if err := receive(t, "Close", closed); err == nil || !strings.Contains(err.Error(), "left open") {
+				t.Fatalf("Close past closeWait: %v, want queries.active left open", err)
+			}
+			release()
+			if got := receive(t, "held query", held); got.code != 200 {
+				t.Fatalf("held query: %d %.300s", got.code, got.body)
+			}
+			if c.closeWait > time.Second {
+				if err := receive(t, "Close", closed); err != nil {
+					t.Fatalf("Close once the slot was returned: %v", err)
+				}
+			}
+			if n := testutil.ToFloat64(a.limits.refused.WithLabelValues("concurrency")); n != 0 {
+				t.Fatalf("refused{concurrency} = %v: stopping is not the limit", n)
+			}
+		})
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/promql"
@@ -75,6 +77,19 @@ func newLimits(reg prometheus.Registerer, parallel int) *limits {
 type slots struct {
 	promql.QueryTracker
 	waiting, running prometheus.Gauge
+
+	// stopping ends every wait in the queue, at Drain or Close.
+	stopping context.Context
+	stop     context.CancelFunc
+	// closeWait bounds how long Close waits for the slots in use.
+	closeWait time.Duration
+	closeOnce sync.Once
+	closeErr  error
+
+	mu     sync.Mutex
+	users  int           // waits in Insert and slots held
+	closed bool          // by Drain or Close: no new Insert
+	idle   chan struct{} // closed when users reaches 0 once closed
 }
 
 func newSlots(t promql.QueryTracker, reg prometheus.Registerer) *slots {
@@ -84,7 +99,60 @@ func newSlots(t promql.QueryTracker, reg prometheus.Registerer) *slots {
 	if reg != nil {
 		reg.MustRegister(g)
 	}
-	return &slots{QueryTracker: t, waiting: g.WithLabelValues("waiting"), running: g.WithLabelValues("running")}
+	s := &slots{QueryTracker: t, waiting: g.WithLabelValues("waiting"), running: g.WithLabelValues("running"),
+		closeWait: 10 * time.Second, idle: make(chan struct{})}
+	s.stopping, s.stop = context.WithCancel(context.Background())
+	return s
+}
+
+// use counts a new user of the tracker, unless it is closed.
+func (s *slots) use() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.users++
+	return true
+}
+
+func (s *slots) done() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users--; s.users == 0 && s.closed {
+		close(s.idle)
+	}
+}
+
+// drain refuses new waits, ends the ones in the queue and reports whether
+// slots are still in use.
+func (s *slots) drain() (inUse bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.stop()
+	return s.users > 0
+}
+
+// Close drains the queue, waits up to closeWait for the slots in use to be
+// returned, then closes the tracker. If some are still in use (a parse
+// cannot be stopped, a query may not look at its context for a while) the
+// tracker's mapped file stays open: unmapping it under them would crash
+// the process, which is about to exit anyway.
+// Later calls return the first one's result.
+func (s *slots) Close() error {
+	s.closeOnce.Do(func() {
+		if s.drain() {
+			select {
+			case <-s.idle:
+			case <-time.After(s.closeWait):
+				s.closeErr = fmt.Errorf("api: queries still running after %v; queries.active left open", s.closeWait)
+				return
+			}
+		}
+		s.closeErr = s.QueryTracker.Close()
+	})
+	return s.closeErr
 }
 
 // noSlotError is the error of a query or lookup whose context ended while
@@ -102,15 +170,26 @@ type queuedKey struct{}
 
 // Insert waits for a slot until ctx ends (the engine's context carries
 // -query-timeout and the client's disconnection).
+// A wait also ends when the API drains (503 "unavailable").
 func (s *slots) Insert(ctx context.Context, q string) (int, error) {
+	if !s.use() {
+		return 0, errStopping
+	}
 	queued, _ := ctx.Value(queuedKey{}).(*atomic.Bool)
 	if queued != nil {
 		queued.Store(true)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.stopping, cancel)()
 	s.waiting.Inc()
 	i, err := s.QueryTracker.Insert(ctx, q)
 	s.waiting.Dec()
 	if err != nil {
+		s.done()
+		if s.stopping.Err() != nil {
+			return 0, errStopping
+		}
 		return 0, s.noSlot(err)
 	}
 	if queued != nil {
@@ -133,11 +212,26 @@ func (s *slots) noSlot(err error) error {
 func (s *slots) Delete(i int) {
 	s.running.Dec()
 	s.QueryTracker.Delete(i)
+	s.done()
+}
+
+// errStopping refuses a query or lookup, waiting or new, once the API
+// drains.
+var errStopping = noSlotError{errors.New("the server is stopping")}
+
+// Drain ends the waits for a slot of -query.max-concurrency and refuses
+// new ones (503 "unavailable"); the queries and lookups running go on.
+// hawk-server calls it when it stops, before it waits for HTTP requests
+// to end, so that the queue does not hold the stop up.
+func (a *API) Drain() {
+	if a.slots != nil {
+		a.slots.drain()
+	}
 }
 
 // noteRefused counts err if it is a wait for a slot that ended.
 func (l *limits) noteRefused(err error) {
-	if errors.As(err, new(noSlotError)) {
+	if errors.As(err, new(noSlotError)) && !errors.Is(err, errStopping) {
 		l.refused.WithLabelValues("concurrency").Inc()
 	}
 }

@@ -114,6 +114,8 @@ func closer(q storage.Querier) func() { return func() { _ = q.Close() } }
 // execution errors.
 func lookupError(ctx context.Context, err error) *apiError {
 	switch {
+	case errors.Is(err, errStopping):
+		return &apiError{errorUnavail, err}
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &apiError{errorTimeout, fmt.Errorf("lookup timed out (-query-timeout): %w", err)}
 	case ctx.Err() != nil:

@@ -224,6 +224,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		err = <-d.demoDone
 	}
 	err = errors.Join(err, d.srv.Shutdown(ctx))
+	d.api.Drain() // queries waiting for a slot are answered now, not after the HTTP grace
 	hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = errors.Join(err, d.http.Shutdown(hctx), d.conns.wait(hctx), d.closeAll())
