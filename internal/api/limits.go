@@ -138,8 +138,8 @@ func (s *slots) drain() (inUse bool) {
 // returned, then closes the tracker. If some are still in use (a parse
 // cannot be stopped, a query may not look at its context for a while) the
 // tracker's mapped file stays open: unmapping it under them would crash
-// the process, which is about to exit anyway.
-// Later calls return the first one's result.
+// the process, which is about to exit anyway. Later calls return the
+// first one's result.
 func (s *slots) Close() error {
 	s.closeOnce.Do(func() {
 		if s.drain() {
@@ -155,10 +155,10 @@ func (s *slots) Close() error {
 	return s.closeErr
 }
 
-// noSlotError is the error of a query or lookup whose context ended while
-// it waited for a slot: its request timed out (503) or its client left
-// (499).
-type noSlotError struct{ err error } // promql.ErrQueryTimeout or ErrQueryCanceled
+// noSlotError is the error of a query or lookup that got no slot: its
+// request timed out in the queue (503 timeout), its client left (499), or
+// the server is stopping (errStopping, 503 unavailable).
+type noSlotError struct{ err error } // promql.ErrQueryTimeout, ErrQueryCanceled, or errStopping's
 
 func (e noSlotError) Error() string { return e.err.Error() }
 func (e noSlotError) Unwrap() error { return e.err }
@@ -169,8 +169,7 @@ func (e noSlotError) Unwrap() error { return e.err }
 type queuedKey struct{}
 
 // Insert waits for a slot until ctx ends (the engine's context carries
-// -query-timeout and the client's disconnection).
-// A wait also ends when the API drains (503 "unavailable").
+// -query-timeout and the client's disconnection) or the API drains.
 func (s *slots) Insert(ctx context.Context, q string) (int, error) {
 	if !s.use() {
 		return 0, errStopping
