@@ -66,6 +66,12 @@ type Options struct {
 	// /metadata return (truncated with a warning); 0 means
 	// DefaultMaxLookupResults.
 	MaxLookupResults int
+	// QueryTracker bounds the PromQL queries and the series, label and
+	// metadata lookups that evaluate at once; the others wait for a slot
+	// within their timeout. hawk-server gives it a
+	// promql.NewActiveQueryTracker of -query.max-concurrency slots. The
+	// API closes it. nil means no bound.
+	QueryTracker promql.QueryTracker
 	// LookbackDelta is how far back an instant selector looks; 0 means
 	// DefaultLookbackDelta.
 	LookbackDelta time.Duration
@@ -89,6 +95,7 @@ type API struct {
 	start  time.Time      // reported as startTime in runtimeinfo
 	mux    *http.ServeMux // routes /api/v1/*
 	limits *limits
+	slots  *slots // the engine's query tracker; nil without Options.QueryTracker
 
 	rulesMu sync.Mutex
 	rules   Rules // rule evaluation, nil until SetRules
@@ -124,6 +131,14 @@ func New(opts Options) *API {
 		opts.BuildInfo.Version = "hawk"
 	}
 	p := parser.NewParser(parser.Options{})
+	var (
+		sl      *slots
+		tracker promql.QueryTracker // stays a nil interface without one
+	)
+	if opts.QueryTracker != nil {
+		sl = newSlots(opts.QueryTracker, opts.Registerer)
+		tracker = sl
+	}
 	a := &API{
 		opts: opts,
 		engine: promql.NewEngine(promql.EngineOpts{
@@ -131,6 +146,7 @@ func New(opts Options) *API {
 			Reg:                  opts.Registerer,
 			MaxSamples:           opts.MaxSamples,
 			Timeout:              opts.Timeout,
+			ActiveQueryTracker:   tracker,
 			LookbackDelta:        opts.LookbackDelta,
 			EnableAtModifier:     true,
 			EnableNegativeOffset: true,
@@ -140,6 +156,7 @@ func New(opts Options) *API {
 		start:  opts.Now(),
 		mux:    http.NewServeMux(),
 		limits: newLimits(opts.Registerer, runtime.GOMAXPROCS(0)),
+		slots:  sl,
 	}
 	a.routes()
 	return a
@@ -148,17 +165,17 @@ func New(opts Options) *API {
 // Handler returns the handler of every /api/v1 endpoint.
 func (a *API) Handler() http.Handler { return a.mux }
 
-// Close releases the engine.
+// Close releases the engine and the query tracker.
 func (a *API) Close() error { return a.engine.Close() }
 
 func (a *API) routes() {
 	for path, f := range map[string]apiFunc{
 		"/api/v1/query":               a.query,
 		"/api/v1/query_range":         a.queryRange,
-		"/api/v1/series":              a.series,
-		"/api/v1/labels":              a.labelNames,
-		"/api/v1/label/{name}/values": a.labelValues,
-		"/api/v1/metadata":            a.metadata,
+		"/api/v1/series":              a.inSlot(a.series),
+		"/api/v1/labels":              a.inSlot(a.labelNames),
+		"/api/v1/label/{name}/values": a.inSlot(a.labelValues),
+		"/api/v1/metadata":            a.inSlot(a.metadata),
 		"/api/v1/status/buildinfo":    a.buildInfo,
 		"/api/v1/status/runtimeinfo":  a.runtimeInfo,
 		"/api/v1/status/config":       a.config,
@@ -187,7 +204,8 @@ type result struct {
 	err       *apiError
 	warnings  annotations.Annotations
 	finalizer func()
-	total     *int // rows matching in all, when data is one page of them (X-Total-Count)
+	encoded   func() // called once the response is encoded, before it is written
+	total     *int   // rows matching in all, when data is one page of them (X-Total-Count)
 }
 
 // response is Prometheus' response envelope.
@@ -207,6 +225,9 @@ func (a *API) wrap(f apiFunc) http.Handler {
 			defer res.finalizer()
 		}
 		if res.err != nil {
+			if res.encoded != nil {
+				res.encoded()
+			}
 			a.respondError(w, res.err, res.data)
 			return
 		}
@@ -214,16 +235,20 @@ func (a *API) wrap(f apiFunc) http.Handler {
 			w.Header().Set("X-Total-Count", strconv.Itoa(*res.total))
 		}
 		warn, info := res.warnings.AsStrings(r.FormValue("query"), 10, 10)
-		a.write(w, http.StatusOK, &response{Status: "success", Data: res.data, Warnings: warn, Infos: info})
+		a.write(w, http.StatusOK, &response{Status: "success", Data: res.data, Warnings: warn, Infos: info}, res.encoded)
 	})
 }
 
 func (a *API) respondError(w http.ResponseWriter, e *apiError, data any) {
-	a.write(w, e.typ.code, &response{Status: "error", ErrorType: e.typ.name, Error: e.err.Error(), Data: data})
+	a.write(w, e.typ.code, &response{Status: "error", ErrorType: e.typ.name, Error: e.err.Error(), Data: data}, nil)
 }
 
-func (a *API) write(w http.ResponseWriter, code int, resp *response) {
+// write encodes resp, calls encoded (if not nil), and sends it.
+func (a *API) write(w http.ResponseWriter, code int, resp *response, encoded func()) {
 	b, err := json.Marshal(resp)
+	if encoded != nil {
+		encoded()
+	}
 	if err != nil {
 		a.opts.Logger.Error("api: encode response", "err", err)
 		http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -21,6 +21,7 @@ var (
 	errorExec     = errorType{"execution", http.StatusUnprocessableEntity}
 	errorCanceled = errorType{"canceled", 499} // Prometheus' "client closed connection"
 	errorTimeout  = errorType{"timeout", http.StatusServiceUnavailable}
+	errorUnavail  = errorType{"unavailable", http.StatusServiceUnavailable}
 	errorInternal = errorType{"internal", http.StatusInternalServerError}
 )
 
@@ -44,6 +45,8 @@ func queryError(err error) *apiError {
 		es  promql.ErrStorage
 	)
 	switch {
+	case errors.Is(err, errStopping):
+		return &apiError{errorUnavail, err}
 	case errors.As(err, &eqc):
 		return &apiError{errorCanceled, err}
 	case errors.As(err, &eqt):
@@ -63,7 +66,7 @@ func constructionError(err error) *apiError {
 		eqc promql.ErrQueryCanceled
 		eqt promql.ErrQueryTimeout
 	)
-	if errors.As(err, &eqc) || errors.As(err, &eqt) {
+	if errors.As(err, &eqc) || errors.As(err, &eqt) || errors.As(err, new(noSlotError)) {
 		return queryError(err)
 	}
 	return &apiError{errorBadData, fmt.Errorf("invalid parameter %q: %w", "query", err)}

@@ -2,7 +2,13 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/promql"
@@ -18,6 +24,14 @@ const DefaultMaxQueryLength = 8 << 10
 // metadata entries one request returns: 1.36 M series were an 87 MB
 // answer that cost 760 MB to build.
 const DefaultMaxLookupResults = 100000
+
+// DefaultMaxConcurrency is how many queries and lookups evaluate at once
+// when -query.max-concurrency is 0: half the CPUs Go may use, at least one.
+// Evaluation is CPU-bound, so the rest of the cores stay free for ingest
+// whatever the query load: on a 2-core collector one query runs at a time
+// and the others wait (8 clients of 8 KB "1+1+…" queries otherwise took
+// both cores and raised an agent's ACK p99 from 0.85 to 169 ms).
+func DefaultMaxConcurrency() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // capLimit returns the limit a lookup applies: the request's, but never
 // more than MaxLookupResults (a request without limit gets that).
@@ -50,24 +64,227 @@ func newLimits(reg prometheus.Registerer, parallel int) *limits {
 	return l
 }
 
+// slots is the one queue of everything that evaluates against the
+// storage: the engine's queries (the API's and the rules') wait in it, as
+// Prometheus' -query.max-concurrency does, and the series, label and
+// metadata lookups, which do not go through the engine, borrow the same
+// slots with Engine.AcquireQuerySlot. One queue rather than a semaphore
+// per kind: a lookup of every series costs as much as a query, and two
+// limits would let both kinds together take twice the cores. The tracker
+// inside (promql.ActiveQueryTracker in hawk-server) also writes the
+// running ones to <data>/queries.active, which the next start logs if the
+// process died with them.
+type slots struct {
+	promql.QueryTracker
+	waiting, running prometheus.Gauge
+
+	// stopping ends every wait in the queue, at Drain or Close.
+	stopping context.Context
+	stop     context.CancelFunc
+	// closeWait bounds how long Close waits for the slots in use.
+	closeWait time.Duration
+	closeOnce sync.Once
+	closeErr  error
+
+	mu     sync.Mutex
+	users  int           // waits in Insert and slots held
+	closed bool          // by Drain or Close: no new Insert
+	idle   chan struct{} // closed when users reaches 0 once closed
+}
+
+func newSlots(t promql.QueryTracker, reg prometheus.Registerer) *slots {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hawk_api_queries_in_flight",
+		Help: "PromQL queries (of the API and of rules) and series, label and metadata lookups running or waiting for a slot of -query.max-concurrency, by state."},
+		[]string{"state"})
+	if reg != nil {
+		reg.MustRegister(g)
+	}
+	s := &slots{QueryTracker: t, waiting: g.WithLabelValues("waiting"), running: g.WithLabelValues("running"),
+		closeWait: 10 * time.Second, idle: make(chan struct{})}
+	s.stopping, s.stop = context.WithCancel(context.Background())
+	return s
+}
+
+// use counts a new user of the tracker, unless it is closed.
+func (s *slots) use() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.users++
+	return true
+}
+
+func (s *slots) done() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users--; s.users == 0 && s.closed {
+		close(s.idle)
+	}
+}
+
+// drain refuses new waits, ends the ones in the queue and reports whether
+// slots are still in use.
+func (s *slots) drain() (inUse bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.stop()
+	return s.users > 0
+}
+
+// Close drains the queue, waits up to closeWait for the slots in use to be
+// returned, then closes the tracker. If some are still in use (a parse
+// cannot be stopped, a query may not look at its context for a while) the
+// tracker's mapped file stays open: unmapping it under them would crash
+// the process, which is about to exit anyway. Later calls return the
+// first one's result.
+func (s *slots) Close() error {
+	s.closeOnce.Do(func() {
+		if s.drain() {
+			select {
+			case <-s.idle:
+			case <-time.After(s.closeWait):
+				s.closeErr = fmt.Errorf("api: queries still running after %v; queries.active left open", s.closeWait)
+				return
+			}
+		}
+		s.closeErr = s.QueryTracker.Close()
+	})
+	return s.closeErr
+}
+
+// noSlotError is the error of a query or lookup that got no slot: its
+// request timed out in the queue (503 timeout), its client left (499), or
+// the server is stopping (errStopping, 503 unavailable).
+type noSlotError struct{ err error } // promql.ErrQueryTimeout, ErrQueryCanceled, or errStopping's
+
+func (e noSlotError) Error() string { return e.err.Error() }
+func (e noSlotError) Unwrap() error { return e.err }
+
+// queuedKey marks the context of a query's construction with an
+// *atomic.Bool that Insert sets while the construction waits for a slot,
+// and leaves set if the wait fails: construct then knows why it timed out.
+type queuedKey struct{}
+
+// Insert waits for a slot until ctx ends (the engine's context carries
+// -query-timeout and the client's disconnection) or the API drains.
+func (s *slots) Insert(ctx context.Context, q string) (int, error) {
+	if !s.use() {
+		return 0, errStopping
+	}
+	queued, _ := ctx.Value(queuedKey{}).(*atomic.Bool)
+	if queued != nil {
+		queued.Store(true)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.stopping, cancel)()
+	s.waiting.Inc()
+	i, err := s.QueryTracker.Insert(ctx, q)
+	s.waiting.Dec()
+	if err != nil {
+		s.done()
+		if s.stopping.Err() != nil {
+			return 0, errStopping
+		}
+		return 0, s.noSlot(err)
+	}
+	if queued != nil {
+		queued.Store(false)
+	}
+	s.running.Inc()
+	return i, nil
+}
+
+// noSlot is the error of a wait for a slot that ended with err, the
+// context's error.
+func (s *slots) noSlot(err error) error {
+	where := fmt.Sprintf("the queue (-query.max-concurrency %d)", s.GetMaxConcurrent())
+	if errors.Is(err, context.DeadlineExceeded) {
+		return noSlotError{promql.ErrQueryTimeout(where)}
+	}
+	return noSlotError{promql.ErrQueryCanceled(where)}
+}
+
+func (s *slots) Delete(i int) {
+	s.running.Dec()
+	s.QueryTracker.Delete(i)
+	s.done()
+}
+
+// errStopping refuses a query or lookup, waiting or new, once the API
+// drains.
+var errStopping = noSlotError{errors.New("the server is stopping")}
+
+// Drain ends the waits for a slot of -query.max-concurrency and refuses
+// new ones (503 "unavailable"); the queries and lookups running go on.
+// hawk-server calls it when it stops, before it waits for HTTP requests
+// to end, so that the queue does not hold the stop up.
+func (a *API) Drain() {
+	if a.slots != nil {
+		a.slots.drain()
+	}
+}
+
+// noteRefused counts err if it is a wait for a slot that ended.
+func (l *limits) noteRefused(err error) {
+	if errors.As(err, new(noSlotError)) && !errors.Is(err, errStopping) {
+		l.refused.WithLabelValues("concurrency").Inc()
+	}
+}
+
+// inSlot runs the lookup f (series, labels, label values, metadata: they
+// do not go through the engine) in a slot of -query.max-concurrency. The
+// slot is held until the answer is encoded, which for 100,000 series costs
+// more than finding them, and released before it is written, so that a
+// client that reads slowly holds none. The wait and the lookup share one
+// -query-timeout.
+func (a *API) inSlot(f apiFunc) apiFunc {
+	return func(r *http.Request) result {
+		if err := r.ParseForm(); err != nil { // for the name; f would refuse it too
+			return badData(fmt.Errorf("error parsing form values: %w", err))
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
+		defer cancel()
+		release, err := a.engine.AcquireQuerySlot(ctx, lookupName(r))
+		if err != nil {
+			release()
+			a.limits.noteRefused(err)
+			return result{err: lookupError(ctx, err)}
+		}
+		handed := false
+		defer func() {
+			if !handed { // f panicked
+				release()
+			}
+		}()
+		res := f(r.WithContext(ctx))
+		res.encoded, handed = release, true
+		return res
+	}
+}
+
 // construct checks the query's length and builds it with build (which
-// parses it) inside the request's time: ctx ends with the client's
-// disconnection or the query timeout, and then the request is answered at
-// once; the parse, which cannot be cancelled, finishes on its own and its
-// query is closed.
-func (a *API) construct(ctx context.Context, q string, build func() (promql.Query, error)) (promql.Query, *apiError) {
+// parses it) inside the request's time: ctx (from queryContext) ends with
+// the client's disconnection or the query timeout, and then the request is
+// answered at once; the parse, which cannot be cancelled, finishes on its
+// own and its query is closed. With a query tracker the engine parses in a
+// slot of -query.max-concurrency, so the wait for one is part of build.
+func (a *API) construct(ctx context.Context, q string, build func(context.Context) (promql.Query, error)) (promql.Query, *apiError) {
 	if n := a.opts.MaxQueryLength; len(q) > n {
 		a.limits.refused.WithLabelValues("query_length").Inc()
 		return nil, &apiError{errorBadData, fmt.Errorf("query is %d bytes, more than the limit of %d (-query.max-length)", len(q), n)}
 	}
-	ctx, cancel := context.WithTimeout(ctx, a.opts.Timeout)
-	defer cancel()
 	select {
 	case a.limits.parsing <- struct{}{}:
 	case <-ctx.Done():
 		a.limits.refused.WithLabelValues("parse_timeout").Inc()
 		return nil, queryError(promql.ErrQueryTimeout("waiting to parse"))
 	}
+	queued := new(atomic.Bool)
+	ctx = context.WithValue(ctx, queuedKey{}, queued)
 	type built struct {
 		q   promql.Query
 		err error
@@ -75,22 +292,27 @@ func (a *API) construct(ctx context.Context, q string, build func() (promql.Quer
 	done := make(chan built, 1)
 	go func() { // ends when the parse does; bounded by parsing
 		defer func() { <-a.limits.parsing }()
-		qry, err := build()
+		qry, err := build(ctx)
 		done <- built{qry, err}
 	}()
 	select {
 	case b := <-done:
 		if b.err != nil {
+			a.limits.noteRefused(b.err)
 			return nil, constructionError(b.err)
 		}
 		return b.q, nil
 	case <-ctx.Done():
-		a.limits.refused.WithLabelValues("parse_timeout").Inc()
 		go func() { // close the query the abandoned parse makes
 			if b := <-done; b.q != nil {
 				b.q.Close()
 			}
 		}()
+		if queued.Load() { // the build waited for a slot, and its wait ends with ctx too
+			a.limits.refused.WithLabelValues("concurrency").Inc()
+			return nil, queryError(a.slots.noSlot(ctx.Err()))
+		}
+		a.limits.refused.WithLabelValues("parse_timeout").Inc()
 		if ctx.Err() == context.Canceled {
 			return nil, &apiError{errorCanceled, ctx.Err()}
 		}

@@ -102,6 +102,11 @@ func (a *API) parseLookup(r *http.Request, matchErrParam bool) (lookup, result, 
 	return lookup{a.capLimit(limit), timestamp.FromTime(start), timestamp.FromTime(end), sets}, result{}, true
 }
 
+// lookupName names a lookup in queries.active: its path and matchers.
+func lookupName(r *http.Request) string {
+	return strings.Join(append([]string{r.URL.Path}, r.Form["match[]"]...), " ")
+}
+
 func closer(q storage.Querier) func() { return func() { _ = q.Close() } }
 
 // lookupError reports a series or label lookup that ran out of
@@ -109,6 +114,8 @@ func closer(q storage.Querier) func() { return func() { _ = q.Close() } }
 // execution errors.
 func lookupError(ctx context.Context, err error) *apiError {
 	switch {
+	case errors.Is(err, errStopping):
+		return &apiError{errorUnavail, err}
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &apiError{errorTimeout, fmt.Errorf("lookup timed out (-query-timeout): %w", err)}
 	case ctx.Err() != nil:

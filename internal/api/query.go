@@ -36,7 +36,7 @@ func (a *API) query(r *http.Request) result {
 		return res
 	}
 	q := r.FormValue("query")
-	qry, aerr := a.construct(ctx, q, func() (promql.Query, error) {
+	qry, aerr := a.construct(ctx, q, func(ctx context.Context) (promql.Query, error) {
 		return a.engine.NewInstantQuery(ctx, a.opts.Queryable, opts, q, ts)
 	})
 	if aerr != nil {
@@ -64,7 +64,7 @@ func (a *API) queryRange(r *http.Request) result {
 		return res
 	}
 	q := r.FormValue("query")
-	qry, aerr := a.construct(ctx, q, func() (promql.Query, error) {
+	qry, aerr := a.construct(ctx, q, func(ctx context.Context) (promql.Query, error) {
 		return a.engine.NewRangeQuery(ctx, a.opts.Queryable, opts, q, start, end, step)
 	})
 	if aerr != nil {
@@ -99,20 +99,21 @@ func parseRange(r *http.Request) (start, end time.Time, step time.Duration, res 
 	return start, end, step, result{}, true
 }
 
-// queryContext applies the optional timeout parameter to the request's
-// context; the engine's own Timeout still applies.
+// queryContext is the request's context bounded by the query timeout, or
+// by the request's timeout parameter when that is shorter: the parse, the
+// wait for a slot of -query.max-concurrency and the evaluation all fit in
+// it, and it ends when the client leaves.
 func (a *API) queryContext(r *http.Request) (context.Context, context.CancelFunc, result, bool) {
-	v := r.FormValue("timeout")
-	if v == "" {
-		ctx, cancel := context.WithCancel(r.Context())
-		return ctx, cancel, result{}, true
-	}
-	d, err := parseDuration(v)
-	if err != nil {
-		return nil, nil, invalidParam(err, "timeout"), false
-	}
-	if d <= 0 {
-		return nil, nil, badData(errors.New(`invalid parameter "timeout": timeout must be positive, got ` + d.String())), false
+	d := a.opts.Timeout
+	if v := r.FormValue("timeout"); v != "" {
+		t, err := parseDuration(v)
+		if err != nil {
+			return nil, nil, invalidParam(err, "timeout"), false
+		}
+		if t <= 0 {
+			return nil, nil, badData(errors.New(`invalid parameter "timeout": timeout must be positive, got ` + t.String())), false
+		}
+		d = min(d, t)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), d)
 	return ctx, cancel, result{}, true
@@ -136,6 +137,7 @@ func (a *API) queryOpts(r *http.Request) (promql.QueryOpts, result, bool) {
 func (a *API) exec(ctx context.Context, qry promql.Query, limit int) result {
 	res := qry.Exec(ctx)
 	if res.Err != nil {
+		a.limits.noteRefused(res.Err)
 		return result{err: queryError(res.Err), warnings: res.Warnings, finalizer: qry.Close}
 	}
 	warnings := res.Warnings

@@ -119,6 +119,9 @@ func (d *Daemon) start(ls Listeners) (err error) {
 		apiOpts.Queryable, apiOpts.Metadata = d.db.Storage(), d.db
 		apiOpts.Storage = storageStatus(d.db)
 	}
+	if apiOpts.QueryTracker, err = cfg.Limits.queryTracker(cfg.Data, log.With("component", "query-tracker")); err != nil {
+		return err
+	}
 	d.api = api.New(apiOpts)
 	if d.agents, err = listen(ls.Agents, cfg.Listen); err != nil {
 		return err
@@ -221,6 +224,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		err = <-d.demoDone
 	}
 	err = errors.Join(err, d.srv.Shutdown(ctx))
+	d.api.Drain() // queries waiting for a slot are answered now, not after the HTTP grace
 	hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = errors.Join(err, d.http.Shutdown(hctx), d.conns.wait(hctx), d.closeAll())

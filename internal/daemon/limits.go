@@ -1,12 +1,14 @@
 package daemon
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/promql"
 
 	"hawk/internal/api"
 	"hawk/internal/options"
@@ -21,6 +23,7 @@ type Limits struct {
 	MaxSeqGap       int
 	HonorLabels     bool
 	MaxQueryLength  int
+	MaxConcurrency  int
 	HTTPIdleTimeout time.Duration
 	HTTPReadTimeout time.Duration
 	HTTPMaxConns    int
@@ -41,6 +44,7 @@ func (l *Limits) declare(s *options.Set) {
 	s.Int(&l.MaxHelpLen, "max-help-length", 1024, "bytes of a series' HELP text kept; the rest is cut and counted")
 	s.Int(&l.MaxMetadata, "max-metadata-entries", store.DefaultMaxMetadataEntries, "metric families whose HELP, TYPE and UNIT are kept for /api/v1/metadata; a new family beyond is stored without and counted")
 	s.Int(&l.MaxQueryLength, "query.max-length", api.DefaultMaxQueryLength, "bytes of a PromQL expression at most, checked before parsing (parsing can take time quadratic in the length)")
+	s.Int(&l.MaxConcurrency, "query.max-concurrency", 0, "PromQL queries and series, label and metadata lookups evaluated at once; the others wait within -query-timeout (503 past it). 0: half of GOMAXPROCS, at least 1, so queries never take every core from ingest")
 	s.Int(&l.LookupResults, "query.max-lookup-results", api.DefaultMaxLookupResults, "series, label names, label values or metadata entries one /api/v1/series, /labels, /label/*/values or /metadata answer holds at most (truncated with a warning)")
 	s.Duration(&l.HTTPIdleTimeout, "http.idle-timeout", 30*time.Second, "an HTTP connection idle this long between requests is closed")
 	s.Duration(&l.HTTPReadTimeout, "http.read-timeout", time.Minute, "longest the HTTP server waits for a request's headers and body")
@@ -53,6 +57,17 @@ func (l *Limits) apply(c *server.Config) {
 	c.MaxOpenBatchBytes, c.MaxOpenBatchBytesTotal = l.OpenBatchBytes, l.OpenBatchTotal
 	c.MaxHelpLen = l.MaxHelpLen
 	c.StampIdentity, c.HonorLabels = true, l.HonorLabels
+}
+
+// queryTracker opens the queue of -query.max-concurrency slots, kept in
+// dir/queries.active as Prometheus does: the queries running when the
+// process dies are logged at the next start.
+func (l *Limits) queryTracker(dir string, log *slog.Logger) (*promql.ActiveQueryTracker, error) {
+	n := l.MaxConcurrency
+	if n <= 0 {
+		n = api.DefaultMaxConcurrency()
+	}
+	return promql.NewActiveQueryTracker(dir, n, log)
 }
 
 // applyHTTP sets the HTTP server's timeouts.

@@ -2,10 +2,15 @@ package daemon
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -74,5 +79,32 @@ func TestHTTPConnectionCap(t *testing.T) {
 	m := regexp.MustCompile(`(?m)^hawk_server_http_connections_limited_total (\d+)$`).FindStringSubmatch(body)
 	if m == nil || m[1] == "0" {
 		t.Fatalf("waits at the connection limit not counted: %v", m)
+	}
+}
+
+// TestQueryConcurrencyFlag: -query.max-concurrency sizes the engine's
+// queue (0: half of GOMAXPROCS, at least 1), which keeps the running
+// queries in <data>/queries.active.
+func TestQueryConcurrencyFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"-query.max-concurrency", "3"}, 3},
+		{nil, max(1, runtime.GOMAXPROCS(0)/2)},
+	} {
+		d := startDaemon(t, c.args...)
+		if _, err := os.Stat(filepath.Join(d.cfg.Data, "queries.active")); err != nil {
+			t.Fatalf("%q: %v", c.args, err)
+		}
+		base := "http://" + d.HTTPAddr().String()
+		if code, body := get(t, http.DefaultClient, base, "/api/v1/query?query=1", ""); code != 200 {
+			t.Fatalf("%q: query: %d %s", c.args, code, body)
+		}
+		_, body := get(t, http.DefaultClient, base, "/metrics", "")
+		want := fmt.Sprintf("\nprometheus_engine_queries_concurrent_max %d\n", c.want)
+		if !strings.Contains(body, want) || !strings.Contains(body, `hawk_api_queries_in_flight{state="running"} 0`) {
+			t.Fatalf("%q: /metrics lacks %q or the in-flight gauge", c.args, strings.TrimSpace(want))
+		}
 	}
 }
