@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -91,11 +92,14 @@ type Options struct {
 type API struct {
 	opts   Options        // with defaults filled in
 	engine *promql.Engine // shared by all queries
-	parser parser.Parser  // for match[] selectors
-	start  time.Time      // reported as startTime in runtimeinfo
-	mux    *http.ServeMux // routes /api/v1/*
-	limits *limits
-	slots  *slots // the engine's query tracker; nil without Options.QueryTracker
+	// rulesEngine evaluates the rules: the same options, but outside the
+	// query queue (see Engine).
+	rulesEngine *promql.Engine
+	parser      parser.Parser  // for match[] selectors
+	start       time.Time      // reported as startTime in runtimeinfo
+	mux         *http.ServeMux // routes /api/v1/*
+	limits      *limits
+	slots       *slots // the engine's query tracker; nil without Options.QueryTracker
 
 	rulesMu sync.Mutex
 	rules   Rules // rule evaluation, nil until SetRules
@@ -139,24 +143,28 @@ func New(opts Options) *API {
 		sl = newSlots(opts.QueryTracker, opts.Registerer)
 		tracker = sl
 	}
+	eo := promql.EngineOpts{
+		Logger:               opts.Logger,
+		Reg:                  opts.Registerer,
+		MaxSamples:           opts.MaxSamples,
+		Timeout:              opts.Timeout,
+		ActiveQueryTracker:   tracker,
+		LookbackDelta:        opts.LookbackDelta,
+		EnableAtModifier:     true,
+		EnableNegativeOffset: true,
+		Parser:               p,
+	}
+	ro := eo
+	ro.ActiveQueryTracker, ro.Reg = nil, nil // its metrics would clash with the first engine's
 	a := &API{
-		opts: opts,
-		engine: promql.NewEngine(promql.EngineOpts{
-			Logger:               opts.Logger,
-			Reg:                  opts.Registerer,
-			MaxSamples:           opts.MaxSamples,
-			Timeout:              opts.Timeout,
-			ActiveQueryTracker:   tracker,
-			LookbackDelta:        opts.LookbackDelta,
-			EnableAtModifier:     true,
-			EnableNegativeOffset: true,
-			Parser:               p,
-		}),
-		parser: p,
-		start:  opts.Now(),
-		mux:    http.NewServeMux(),
-		limits: newLimits(opts.Registerer, runtime.GOMAXPROCS(0)),
-		slots:  sl,
+		opts:        opts,
+		engine:      promql.NewEngine(eo),
+		rulesEngine: promql.NewEngine(ro),
+		parser:      p,
+		start:       opts.Now(),
+		mux:         http.NewServeMux(),
+		limits:      newLimits(opts.Registerer, runtime.GOMAXPROCS(0)),
+		slots:       sl,
 	}
 	a.routes()
 	return a
@@ -165,8 +173,8 @@ func New(opts Options) *API {
 // Handler returns the handler of every /api/v1 endpoint.
 func (a *API) Handler() http.Handler { return a.mux }
 
-// Close releases the engine and the query tracker.
-func (a *API) Close() error { return a.engine.Close() }
+// Close releases the engines and the query tracker.
+func (a *API) Close() error { return errors.Join(a.rulesEngine.Close(), a.engine.Close()) }
 
 func (a *API) routes() {
 	for path, f := range map[string]apiFunc{

@@ -283,3 +283,26 @@ func TestQueryQueueStops(t *testing.T) {
 		})
 	}
 }
+
+// TestRulesOutsideQueryQueue: with every query slot held by the API, the
+// rules' engine still evaluates at once; a query flood must not silence
+// the alerts.
+func TestRulesOutsideQueryQueue(t *testing.T) {
+	srv, a, entered, release := concurrencyAPI(t, 1, time.Minute)
+	held := do(context.Background(), http.MethodPost, srv+"/api/v1/query", url.Values{"query": {"hold"}})
+	receive(t, "held query", entered)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	q, err := a.Engine().NewInstantQuery(ctx, a.opts.Queryable, nil, "vector(1)", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if r := q.Exec(ctx); r.Err != nil {
+		t.Fatalf("rule query with the API's slots held: %v", r.Err)
+	}
+	release()
+	if r := receive(t, "held query", held); r.code != http.StatusOK {
+		t.Errorf("held query: %d", r.code)
+	}
+}

@@ -20,8 +20,13 @@ type Rules interface {
 	Reload() error
 }
 
-// Engine returns the PromQL engine, which rule evaluation shares.
-func (a *API) Engine() *promql.Engine { return a.engine }
+// Engine returns the PromQL engine rule evaluation uses: the API's
+// options (timeout, sample limit, lookback) but not its query queue.
+// Rules are the operator's own, a bounded set evaluated on a schedule;
+// sharing -query.max-concurrency's slots with the API (as Prometheus does)
+// would let anyone who can send queries delay or fail every evaluation,
+// HostDown's included, for as long as the flood lasts.
+func (a *API) Engine() *promql.Engine { return a.rulesEngine }
 
 // SetRules attaches rule evaluation; until then the rule endpoints answer
 // empty lists and /-/reload has nothing to reload.
