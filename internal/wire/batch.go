@@ -171,7 +171,7 @@ func (d *Dict) DecodeBatch(p []byte, b *Batch) error {
 		} else {
 			t += dt
 		}
-		d.readGroup(&r, b, t)
+		b.Samples = d.readGroup(&r, b.Samples, t)
 	}
 	return r.err
 }
@@ -216,8 +216,9 @@ func (d *Dict) memoDef(r *reader, b *Batch, i int) SeriesDef {
 	return m.def
 }
 
-// readGroup decodes the samples of one group, all at time t.
-func (d *Dict) readGroup(r *reader, b *Batch, t int64) {
+// readGroup decodes the samples of one group, all at time t, appending
+// them to samples.
+func (d *Dict) readGroup(r *reader, samples []Sample, t int64) []Sample {
 	n := r.count("sample count", 1)
 	prev := int64(-1)
 	for i := 0; i < n && r.err == nil; i++ {
@@ -225,13 +226,14 @@ func (d *Dict) readGroup(r *reader, b *Batch, t int64) {
 		id := prev + 1 + unzigzag(head>>3)
 		if id < 0 || id >= int64(len(d.prev)) {
 			r.fail(fmt.Sprintf("series id %d undefined", id))
-			return
+			return samples
 		}
 		v := readValue(r, int(head&7), d.prev[id])
 		d.prev[id] = v
-		b.Samples = append(b.Samples, Sample{ID: uint32(id), T: t, V: v})
+		samples = append(samples, Sample{ID: uint32(id), T: t, V: v})
 		prev = id
 	}
+	return samples
 }
 
 func readValue(r *reader, mode int, prev float64) float64 {

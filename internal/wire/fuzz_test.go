@@ -85,6 +85,17 @@ func FuzzV2(f *testing.F) {
 		if err := NewDict(1<<16).DecodeBatch(p, &got); err != nil {
 			t.Fatalf("decoded once, not twice: %v", err)
 		}
+		// Relayed as an agent relays its records, the batch gives the
+		// frames the decoded path gives.
+		var relayed Record
+		if err := NewDict(1<<16).DecodeRecord(p, &relayed); err != nil {
+			t.Fatalf("DecodeBatch accepts, DecodeRecord refuses: %v", err)
+		}
+		want, werr := NewEncoder().AppendBatch(nil, 1, &got, 0)
+		out, err := NewEncoder().AppendRecordBatch(nil, 1, &relayed, 0)
+		if (err == nil) != (werr == nil) || !bytes.Equal(out, want) {
+			t.Fatalf("relayed %x (%v), want %x (%v)", out, err, want, werr)
+		}
 		rec, err := AppendRecord(nil, &got)
 		if err != nil {
 			return // a definition too large for a frame is refused, not a bug
