@@ -25,6 +25,12 @@ type Encoder struct {
 	tmp   []byte // scratch: a definition (tmp[:split]) and a sample
 	split int
 
+	// direct is set while a record is written straight into dst (see
+	// RecordEncoder): defs then holds dst, its header and the
+	// definitions so far, and directN is how many the header counts.
+	direct  bool
+	directN int
+
 	rel relayIDs // the dictionary when relaying Records, see relay.go
 	// The definitions being encoded, as encode takes them: kept here so
 	// that passing them as a defSource does not allocate.
@@ -114,15 +120,40 @@ func AppendRecord(dst []byte, b *Batch) ([]byte, error) {
 // of the same size each interval does not allocate. Not safe for concurrent
 // use.
 type RecordEncoder struct {
-	e Encoder // no ids map: a record defines each of its Defs once, by index
+	e    Encoder  // no ids map: a record defines each of its Defs once, by index
+	used []uint64 // scratch: a bit per definition that has a sample
 }
 
 // Append appends b to dst as one record; see AppendRecord.
 func (r *RecordEncoder) Append(dst []byte, b *Batch) ([]byte, error) {
-	r.e.prev = r.e.prev[:0] // each record has a dictionary of its own
-	r.e.bdefs = batchDefs{&r.e, b}
-	defer func() { r.e.bdefs.b = nil }()
-	return r.e.encode(dst, 0, b.Samples, &r.e.bdefs, math.MaxInt, false)
+	e := &r.e
+	e.prev = e.prev[:0] // each record has a dictionary of its own
+	// A record is one part, so its definitions are written straight into
+	// dst, not into a scratch buffer first, after a header that counts
+	// them: each definition with a sample is defined once.
+	if words := (len(b.Defs) + 63) / 64; cap(r.used) < words {
+		r.used = make([]uint64, words)
+	} else {
+		r.used = r.used[:words]
+		clear(r.used)
+	}
+	n := 0
+	for _, s := range b.Samples {
+		if i := int(s.ID); i < len(b.Defs) && r.used[i/64]&(1<<(i%64)) == 0 {
+			r.used[i/64] |= 1 << (i % 64)
+			n++
+		}
+	}
+	start := len(dst)
+	dst = append(dst, byte(KindBatch), flagFinal, 0, 0) // sequence 0, part 0
+	e.defs, e.direct, e.directN = appendUvarint(dst, uint64(n)), true, n
+	e.bdefs = batchDefs{e, b}
+	out, err := e.encode(dst, 0, b.Samples, &e.bdefs, math.MaxInt, false)
+	e.bdefs.b, e.defs, e.direct = nil, nil, false
+	if err != nil {
+		return dst[:start], err
+	}
+	return out, nil
 }
 
 // defSource is what encode needs of a batch's definitions: how many there
@@ -261,7 +292,10 @@ func (e *Encoder) commit(src defSource, id uint32, def int, v float64) {
 func (e *Encoder) startPart(n uint32) {
 	e.part = n
 	e.ndefs, e.ngroup, e.ncur = 0, 0, 0
-	e.defs, e.groups, e.cur = e.defs[:0], e.groups[:0], e.cur[:0]
+	if !e.direct {
+		e.defs = e.defs[:0]
+	}
+	e.groups, e.cur = e.groups[:0], e.cur[:0]
 	e.prevID = -1
 }
 
@@ -290,6 +324,13 @@ func (e *Encoder) closeGroup() {
 // flush appends the part built so far to dst.
 func (e *Encoder) flush(dst []byte, seq uint64, final, framed bool) ([]byte, error) {
 	e.closeGroup()
+	if e.direct { // a record: header and definitions are in place
+		if e.ndefs != e.directN || !final || framed {
+			return dst, fmt.Errorf("wire: record of %d definitions, %d counted", e.ndefs, e.directN)
+		}
+		dst = binary.AppendUvarint(e.defs, uint64(e.ngroup))
+		return append(dst, e.groups...), nil
+	}
 	start := 0
 	if framed {
 		dst, start = BeginFrame(dst)
