@@ -18,8 +18,7 @@ type Encoder struct {
 	remap []uint32 // Batch.Defs index → connection id, or noID
 	// last holds, by position in Batch.Defs, the series last encoded there
 	// and its id: a sender of the same series batch after batch finds them
-	// by comparing strings, which the interning Dict makes identical, in
-	// place of hashing their keys.
+	// by comparing strings, in place of hashing their keys.
 	last  []lastDef
 	key   []byte // scratch for series keys
 	tmp   []byte // scratch: a definition (tmp[:split]) and a sample

@@ -184,3 +184,10 @@ func TestDecodeRecordRefuses(t *testing.T) {
 		t.Fatalf("decoded %d definitions, %d samples (%v), want 2, 3", rec.Len(), len(rec.Samples), err)
 	}
 }
+
+func testDef(i, step int) SeriesDef {
+	return SeriesDef{Type: TypeGauge, Name: fmt.Sprintf("node_m%d", i%7), Help: "h",
+		Labels: []Label{{"device", fmt.Sprintf("dev%d", i)}, {"job", "node"}}}
+}
+
+func seriesKey(d *SeriesDef) string { return string(appendKey(nil, d)) }
