@@ -81,10 +81,10 @@ echo "prometheus, scrape node_exporter + pe:  cpu ${pr}s  -> at most $(per "$pr"
 echo "agent, process groups:                  cpu ${prc}s  -> $(per "$prc - $base" "$groups_samples") µs/sample over baseline"
 echo "process-exporter:                       cpu ${pex}s  -> $(per "$pex" "$groups_samples") µs/sample"
 rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$1/status"; }
-echo "RSS: no inputs $(rss $a0), scrape $(rss $a1), process groups $(rss $a2), 3 scrape + 2 exec + 5 groups $(rss $a3)"
+echo "RSS: no inputs $(rss $a0), scrape $(rss $a1), process groups $(rss $a2), 3 scrape + 2 exec + 5 groups $(rss $a3) (cpu $(d $a3)s)"
 if [ -n "${BEFORE:-}" ]; then
 	bscr=$(d $b1); bbase=$(d $b0)
 	echo "BEFORE ($BEFORE): no inputs cpu ${bbase}s, scrape cpu ${bscr}s -> $(per "$bscr - $bbase" "$samples") µs/sample over its baseline"
-	echo "BEFORE RSS: no inputs $(rss $b0), scrape $(rss $b1), process groups $(rss $b2), 3 scrape + 2 exec + 5 groups $(rss $b3)"
+	echo "BEFORE RSS: no inputs $(rss $b0), scrape $(rss $b1), process groups $(rss $b2), 3 scrape + 2 exec + 5 groups $(rss $b3) (cpu $(d $b3)s)"
 fi
 grep -h 'level=WARN\|level=ERROR' "$dir"/a*.log | sort | uniq -c | sort -rn | head -5 || true
