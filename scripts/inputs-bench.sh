@@ -70,7 +70,13 @@ samples=$(curl -s "http://127.0.0.1:$np/metrics" | grep -vc '^#')
 groups_samples=$(curl -s "http://127.0.0.1:$pp/metrics" | grep -c '^namedprocess_namegroup_')
 declare -A c0
 for p in $a0 $a1 $a2 $a3 $prom $pe ${b0:-} ${b1:-} ${b2:-} ${b3:-}; do c0[$p]=$(cpu "$p"); done
+# The RSS of the fourth agent(s) every second: one reading at the end
+# depends on where each GC cycle stands.
+( while :; do for p in $a3 ${b3:-}; do awk -v p="$p" '/VmRSS/ {print p, $2}' "/proc/$p/status"; done; sleep 1; done ) >"$dir/rss.log" 2>/dev/null &
+sampler=$!; pids+=($sampler)
 sleep "$secs"
+kill "$sampler"
+rssmean() { awk -v p="$1" '$1 == p { s += $2; n++; if ($2 > m) m = $2 } END { printf "mean %.1f MiB, max %.1f MiB over %d readings", s / n / 1024, m / 1024, n }' "$dir/rss.log"; }
 d() { echo "$(cpu "$1") - ${c0[$1]}" | bc -l; }
 base=$(d $a0); scr=$(d $a1); prc=$(d $a2); pr=$(d $prom); pex=$(d $pe)
 per() { echo "scale=3; ($1) * 1000000 / (($2) * $secs)" | bc -l; } # µs per sample
@@ -81,10 +87,12 @@ echo "prometheus, scrape node_exporter + pe:  cpu ${pr}s  -> at most $(per "$pr"
 echo "agent, process groups:                  cpu ${prc}s  -> $(per "$prc - $base" "$groups_samples") µs/sample over baseline"
 echo "process-exporter:                       cpu ${pex}s  -> $(per "$pex" "$groups_samples") µs/sample"
 rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$1/status"; }
-echo "RSS: no inputs $(rss $a0), scrape $(rss $a1), process groups $(rss $a2), 3 scrape + 2 exec + 5 groups $(rss $a3)"
+echo "RSS: no inputs $(rss $a0), scrape $(rss $a1), process groups $(rss $a2), 3 scrape + 2 exec + 5 groups $(rss $a3) (cpu $(d $a3)s)"
+echo "RSS of 3 scrape + 2 exec + 5 groups, every second: $(rssmean "$a3")"
 if [ -n "${BEFORE:-}" ]; then
+	echo "BEFORE, the same: $(rssmean "$b3")"
 	bscr=$(d $b1); bbase=$(d $b0)
 	echo "BEFORE ($BEFORE): no inputs cpu ${bbase}s, scrape cpu ${bscr}s -> $(per "$bscr - $bbase" "$samples") µs/sample over its baseline"
-	echo "BEFORE RSS: no inputs $(rss $b0), scrape $(rss $b1), process groups $(rss $b2), 3 scrape + 2 exec + 5 groups $(rss $b3)"
+	echo "BEFORE RSS: no inputs $(rss $b0), scrape $(rss $b1), process groups $(rss $b2), 3 scrape + 2 exec + 5 groups $(rss $b3) (cpu $(d $b3)s)"
 fi
 grep -h 'level=WARN\|level=ERROR' "$dir"/a*.log | sort | uniq -c | sort -rn | head -5 || true

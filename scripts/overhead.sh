@@ -6,6 +6,7 @@
 # of each, and their ratio.
 #
 #   scripts/overhead.sh            # INTERVAL=5s DURATION=120s by default
+#   AGENT=/tmp/old/hawk-agent scripts/overhead.sh   # another build's agent
 # Run from the repository root after `make build`.
 set -euo pipefail
 source "$(dirname "$0")/e2e/lib.sh"
@@ -18,7 +19,7 @@ dir=$(mktemp -d)
 agent_pid= ne_pid=
 trap 'stop_pid ${agent_pid:-0}; stop_pid ${ne_pid:-0}; stop_pid ${SERVER_PID:-0}; rm -rf "$dir"' EXIT
 start_server "$dir"
-bin/hawk-agent -server "$AGENT_ADDR" -interval "$interval" -spool "$dir/spool" -hostname overhead-host >"$dir/agent.log" 2>&1 &
+"${AGENT:-bin/hawk-agent}" -server "$AGENT_ADDR" -interval "$interval" -spool "$dir/spool" -hostname overhead-host >"$dir/agent.log" 2>&1 &
 agent_pid=$!
 if [ -n "$ne" ]; then
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -170,7 +170,12 @@ func (b *builder) add(m *collect.Metric, t time.Time) {
 func (b *builder) addDef(name, help string, typ wire.MetricType, labelStart int, ms int64, v float64) {
 	// The slice is cut with a full slice expression, so a later append to
 	// b.labels that reallocates leaves earlier definitions intact.
-	ls := b.labels[labelStart:len(b.labels):len(b.labels)]
+	b.def(name, help, typ, b.labels[labelStart:len(b.labels):len(b.labels)], ms, v)
+}
+
+// def appends a definition with labels ls, which must not change until
+// the batch is encoded, and its sample.
+func (b *builder) def(name, help string, typ wire.MetricType, ls []wire.Label, ms int64, v float64) {
 	b.batch.Defs = append(b.batch.Defs, wire.SeriesDef{Type: typ, Name: name, Help: help, Labels: ls})
 	b.batch.Samples = append(b.batch.Samples, wire.Sample{ID: uint32(len(b.batch.Defs) - 1), T: ms, V: v})
 }

@@ -102,17 +102,17 @@ func TestDropTooOld(t *testing.T) {
 	a.stats.offset.Store(int64(-time.Minute)) // the server's clock is a minute ahead
 	s := &sendState{a: a, maxAge: time.Hour}
 	cut := now.Add(time.Minute - time.Hour).UnixMilli()
-	s.batch.Samples = []wire.Sample{{ID: 1, T: cut - 1}, {ID: 2, T: cut}, {ID: 3, T: cut - 7200e3}, {ID: 4, T: now.UnixMilli()}}
+	s.rec.Samples = []wire.Sample{{ID: 1, T: cut - 1}, {ID: 2, T: cut}, {ID: 3, T: cut - 7200e3}, {ID: 4, T: now.UnixMilli()}}
 	s.dropTooOld()
-	if len(s.batch.Samples) != 2 || s.batch.Samples[0].ID != 2 || s.batch.Samples[1].ID != 4 {
-		t.Fatalf("kept %+v, want ids 2 and 4", s.batch.Samples)
+	if len(s.rec.Samples) != 2 || s.rec.Samples[0].ID != 2 || s.rec.Samples[1].ID != 4 {
+		t.Fatalf("kept %+v, want ids 2 and 4", s.rec.Samples)
 	}
 	if n := a.stats.disk.tooOld.Load(); n != 2 {
 		t.Fatalf("tooOld = %d, want 2", n)
 	}
 	s.maxAge = 0
-	s.batch.Samples = []wire.Sample{{ID: 1, T: 0}}
-	if s.dropTooOld(); len(s.batch.Samples) != 1 {
+	s.rec.Samples = []wire.Sample{{ID: 1, T: 0}}
+	if s.dropTooOld(); len(s.rec.Samples) != 1 {
 		t.Fatal("no MaxSampleAge: a sample was dropped")
 	}
 }

@@ -96,8 +96,15 @@ func (a *Agent) gatherInputs(b *builder, t time.Time) {
 }
 
 // addInput appends one input sample: its own labels (with the agent's job
-// and instance if it is the agent's own), then the static labels.
+// and instance if it is the agent's own), then the static labels. A
+// target's sample with no static labels to add keeps its own label slice,
+// which the inputs never change (see inputs.Sample): not copying the
+// labels of every scraped series saves a copy of them all per collection.
 func (b *builder) addInput(s *inputs.Sample) {
+	if !s.Own && len(b.extra) == 2 {
+		b.def(s.Name, s.Help, s.Type, s.Labels, s.T, s.V)
+		return
+	}
 	start := len(b.labels)
 	b.labels = append(b.labels, s.Labels...)
 	if s.Own {

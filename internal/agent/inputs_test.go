@@ -6,6 +6,7 @@ import (
 
 	"hawk/internal/agent/inputs"
 	"hawk/internal/store"
+	"hawk/internal/wire"
 )
 
 func hasSeries(sink *store.Memory, name string) bool {
@@ -44,4 +45,41 @@ func TestSetInputsKeepsConnection(t *testing.T) {
 		t.Errorf("%d sessions opened; replacing the inputs must not reconnect", n)
 	}
 	stop()
+}
+
+// TestBuilderAddInput: a target's sample keeps its own labels (job and
+// instance are the target's), referenced rather than copied when the agent
+// adds no static labels; the agent's own samples get its job and instance;
+// static labels go on both. Earlier definitions stay intact as later ones
+// are added.
+func TestBuilderAddInput(t *testing.T) {
+	target := []wire.Label{{Name: "job", Value: "node"}, {Name: "instance", Value: "127.0.0.1:9100"}}
+	own := []wire.Label{{Name: "command", Value: "check"}}
+	for _, static := range [][]wire.Label{nil, {{Name: "dc", Value: "eu"}}} {
+		b := newBuilder(Config{Job: "hawk", Instance: "h1", Labels: static})
+		for i := range 100 {
+			b.addInput(&inputs.Sample{Name: "m", Labels: target, T: int64(i), V: 1})
+			b.addInput(&inputs.Sample{Name: "own", Labels: own, Own: true, T: int64(i), V: 2})
+		}
+		want := map[string]string{
+			"m":   labelString(append(append([]wire.Label(nil), target...), static...)),
+			"own": labelString(append(append(append([]wire.Label(nil), own...), static...), wire.Label{Name: "job", Value: "hawk"}, wire.Label{Name: "instance", Value: "h1"})),
+		}
+		for i, d := range b.batch.Defs {
+			if got := labelString(d.Labels); got != want[d.Name] {
+				t.Fatalf("static %v, def %d %s: labels %s, want %s", static, i, d.Name, got, want[d.Name])
+			}
+			if d.Name == "m" && len(static) == 0 && &d.Labels[0] != &target[0] {
+				t.Fatalf("def %d: a target's labels were copied with no static labels to add", i)
+			}
+		}
+	}
+}
+
+func labelString(ls []wire.Label) string {
+	var s strings.Builder
+	for _, l := range ls {
+		s.WriteString(l.Name + "=" + l.Value + ",")
+	}
+	return s.String()
 }

@@ -27,7 +27,7 @@ type sendState struct {
 	ackc       chan uint64   // newest acknowledgement for the acker goroutine, see loop
 	inflight   []uint64      // sequences sent and not acknowledged, ascending
 	dict       *wire.Dict
-	batch      wire.Batch
+	rec        wire.Record
 	out        []byte
 	rtt        time.Duration // last measured, for the heartbeat
 	keep       *keepAlive
@@ -188,10 +188,10 @@ func (s *sendState) fill() error {
 		}
 		if s.dict == nil {
 			s.dict = wire.NewDict(1 << 30)
-			s.dict.Intern() // the same definitions come back in every record
 		}
-		s.dict.Reset() // a record carries its own dictionary
-		if err := s.dict.DecodeBatch(payload, &s.batch); err != nil {
+		// The record's definitions stay encoded in payload; the encoder
+		// copies those it has to send (see wire.Record).
+		if err := s.dict.DecodeRecord(payload, &s.rec); err != nil {
 			// A record that does not decode cannot be sent; skipping it
 			// is the only way forward. It is logged and counted.
 			s.a.log.Error("spooled batch unreadable; skipped", "seq", seq, "err", err)
@@ -205,7 +205,7 @@ func (s *sendState) fill() error {
 			}
 			s.timedAt = now
 		}
-		if s.out, err = s.enc.AppendBatch(s.out, seq, &s.batch, s.maxPayload); err != nil {
+		if s.out, err = s.enc.AppendRecordBatch(s.out, seq, &s.rec, s.maxPayload); err != nil {
 			return fmt.Errorf("encode batch %d: %w", seq, err)
 		}
 		if err := s.write(s.out); err != nil {
@@ -319,14 +319,14 @@ func (s *sendState) dropTooOld() {
 	}
 	// offset is agent clock minus server clock.
 	cutoff := s.a.cfg.Now().Add(-time.Duration(s.a.stats.offset.Load())).Add(-s.maxAge).UnixMilli()
-	kept := s.batch.Samples[:0]
-	for _, smp := range s.batch.Samples {
+	kept := s.rec.Samples[:0]
+	for _, smp := range s.rec.Samples {
 		if smp.T >= cutoff {
 			kept = append(kept, smp)
 		}
 	}
-	if n := len(s.batch.Samples) - len(kept); n > 0 {
+	if n := len(s.rec.Samples) - len(kept); n > 0 {
 		s.a.stats.disk.tooOld.Add(uint64(n))
 	}
-	s.batch.Samples = kept
+	s.rec.Samples = kept
 }

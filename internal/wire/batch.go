@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -76,51 +75,8 @@ const (
 // series are defined and the last value of each, which the value encodings
 // refer to. Not safe for concurrent use.
 type Dict struct {
-	prev   []float64         // last value of each defined series, by id
-	max    int               // most series it may hold
-	intern map[string]string // decoded strings, reused; nil when off
-	memo   []defMemo         // with intern: each position's last definition
-}
-
-// defMemo is the definition last decoded at one position of a batch: its
-// encoded bytes and what they decoded to. An agent re-reading its spool
-// finds the same definitions at the same positions record after record, and
-// comparing bytes costs less than decoding and interning the strings again.
-type defMemo struct {
-	raw    []byte
-	def    SeriesDef
-	labels []Label // backing store of def.Labels
-}
-
-// maxInterned bounds the intern table; past it the table starts afresh.
-const maxInterned = 1 << 16
-
-// Intern makes the Dict reuse the strings it decodes in series
-// definitions, for a receiver that decodes the same definitions again and
-// again (an agent re-reading its spool) and would otherwise allocate them
-// every time. A definition whose bytes are those of the one last decoded
-// at the same position of a batch is not decoded again. The Defs' label
-// slices are then reused by the next DecodeBatch with d, into any Batch.
-func (d *Dict) Intern() {
-	if d.intern == nil {
-		d.intern = make(map[string]string)
-	}
-}
-
-func (d *Dict) str(r *reader, what string) string {
-	b := r.str(what)
-	if d.intern == nil {
-		return string(b)
-	}
-	if s, ok := d.intern[string(b)]; ok {
-		return s
-	}
-	if len(d.intern) >= maxInterned {
-		clear(d.intern)
-	}
-	s := string(b)
-	d.intern[s] = s
-	return s
+	prev []float64 // last value of each defined series, by id
+	max  int       // most series it may hold
 }
 
 // NewDict returns a dictionary holding at most max series.
@@ -155,11 +111,7 @@ func (d *Dict) DecodeBatch(p []byte, b *Batch) error {
 		return fmt.Errorf("%w: %d defined, %d more, limit %d", ErrDictFull, len(d.prev), n, d.max)
 	}
 	for i := 0; i < n && r.err == nil; i++ {
-		if d.intern != nil {
-			b.Defs = append(b.Defs, d.memoDef(&r, b, i))
-		} else {
-			b.Defs = append(b.Defs, d.readDef(&r, b))
-		}
+		b.Defs = append(b.Defs, d.readDef(&r, b))
 		d.prev = append(d.prev, 0)
 	}
 	groups := r.count("group count", 2)
@@ -171,53 +123,27 @@ func (d *Dict) DecodeBatch(p []byte, b *Batch) error {
 		} else {
 			t += dt
 		}
-		d.readGroup(&r, b, t)
+		b.Samples = d.readGroup(&r, b.Samples, t)
 	}
 	return r.err
 }
 
 func (d *Dict) readDef(r *reader, b *Batch) SeriesDef {
 	def := SeriesDef{Type: MetricType(r.byte1("type"))}
-	def.Name = d.str(r, "series name")
-	def.Help = d.str(r, "series help")
+	def.Name = r.string("series name")
+	def.Help = r.string("series help")
 	n := r.count("label count", 2)
 	start := len(b.labels)
 	for i := 0; i < n && r.err == nil; i++ {
-		b.labels = append(b.labels, Label{Name: d.str(r, "label name"), Value: d.str(r, "label value")})
+		b.labels = append(b.labels, Label{Name: r.string("label name"), Value: r.string("label value")})
 	}
 	def.Labels = b.labels[start:len(b.labels):len(b.labels)]
 	return def
 }
 
-// memoDef reads the definition at position i of a batch, reusing the one
-// last decoded there if its bytes are the same. The encoding of a
-// definition is self-delimiting, so bytes equal to a whole earlier
-// definition decode to that definition.
-func (d *Dict) memoDef(r *reader, b *Batch, i int) SeriesDef {
-	if i < len(d.memo) {
-		if m := &d.memo[i]; len(m.raw) > 0 && bytes.HasPrefix(r.b[r.off:], m.raw) {
-			r.off += len(m.raw)
-			return m.def
-		}
-	}
-	start := r.off
-	def := d.readDef(r, b)
-	if r.err != nil {
-		return def
-	}
-	if i >= len(d.memo) {
-		d.memo = append(d.memo, make([]defMemo, i+1-len(d.memo))...)
-	}
-	m := &d.memo[i]
-	m.raw = append(m.raw[:0], r.b[start:r.off]...)
-	m.labels = append(m.labels[:0], def.Labels...)
-	m.def = def
-	m.def.Labels = m.labels[:len(m.labels):len(m.labels)]
-	return m.def
-}
-
-// readGroup decodes the samples of one group, all at time t.
-func (d *Dict) readGroup(r *reader, b *Batch, t int64) {
+// readGroup decodes the samples of one group, all at time t, appending
+// them to samples.
+func (d *Dict) readGroup(r *reader, samples []Sample, t int64) []Sample {
 	n := r.count("sample count", 1)
 	prev := int64(-1)
 	for i := 0; i < n && r.err == nil; i++ {
@@ -225,13 +151,14 @@ func (d *Dict) readGroup(r *reader, b *Batch, t int64) {
 		id := prev + 1 + unzigzag(head>>3)
 		if id < 0 || id >= int64(len(d.prev)) {
 			r.fail(fmt.Sprintf("series id %d undefined", id))
-			return
+			return samples
 		}
 		v := readValue(r, int(head&7), d.prev[id])
 		d.prev[id] = v
-		b.Samples = append(b.Samples, Sample{ID: uint32(id), T: t, V: v})
+		samples = append(samples, Sample{ID: uint32(id), T: t, V: v})
 		prev = id
 	}
+	return samples
 }
 
 func readValue(r *reader, mode int, prev float64) float64 {

@@ -18,12 +18,23 @@ type Encoder struct {
 	remap []uint32 // Batch.Defs index → connection id, or noID
 	// last holds, by position in Batch.Defs, the series last encoded there
 	// and its id: a sender of the same series batch after batch finds them
-	// by comparing strings, which the interning Dict makes identical, in
-	// place of hashing their keys.
+	// by comparing strings, in place of hashing their keys.
 	last  []lastDef
 	key   []byte // scratch for series keys
 	tmp   []byte // scratch: a definition (tmp[:split]) and a sample
 	split int
+
+	// direct is set while a record is written straight into dst (see
+	// RecordEncoder): defs then holds dst, its header and the
+	// definitions so far, and directN is how many the header counts.
+	direct  bool
+	directN int
+
+	rel relayIDs // the dictionary when relaying Records, see relay.go
+	// The definitions being encoded, as encode takes them: kept here so
+	// that passing them as a defSource does not allocate.
+	bdefs batchDefs
+	rdefs recordDefs
 
 	part   uint32 // number of the part being built
 	ndefs  int    // definitions in the part
@@ -73,6 +84,7 @@ func (e *Encoder) Reset() {
 	clear(e.ids)
 	e.prev = e.prev[:0]
 	e.last = e.last[:0]
+	e.rel.reset()
 }
 
 // Len returns how many series the dictionary holds.
@@ -85,7 +97,12 @@ func (e *Encoder) AppendBatch(dst []byte, seq uint64, b *Batch, maxPayload int) 
 	if maxPayload <= 0 || maxPayload > MaxPayload {
 		maxPayload = MaxPayload
 	}
-	return e.encode(dst, seq, b, maxPayload, true)
+	if e.rel.ends != nil {
+		return dst, errMixed
+	}
+	e.bdefs = batchDefs{e, b}
+	defer func() { e.bdefs.b = nil }()
+	return e.encode(dst, seq, b.Samples, &e.bdefs, maxPayload, true)
 }
 
 // AppendRecord appends b to dst as one unframed BATCH payload with a
@@ -102,91 +119,151 @@ func AppendRecord(dst []byte, b *Batch) ([]byte, error) {
 // of the same size each interval does not allocate. Not safe for concurrent
 // use.
 type RecordEncoder struct {
-	e Encoder // no ids map: a record defines each of its Defs once, by index
+	e    Encoder  // no ids map: a record defines each of its Defs once, by index
+	used []uint64 // scratch: a bit per definition that has a sample
 }
 
 // Append appends b to dst as one record; see AppendRecord.
 func (r *RecordEncoder) Append(dst []byte, b *Batch) ([]byte, error) {
-	r.e.prev = r.e.prev[:0] // each record has a dictionary of its own
-	return r.e.encode(dst, 0, b, math.MaxInt, false)
+	e := &r.e
+	e.prev = e.prev[:0] // each record has a dictionary of its own
+	// A record is one part, so its definitions are written straight into
+	// dst, not into a scratch buffer first, after a header that counts
+	// them: each definition with a sample is defined once.
+	if words := (len(b.Defs) + 63) / 64; cap(r.used) < words {
+		r.used = make([]uint64, words)
+	} else {
+		r.used = r.used[:words]
+		clear(r.used)
+	}
+	n := 0
+	for _, s := range b.Samples {
+		if i := int(s.ID); i < len(b.Defs) && r.used[i/64]&(1<<(i%64)) == 0 {
+			r.used[i/64] |= 1 << (i % 64)
+			n++
+		}
+	}
+	start := len(dst)
+	dst = append(dst, byte(KindBatch), flagFinal, 0, 0) // sequence 0, part 0
+	e.defs, e.direct, e.directN = appendUvarint(dst, uint64(n)), true, n
+	e.bdefs = batchDefs{e, b}
+	out, err := e.encode(dst, 0, b.Samples, &e.bdefs, math.MaxInt, false)
+	e.bdefs.b, e.defs, e.direct = nil, nil, false
+	if err != nil {
+		return dst[:start], err
+	}
+	return out, nil
 }
 
-func (e *Encoder) encode(dst []byte, seq uint64, b *Batch, limit int, framed bool) ([]byte, error) {
+// defSource is what encode needs of a batch's definitions: how many there
+// are, their encoding, and the ids the connection knows them by.
+type defSource interface {
+	count() int
+	appendDef(dst []byte, i int) []byte
+	known(i int) uint32      // connection id of definition i, or noID
+	learn(i int, id uint32)  // definition i now has id on the connection
+	remember(remap []uint32) // after the batch: the ids of its definitions
+}
+
+// batchDefs are the decoded definitions of a Batch.
+type batchDefs struct {
+	e *Encoder
+	b *Batch
+}
+
+func (s *batchDefs) count() int                         { return len(s.b.Defs) }
+func (s *batchDefs) appendDef(dst []byte, i int) []byte { return appendDef(dst, &s.b.Defs[i]) }
+func (s *batchDefs) remember(remap []uint32) {
+	if s.e.ids != nil {
+		s.e.remember(s.b, remap)
+	}
+}
+
+func (s *batchDefs) known(i int) uint32 {
+	e := s.e
+	if e.ids == nil {
+		return noID
+	}
+	if i < len(e.last) && e.last[i].id != noID && e.last[i].is(&s.b.Defs[i]) {
+		return e.last[i].id
+	}
+	e.key = appendKey(e.key[:0], &s.b.Defs[i])
+	if known, ok := e.ids[string(e.key)]; ok {
+		return known
+	}
+	return noID
+}
+
+func (s *batchDefs) learn(i int, id uint32) {
+	if s.e.ids != nil {
+		s.e.ids[string(appendKey(s.e.key[:0], &s.b.Defs[i]))] = id
+	}
+}
+
+func (e *Encoder) encode(dst []byte, seq uint64, samples []Sample, src defSource, limit int, framed bool) ([]byte, error) {
+	n := src.count()
 	e.remap = e.remap[:0]
-	for i := range b.Defs {
-		id := uint32(noID)
-		if e.ids != nil {
-			if i < len(e.last) && e.last[i].id != noID && e.last[i].is(&b.Defs[i]) {
-				id = e.last[i].id
-			} else {
-				e.key = appendKey(e.key[:0], &b.Defs[i])
-				if known, ok := e.ids[string(e.key)]; ok {
-					id = known
-				}
-			}
-		}
-		e.remap = append(e.remap, id)
+	for i := range n {
+		e.remap = append(e.remap, src.known(i))
 	}
 	e.startPart(0)
 	var err error
-	for _, s := range b.Samples {
-		if int(s.ID) >= len(b.Defs) {
-			return dst, fmt.Errorf("wire: sample refers to definition %d of %d", s.ID, len(b.Defs))
+	for _, s := range samples {
+		if int(s.ID) >= n {
+			return dst, fmt.Errorf("wire: sample refers to definition %d of %d", s.ID, n)
 		}
 		if e.ncur > 0 && s.T != e.curT {
 			e.closeGroup()
 		}
 		e.curT = s.T
-		id, def := e.remap[s.ID], (*SeriesDef)(nil)
+		id, def := e.remap[s.ID], -1
 		if id == noID {
-			id, def = uint32(len(e.prev)), &b.Defs[s.ID]
+			id, def = uint32(len(e.prev)), int(s.ID)
 		}
-		e.prepare(id, def, s.V)
+		e.prepare(src, id, def, s.V)
 		if e.size()+len(e.tmp) > limit && !e.empty() {
 			if dst, err = e.flush(dst, seq, false, framed); err != nil {
 				return dst, err
 			}
 			e.startPart(e.part + 1)
 			e.curT = s.T
-			e.prepare(id, def, s.V)
+			e.prepare(src, id, def, s.V)
 		}
 		if e.size()+len(e.tmp) > limit {
 			return dst, fmt.Errorf("%w: a series definition of %d bytes", ErrFrameTooLarge, len(e.tmp))
 		}
-		e.commit(id, def, s.V)
-		if def != nil {
+		e.commit(src, id, def, s.V)
+		if def >= 0 {
 			e.remap[s.ID] = id
 		}
 	}
 	e.closeGroup()
-	if e.ids != nil {
-		e.remember(b)
-	}
+	src.remember(e.remap)
 	return e.flush(dst, seq, true, framed)
 }
 
 // remember records the ids the series of b have on the connection, by
 // position, for the next batch.
-func (e *Encoder) remember(b *Batch) {
+func (e *Encoder) remember(b *Batch, remap []uint32) {
 	if len(e.last) < len(b.Defs) {
 		e.last = append(e.last, make([]lastDef, len(b.Defs)-len(e.last))...)
 	}
 	e.last = e.last[:len(b.Defs)]
 	for i := range b.Defs {
 		l, d := &e.last[i], &b.Defs[i]
-		if l.id == e.remap[i] && l.id != noID && l.is(d) {
+		if l.id == remap[i] && l.id != noID && l.is(d) {
 			continue
 		}
-		l.name, l.labels, l.id = d.Name, append(l.labels[:0], d.Labels...), e.remap[i]
+		l.name, l.labels, l.id = d.Name, append(l.labels[:0], d.Labels...), remap[i]
 	}
 }
 
-// prepare encodes into tmp a sample (and its definition when def is not
-// nil) as it would stand next in the open group.
-func (e *Encoder) prepare(id uint32, def *SeriesDef, v float64) {
+// prepare encodes into tmp a sample (and definition def of src when def
+// is not -1) as it would stand next in the open group.
+func (e *Encoder) prepare(src defSource, id uint32, def int, v float64) {
 	e.tmp = e.tmp[:0]
-	if def != nil {
-		e.tmp = appendDef(e.tmp, def)
+	if def >= 0 {
+		e.tmp = src.appendDef(e.tmp, def)
 	}
 	e.split = len(e.tmp)
 	prev := 0.0
@@ -198,13 +275,11 @@ func (e *Encoder) prepare(id uint32, def *SeriesDef, v float64) {
 
 // commit moves the prepared sample into the part and updates the
 // dictionary.
-func (e *Encoder) commit(id uint32, def *SeriesDef, v float64) {
-	if def != nil {
+func (e *Encoder) commit(src defSource, id uint32, def int, v float64) {
+	if def >= 0 {
 		e.defs = append(e.defs, e.tmp[:e.split]...)
 		e.ndefs++
-		if e.ids != nil {
-			e.ids[string(appendKey(e.key[:0], def))] = id
-		}
+		src.learn(def, id)
 		e.prev = append(e.prev, 0)
 	}
 	e.cur = append(e.cur, e.tmp[e.split:]...)
@@ -216,7 +291,10 @@ func (e *Encoder) commit(id uint32, def *SeriesDef, v float64) {
 func (e *Encoder) startPart(n uint32) {
 	e.part = n
 	e.ndefs, e.ngroup, e.ncur = 0, 0, 0
-	e.defs, e.groups, e.cur = e.defs[:0], e.groups[:0], e.cur[:0]
+	if !e.direct {
+		e.defs = e.defs[:0]
+	}
+	e.groups, e.cur = e.groups[:0], e.cur[:0]
 	e.prevID = -1
 }
 
@@ -245,6 +323,13 @@ func (e *Encoder) closeGroup() {
 // flush appends the part built so far to dst.
 func (e *Encoder) flush(dst []byte, seq uint64, final, framed bool) ([]byte, error) {
 	e.closeGroup()
+	if e.direct { // a record: header and definitions are in place
+		if e.ndefs != e.directN || !final || framed {
+			return dst, fmt.Errorf("wire: record of %d definitions, %d counted", e.ndefs, e.directN)
+		}
+		dst = binary.AppendUvarint(e.defs, uint64(e.ngroup))
+		return append(dst, e.groups...), nil
+	}
 	start := 0
 	if framed {
 		dst, start = BeginFrame(dst)

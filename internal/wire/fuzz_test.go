@@ -85,6 +85,22 @@ func FuzzV2(f *testing.F) {
 		if err := NewDict(1<<16).DecodeBatch(p, &got); err != nil {
 			t.Fatalf("decoded once, not twice: %v", err)
 		}
+		// Relayed as an agent relays its records, the batch gives frames
+		// that decode as the decoded path's do. (Not always the same
+		// bytes: the relay copies definitions as they are, and a varint
+		// may be encoded longer than the encoder writes it.)
+		var relayed Record
+		if err := NewDict(1<<16).DecodeRecord(p, &relayed); err != nil {
+			t.Fatalf("DecodeBatch accepts, DecodeRecord refuses: %v", err)
+		}
+		want, werr := NewEncoder().AppendBatch(nil, 1, &got, 0)
+		out, err := NewEncoder().AppendRecordBatch(nil, 1, &relayed, 0)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("relay: %v, decoded path: %v", err, werr)
+		}
+		if err == nil && !sameFrames(t, out, want) {
+			t.Fatalf("relayed %x, want frames decoding as %x", out, want)
+		}
 		rec, err := AppendRecord(nil, &got)
 		if err != nil {
 			return // a definition too large for a frame is refused, not a bug
@@ -104,4 +120,35 @@ func FuzzV2(f *testing.F) {
 			}
 		}
 	})
+}
+
+// sameFrames reports whether two streams of BATCH frames, each decoded by
+// a fresh server Dict, give the same definitions and samples.
+func sameFrames(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	fa, fb := decodeAll(t, a, []int{MaxFrame}), decodeAll(t, b, []int{MaxFrame})
+	if len(fa) != len(fb) {
+		return false
+	}
+	da, db := NewDict(1<<16), NewDict(1<<16)
+	var ba, bb Batch
+	for i := range fa {
+		if da.DecodeBatch([]byte(fa[i]), &ba) != nil || db.DecodeBatch([]byte(fb[i]), &bb) != nil ||
+			len(ba.Defs) != len(bb.Defs) || len(ba.Samples) != len(bb.Samples) {
+			return false
+		}
+		for j := range ba.Defs {
+			x, y := &ba.Defs[j], &bb.Defs[j]
+			if x.Type != y.Type || x.Help != y.Help || seriesKey(x) != seriesKey(y) {
+				return false
+			}
+		}
+		for j, s := range ba.Samples {
+			w := bb.Samples[j]
+			if s.ID != w.ID || s.T != w.T || math.Float64bits(s.V) != math.Float64bits(w.V) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -16,7 +16,8 @@ type Sample struct {
 	Type       wire.MetricType
 	// Labels of the series. With Own they lack job and instance, which
 	// are the agent's; otherwise they are complete (a scrape target's own
-	// job and instance).
+	// job and instance). A label slice is never changed once a Sample
+	// holds it: the agent refers to it until the collection is spooled.
 	Labels []wire.Label
 	Own    bool
 	T      int64 // Unix milliseconds
