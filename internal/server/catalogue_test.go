@@ -968,6 +968,43 @@ func trustRows() []catRow {
 			}
 			k.want("series_limit_global", k.errs("series_limit_global"), 2)
 		}},
+		{"trust/series_past_limit_held_small", func(t *testing.T) {
+			// An agent defines 20,000 new series against -max-series 10: the
+			// 19,990 refused definitions keep their ids (the dictionaries stay
+			// in step, their samples are dropped and counted) but hardly any
+			// memory, in the session's dictionary and the agent's guard.
+			const limit, batches, per = 10, 10, 2000
+			k := newCat(t, func(c *Config) {
+				c.MaxSeries, c.MaxBatchSamples, c.MaxSeriesTotal, c.StampIdentity = 1<<20, per, limit, true
+			})
+			a := k.v2("a")
+			for seq := uint64(1); seq <= batches; seq++ {
+				b := &wire.Batch{}
+				for j := range per {
+					b.Defs = append(b.Defs, wire.SeriesDef{Type: wire.TypeGauge, Name: "flood",
+						Help: "a series of the flood", Labels: []wire.Label{{Name: "s", Value: strconv.Itoa(int(seq)*per + j)}}})
+					b.Samples = append(b.Samples, wire.Sample{ID: uint32(j), T: mt, V: 1})
+				}
+				a.batch(seq, b)
+				if got := a.ack(); got != seq {
+					t.Fatalf("ack %d, want %d", got, seq)
+				}
+			}
+			a.alive()
+			const n = batches * per
+			if got := len(agentSeries(k.sink)); got != limit {
+				t.Fatalf("%d series stored, want %d", got, limit)
+			}
+			k.want("series_limit_global", k.errs("series_limit_global"), n-limit)
+			// 12 bytes an id (its index and the wire.Dict's last value),
+			// room for the slices' growth, and 1 KiB a kept series.
+			if held, most := testutilGauge(k.s.m.dictBytes), float64(20*n+1024*limit); held > most {
+				t.Fatalf("the dictionary holds %.0f bytes for %d definitions, %d kept; want at most %.0f", held, n, limit, most)
+			}
+			if got := guardLen(k.s, "a"); got != limit {
+				t.Fatalf("agent a's series guard holds %d series, want the %d stored", got, limit)
+			}
+		}},
 		{"trust/open_batch_bytes", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes = 10000 })
 			c := k.v2("a")

@@ -44,7 +44,7 @@ type committer struct {
 // group reads and writes it.
 type commitReq struct {
 	samples []pendingSample // to store, in order
-	series  []seriesSlot    // the session's dictionary, by sample id
+	series  *seriesDict     // the session's dictionary, by sample id
 	future  int64           // samples after this timestamp (ms) are dropped
 
 	// Results, set by the group's leader before the request is woken.
@@ -152,16 +152,16 @@ func (c *committer) store(g []*commitReq) {
 func (r *commitReq) append(app store.Appender) error {
 	r.stored, r.rejected, r.dropped, r.err = 0, 0, [nBadReasons]int{}, nil
 	for _, p := range r.samples {
-		slot := &r.series[p.id]
-		if slot.bad != seriesOK {
-			r.dropped[slot.bad]++
+		s, bad := r.series.lookup(p.id)
+		if bad != seriesOK {
+			r.dropped[bad]++
 			continue
 		}
 		if p.t > r.future {
 			r.dropped[badFuture]++
 			continue
 		}
-		if err := app.Append(&slot.s, p.t, p.v); err != nil {
+		if err := app.Append(s, p.t, p.v); err != nil {
 			if errors.Is(err, store.ErrRejected) {
 				r.rejected++
 				continue

@@ -38,11 +38,18 @@ func newTestCommitter(sink store.Sink, leaders int) *committer {
 	return &committer{sink: sink, maxLeaders: leaders, now: time.Now, observe: func(time.Duration) {}}
 }
 
+// oneSeriesDict is a dictionary of one series, named name.
+func oneSeriesDict(name string) *seriesDict {
+	d := &seriesDict{}
+	d.add(store.Series{Labels: labels.FromStrings("__name__", name)})
+	return d
+}
+
 // testReq is a request for n samples of one series per request, at
 // timestamps 1..n.
 func testReq(name string, n int) *commitReq {
 	r := newCommitReq()
-	r.series = []seriesSlot{{s: store.Series{Labels: labels.FromStrings("__name__", name)}}}
+	r.series = oneSeriesDict(name)
 	for i := range n {
 		r.samples = append(r.samples, pendingSample{id: 0, t: int64(i + 1), v: float64(i)})
 	}
@@ -133,7 +140,7 @@ func TestCommitterFailsTheWholeGroup(t *testing.T) {
 func TestCommitterDropsAndRejects(t *testing.T) {
 	c := newTestCommitter(store.NewMemory(), 2)
 	r := testReq("x", 4)
-	r.series = append(r.series, seriesSlot{bad: badSeriesLimit})
+	r.series.refuse(badSeriesLimit)
 	r.samples = append(r.samples, pendingSample{id: 1, t: 1, v: 1}, pendingSample{id: 0, t: 100, v: 1})
 	r.future = 50
 	c.commit(r)
@@ -155,7 +162,7 @@ func TestCommitterConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := newCommitReq()
-			r.series = []seriesSlot{{s: store.Series{Labels: labels.FromStrings("__name__", fmt.Sprintf("s%d", s))}}}
+			r.series = oneSeriesDict(fmt.Sprintf("s%d", s))
 			r.future = 1 << 62
 			for k := range rounds {
 				r.samples = r.samples[:0]

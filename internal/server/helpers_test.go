@@ -18,6 +18,28 @@ func testutilCounter(c prometheus.Counter) float64 {
 	return m.GetCounter().GetValue()
 }
 
+// testutilGauge reads a gauge's value.
+func testutilGauge(g prometheus.Gauge) float64 {
+	var m dto.Metric
+	if err := g.Write(&m); err != nil {
+		panic(err)
+	}
+	return m.GetGauge().GetValue()
+}
+
+// guardLen is how many series agent id's series guard holds.
+func guardLen(s *Server, id string) int {
+	s.fleet.mu.Lock()
+	a := s.fleet.agents[id]
+	s.fleet.mu.Unlock()
+	if a == nil {
+		return 0
+	}
+	a.guard.mu.Lock()
+	defer a.guard.mu.Unlock()
+	return len(a.guard.cur) + len(a.guard.prev)
+}
+
 // agentSeries returns the series an agent wrote to sink, without those the
 // server writes itself (up and hawk_agent_*: the liveness loop writes them
 // when an agent connects or leaves).

@@ -405,7 +405,8 @@ func (ss *session) finish() {
 		ss.srv.fleet.detach(ss.peer, ss, ss.peerClosed, ss.srv.cfg.now())
 	}
 	if ss.v2 != nil {
-		ss.srv.m.dictSeries.Sub(float64(len(ss.v2.series)))
+		ss.srv.m.dictSeries.Sub(float64(ss.v2.series.len()))
+		ss.srv.m.dictBytes.Sub(float64(ss.v2.dictMem))
 		if ss.v2.bufs != nil {
 			putBatchBufs(ss.v2.bufs)
 			ss.v2.bufs = nil
