@@ -8,6 +8,8 @@
 #
 # Usage: scripts/bench-attack.sh [hawk-bench attack flags...]
 # Env:   ATTACKS=all QUIET=10s UNDER=10s MAX_SERIES=200000 KEEP=1
+#        SERVER_BIN=bin/hawk-server (another build's server, for a baseline
+#        measured with the same hawk-bench)
 set -euo pipefail
 
 ATTACKS=${ATTACKS:-all}
@@ -27,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for b in bin/hawk-server bin/hawk-bench; do
+for b in "${SERVER_BIN:-bin/hawk-server}" bin/hawk-bench; do
 	[[ -x $b ]] || { echo "$b missing: run make build" >&2; exit 2; }
 done
 ulimit -n "$(ulimit -Hn)"
@@ -37,6 +39,8 @@ echo "server pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR; -max-series $
 rc=0
 bin/hawk-bench attack -addr "$AGENT_ADDR" -http "http://$HTTP_ADDR" -http-token-file "$work/token" \
 	-server-pid "$SERVER_PID" -attack "$ATTACKS" -quiet "$QUIET" -under "$UNDER" "$@" || rc=$?
+# The server's CPU time (user and system) over its whole run.
+awk -v hz="$(getconf CLK_TCK)" '{ printf "server: cpu %.1f s\n", ($14 + $15) / hz }' "/proc/$SERVER_PID/stat" || true
 grep -hoE 'hawk_server_(errors_total|connections_refused_total)\{[^}]*\} [0-9.e+]+' \
 	<(curl -sf -H "Authorization: Bearer $(cat "$work/token")" "http://$HTTP_ADDR/metrics") | sed 's/^/server: /' || true
 exit "$rc"

@@ -1,12 +1,12 @@
 # Shared helpers for the e2e scripts (sourced, not run). Servers bind port 0
 # on loopback; their addresses are read back from their logs.
 
-# start_server DIR [flags...]: starts bin/hawk-server with data in DIR/data
-# and sets SERVER_PID, AGENT_ADDR and HTTP_ADDR.
+# start_server DIR [flags...]: starts bin/hawk-server (or $SERVER_BIN) with
+# data in DIR/data and sets SERVER_PID, AGENT_ADDR and HTTP_ADDR.
 start_server() {
 	local dir=$1
 	shift
-	bin/hawk-server -data "$dir/data" -listen 127.0.0.1:0 -http 127.0.0.1:0 "$@" >"$dir/server.log" 2>&1 &
+	"${SERVER_BIN:-bin/hawk-server}" -data "$dir/data" -listen 127.0.0.1:0 -http 127.0.0.1:0 "$@" >"$dir/server.log" 2>&1 &
 	SERVER_PID=$!
 	local i
 	for i in $(seq 1 300); do
