@@ -8,8 +8,9 @@
 #
 # Usage: scripts/bench-attack.sh [hawk-bench attack flags...]
 # Env:   ATTACKS=all QUIET=10s UNDER=10s MAX_SERIES=200000 KEEP=1
-#        SERVER_BIN=bin/hawk-server (another build's server, for a baseline
-#        measured with the same hawk-bench)
+#        SERVER_BIN=path/to/hawk-server (default bin/hawk-server: e.g. a
+#        baseline built from another checkout, to compare side by side)
+#        SERVER_FLAGS="-flag value ..." (more hawk-server flags)
 set -euo pipefail
 
 ATTACKS=${ATTACKS:-all}
@@ -29,13 +30,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for b in "${SERVER_BIN:-bin/hawk-server}" bin/hawk-bench; do
+SERVER_BIN=${SERVER_BIN:-bin/hawk-server}
+export SERVER_BIN
+for b in "$SERVER_BIN" bin/hawk-bench; do
 	[[ -x $b ]] || { echo "$b missing: run make build" >&2; exit 2; }
 done
 ulimit -n "$(ulimit -Hn)"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/token"
-start_server "$work" -http-auth-token-file "$work/token" -max-series "$MAX_SERIES"
-echo "server pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR; -max-series $MAX_SERIES, other limits default" >&2
+# shellcheck disable=SC2086 # SERVER_FLAGS is a list of words
+start_server "$work" -http-auth-token-file "$work/token" -max-series "$MAX_SERIES" ${SERVER_FLAGS:-}
+echo "server $SERVER_BIN pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR; -max-series $MAX_SERIES, other limits default" >&2
 rc=0
 bin/hawk-bench attack -addr "$AGENT_ADDR" -http "http://$HTTP_ADDR" -http-token-file "$work/token" \
 	-server-pid "$SERVER_PID" -attack "$ATTACKS" -quiet "$QUIET" -under "$UNDER" "$@" || rc=$?
