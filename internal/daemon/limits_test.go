@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"hawk/internal/server"
 )
 
 // TestHTTPIdleConnectionClosed: a connection that made one request (here
@@ -74,5 +76,19 @@ func TestHTTPConnectionCap(t *testing.T) {
 	m := regexp.MustCompile(`(?m)^hawk_server_http_connections_limited_total (\d+)$`).FindStringSubmatch(body)
 	if m == nil || m[1] == "0" {
 		t.Fatalf("waits at the connection limit not counted: %v", m)
+	}
+}
+
+// TestRefusedSeriesRateFlag: -max-refused-series-rate reaches the server's
+// configuration.
+func TestRefusedSeriesRateFlag(t *testing.T) {
+	cfg, err := parse(t, "", "-max-refused-series-rate", "1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc server.Config
+	cfg.Limits.apply(&sc)
+	if sc.MaxRefusedSeriesRate != 1234 {
+		t.Fatalf("MaxRefusedSeriesRate %d, want 1234", sc.MaxRefusedSeriesRate)
 	}
 }

@@ -1005,6 +1005,37 @@ func trustRows() []catRow {
 				t.Fatalf("agent a's series guard holds %d series, want the %d stored", got, limit)
 			}
 		}},
+		{"trust/refused_definitions_paced", func(t *testing.T) {
+			k := newCat(t, func(c *Config) {
+				c.MaxSeries, c.MaxBatchSamples, c.MaxSeriesTotal, c.MaxRefusedSeriesRate = 1<<20, 10000, 1, 1000
+				c.HandshakeTimeout = 2 * time.Second // a reconnecting f waits this long for its old session
+			})
+			g := k.v2("g")
+			g.batch(1, testBatch(1, mt, 1)) // g's series: the one the server has room for
+			g.ack()
+			f := k.v2("f")
+			f.batch(1, floodBatch(0, 2000, mt)) // 2,000 refused: 1 s past the burst of 1,000
+			g.batch(2, testBatch(1, mt+1, 2))   // accepted definitions are not paced
+			if got := g.ack(); got != 2 {
+				t.Fatalf("g: ack %d", got)
+			}
+			if got := f.ack(); got != 1 {
+				t.Fatalf("f: ack %d", got)
+			}
+			k.want("seconds waited", testutilCounter(k.s.m.refusalWait), 1)
+			k.want("series_limit_global", k.errs("series_limit_global"), 2000)
+			if got := len(k.sink.Get(`{__name__="test_metric", i="a", job="node"}`)); got != 2 {
+				t.Fatalf("%d samples of g stored, want 2", got)
+			}
+			// 6,000 more owe more than refusalMaxWait (5 s); f reconnecting
+			// ends its old session's wait within g's handshake timeout.
+			f.batch(2, floodBatch(1, 6000, mt))
+			waitFor(t, "f's session waiting", func() bool { return testutilCounter(k.s.m.refusalWait) > 1 })
+			f2 := dial(t, k.addr)
+			if w := f2.hello("f"); w.LastSeq != 1 {
+				t.Fatalf("f reconnected: last seq %d, want 1", w.LastSeq)
+			}
+		}},
 		{"trust/open_batch_bytes", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes = 10000 })
 			c := k.v2("a")

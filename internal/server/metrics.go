@@ -23,6 +23,7 @@ type metrics struct {
 	errors          *prometheus.CounterVec // by reason
 	dictSeries      prometheus.Gauge
 	dictBytes       prometheus.Gauge
+	refusalWait     prometheus.Counter
 	livenessChanges prometheus.Counter
 
 	// Children resolved once, for the per-read path.
@@ -65,6 +66,8 @@ func newMetrics() *metrics {
 			Name: "hawk_server_dictionary_series", Help: "Series dictionary entries held by open v2 connections."}),
 		dictBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "hawk_server_dictionary_bytes", Help: "Memory the series dictionaries of open v2 connections hold: one entry per id, the accepted series and their label and help text."}),
+		refusalWait: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hawk_server_series_refusal_wait_seconds_total", Help: "Time sessions waited before acknowledging batches whose refused series definitions passed -max-refused-series-rate."}),
 		livenessChanges: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hawk_server_agent_identity_changes_total", Help: "Agents whose hawk_agent_* series moved to a new hostname, instance, job or version (the old ones marked stale)."}),
 	}).resolve()
@@ -87,7 +90,7 @@ func (m *metrics) resolve() *metrics {
 func (m *metrics) register(r prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{m.connsTotal, m.connsOpen, m.connsRefused, m.frames, m.bytesIn,
 		m.bytesSkipped, m.batches, m.samples, m.commitSeconds, m.ackSeconds, m.agentsOnline, m.legacy,
-		m.errors, m.dictSeries, m.dictBytes, m.livenessChanges} {
+		m.errors, m.dictSeries, m.dictBytes, m.refusalWait, m.livenessChanges} {
 		if err := r.Register(c); err != nil {
 			return err
 		}

@@ -244,11 +244,13 @@ func (ss *session) batch(p []byte) error {
 		}
 		return err
 	}
+	refused := 0
 	for i := range b.Defs {
 		if s, bad := ss.define(&b.Defs[i]); bad == seriesOK {
 			v.series.add(s)
 		} else {
 			v.series.refuse(bad)
+			refused++
 		}
 	}
 	ss.srv.m.dictSeries.Add(float64(len(b.Defs)))
@@ -283,6 +285,7 @@ func (ss *session) batch(p []byte) error {
 			v.readyNew++
 		}
 	}
+	ss.paceRefusals(refused)
 	return nil
 }
 
