@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -261,6 +262,9 @@ func (ss *session) batch(p []byte) error {
 		return protoErr(wire.CodeLimit, "series dictionary holds more than %d bytes of labels and help", limit)
 	}
 	if !v.openDup {
+		// Grown once per part, not by appends: an open batch holds what
+		// holdBatchBytes accounts, and its buffer fits the pool again.
+		v.bufs.pending = slices.Grow(v.bufs.pending, len(b.Samples))
 		for _, s := range b.Samples {
 			v.bufs.pending = append(v.bufs.pending, pendingSample{id: s.ID, t: s.T, v: s.V})
 		}

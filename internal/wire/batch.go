@@ -218,7 +218,15 @@ func (d *Dict) memoDef(r *reader, b *Batch, i int) SeriesDef {
 
 // readGroup decodes the samples of one group, all at time t.
 func (d *Dict) readGroup(r *reader, b *Batch, t int64) {
-	n := r.count("sample count", 1)
+	n := r.count("sample count", 1) // at most the payload's length
+	// Room for the group's samples at once rather than a slice grown by
+	// appends (about 5 times the final size allocated, at 1.25 times a
+	// step): a receiver accounts and pools these buffers by their size.
+	// Doubling at least keeps many small groups linear.
+	if len(b.Samples)+n > cap(b.Samples) {
+		s := make([]Sample, len(b.Samples), max(len(b.Samples)+n, 2*cap(b.Samples)))
+		b.Samples = s[:copy(s, b.Samples)]
+	}
 	prev := int64(-1)
 	for i := 0; i < n && r.err == nil; i++ {
 		head := r.uvarint("sample head")
