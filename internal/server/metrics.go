@@ -67,7 +67,7 @@ func newMetrics() *metrics {
 		dictBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "hawk_server_dictionary_bytes", Help: "Memory the series dictionaries of open v2 connections hold: one entry per id, the accepted series and their label and help text."}),
 		refusalWait: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "hawk_server_series_refusal_wait_seconds_total", Help: "Time sessions waited before acknowledging batches whose refused series definitions passed -max-refused-series-rate."}),
+			Name: "hawk_server_series_refusal_wait_seconds_total", Help: "Waits imposed on sessions before they acknowledge batches whose refused series definitions passed -max-refused-series-rate (a wait that a drain or reconnect ends early counts in full)."}),
 		livenessChanges: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hawk_server_agent_identity_changes_total", Help: "Agents whose hawk_agent_* series moved to a new hostname, instance, job or version (the old ones marked stale)."}),
 	}).resolve()
