@@ -30,6 +30,7 @@ type v2State struct {
 	// 64 KiB definitions add up to gigabytes on one connection.
 	series  seriesDict
 	dictMem int // series.memory(), as accounted in the dictionary_bytes gauge
+	fresh   int // series accepted since the last commit (commitReq.fresh)
 	lb      labels.ScratchBuilder
 	scratch labels.Labels // a definition's labels, valid until lb is used again
 
@@ -249,6 +250,7 @@ func (ss *session) batch(p []byte) error {
 	for i := range b.Defs {
 		if s, bad := ss.define(&b.Defs[i]); bad == seriesOK {
 			v.series.add(s)
+			v.fresh++
 		} else {
 			v.series.refuse(bad)
 			refused++
@@ -526,10 +528,11 @@ func (ss *session) commitV2() error {
 			v.req = newCommitReq()
 		}
 		r := v.req
-		r.samples, r.series = v.bufs.pending[:v.readyN], &v.series
+		r.samples, r.series, r.fresh = v.bufs.pending[:v.readyN], &v.series, v.fresh
 		r.future = ss.srv.cfg.now().Add(ss.srv.cfg.MaxFutureSkew).UnixMilli()
 		ss.srv.commits.commit(r)
 		r.samples, r.series = nil, nil
+		v.fresh = 0
 		if r.err != nil {
 			m.batchFailed.Add(float64(v.readyNew))
 			ss.srv.log.Warn("commit failed", "agent", v.hello.AgentID, "err", r.err)
