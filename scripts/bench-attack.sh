@@ -52,6 +52,8 @@ echo "server $SERVER_BIN pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR; -
 rc=0
 bin/hawk-bench attack -addr "$AGENT_ADDR" -http "http://$HTTP_ADDR" -http-token-file "$work/token" \
 	-server-pid "$SERVER_PID" -attack "$ATTACKS" -quiet "$QUIET" -under "$UNDER" "$@" || rc=$?
+# The server's CPU time (user and system) over its whole run.
+awk -v hz="$(getconf CLK_TCK)" '{ printf "server: cpu %.1f s\n", ($14 + $15) / hz }' "/proc/$SERVER_PID/stat" || true
 grep -hoE 'hawk_server_(errors_total|connections_refused_total)\{[^}]*\} [0-9.e+]+' \
 	<(curl -sf -H "Authorization: Bearer $(cat "$work/token")" "http://$HTTP_ADDR/metrics") | sed 's/^/server: /' || true
 exit "$rc"

@@ -28,6 +28,7 @@ type Limits struct {
 	HTTPReadTimeout time.Duration
 	HTTPMaxConns    int
 	MaxSeries       int
+	RefusedSeries   int
 	OpenBatchBytes  int
 	OpenBatchTotal  int
 	LookupResults   int
@@ -39,6 +40,7 @@ func (l *Limits) declare(s *options.Set) {
 	s.Bool(&l.HonorLabels, "honor-labels", false, "keep the job and instance labels agents put on their series; false sets them from the agent's HELLO (agent_id is always set from the session)")
 	s.Int(&l.MaxSeqGap, "max-sequence-gap", 1<<24, "a new batch's sequence may be at most this far ahead of the agent's stored one; further is refused (ERROR 4)")
 	s.Int(&l.MaxSeries, "max-series", 1000000, "distinct series all agents together may define per hour; a new series beyond is dropped and counted")
+	s.Int(&l.RefusedSeries, "max-refused-series-rate", 50000, "series definitions the server refuses per second, all agents together, before the connections sending them wait to be acknowledged")
 	s.Int(&l.OpenBatchBytes, "max-open-batch-bytes", 8<<20, "memory one agent connection's unfinished batches may hold; beyond, ERROR 4")
 	s.Int(&l.OpenBatchTotal, "max-open-batch-bytes-total", 256<<20, "memory all connections' unfinished batches may hold; beyond, the batch is refused with ERROR 8 and resent later")
 	s.Int(&l.MaxHelpLen, "max-help-length", 1024, "bytes of a series' HELP text kept; the rest is cut and counted")
@@ -55,7 +57,7 @@ func (l *Limits) declare(s *options.Set) {
 func (l *Limits) apply(c *server.Config) {
 	c.MaxSeqGap, c.MaxSeriesTotal = l.MaxSeqGap, l.MaxSeries
 	c.MaxOpenBatchBytes, c.MaxOpenBatchBytesTotal = l.OpenBatchBytes, l.OpenBatchTotal
-	c.MaxHelpLen = l.MaxHelpLen
+	c.MaxHelpLen, c.MaxRefusedSeriesRate = l.MaxHelpLen, l.RefusedSeries
 	c.StampIdentity, c.HonorLabels = true, l.HonorLabels
 }
 

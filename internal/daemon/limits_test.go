@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hawk/internal/server"
 )
 
 // TestHTTPIdleConnectionClosed: a connection that made one request (here
@@ -106,5 +108,19 @@ func TestQueryConcurrencyFlag(t *testing.T) {
 		if !strings.Contains(body, want) || !strings.Contains(body, `hawk_api_queries_in_flight{state="running"} 0`) {
 			t.Fatalf("%q: /metrics lacks %q or the in-flight gauge", c.args, strings.TrimSpace(want))
 		}
+	}
+}
+
+// TestRefusedSeriesRateFlag: -max-refused-series-rate reaches the server's
+// configuration.
+func TestRefusedSeriesRateFlag(t *testing.T) {
+	cfg, err := parse(t, "", "-max-refused-series-rate", "1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc server.Config
+	cfg.Limits.apply(&sc)
+	if sc.MaxRefusedSeriesRate != 1234 {
+		t.Fatalf("MaxRefusedSeriesRate %d, want 1234", sc.MaxRefusedSeriesRate)
 	}
 }

@@ -968,6 +968,74 @@ func trustRows() []catRow {
 			}
 			k.want("series_limit_global", k.errs("series_limit_global"), 2)
 		}},
+		{"trust/series_past_limit_held_small", func(t *testing.T) {
+			// An agent defines 20,000 new series against -max-series 10: the
+			// 19,990 refused definitions keep their ids (the dictionaries stay
+			// in step, their samples are dropped and counted) but hardly any
+			// memory, in the session's dictionary and the agent's guard.
+			const limit, batches, per = 10, 10, 2000
+			k := newCat(t, func(c *Config) {
+				c.MaxSeries, c.MaxBatchSamples, c.MaxSeriesTotal, c.StampIdentity = 1<<20, per, limit, true
+			})
+			a := k.v2("a")
+			for seq := uint64(1); seq <= batches; seq++ {
+				b := &wire.Batch{}
+				for j := range per {
+					b.Defs = append(b.Defs, wire.SeriesDef{Type: wire.TypeGauge, Name: "flood",
+						Help: "a series of the flood", Labels: []wire.Label{{Name: "s", Value: strconv.Itoa(int(seq)*per + j)}}})
+					b.Samples = append(b.Samples, wire.Sample{ID: uint32(j), T: mt, V: 1})
+				}
+				a.batch(seq, b)
+				if got := a.ack(); got != seq {
+					t.Fatalf("ack %d, want %d", got, seq)
+				}
+			}
+			a.alive()
+			const n = batches * per
+			if got := len(agentSeries(k.sink)); got != limit {
+				t.Fatalf("%d series stored, want %d", got, limit)
+			}
+			k.want("series_limit_global", k.errs("series_limit_global"), n-limit)
+			// 12 bytes an id (its index and the wire.Dict's last value),
+			// room for the slices' growth, and 1 KiB a kept series.
+			if held, most := testutilGauge(k.s.m.dictBytes), float64(20*n+1024*limit); held > most {
+				t.Fatalf("the dictionary holds %.0f bytes for %d definitions, %d kept; want at most %.0f", held, n, limit, most)
+			}
+			if got := guardLen(k.s, "a"); got != limit {
+				t.Fatalf("agent a's series guard holds %d series, want the %d stored", got, limit)
+			}
+		}},
+		{"trust/refused_definitions_paced", func(t *testing.T) {
+			k := newCat(t, func(c *Config) {
+				c.MaxSeries, c.MaxBatchSamples, c.MaxSeriesTotal, c.MaxRefusedSeriesRate = 1<<20, 10000, 1, 1000
+				c.HandshakeTimeout = 2 * time.Second // a reconnecting f waits this long for its old session
+			})
+			g := k.v2("g")
+			g.batch(1, testBatch(1, mt, 1)) // g's series: the one the server has room for
+			g.ack()
+			f := k.v2("f")
+			f.batch(1, floodBatch(0, 2000, mt)) // 2,000 refused: 1 s past the burst of 1,000
+			g.batch(2, testBatch(1, mt+1, 2))   // accepted definitions are not paced
+			if got := g.ack(); got != 2 {
+				t.Fatalf("g: ack %d", got)
+			}
+			if got := f.ack(); got != 1 {
+				t.Fatalf("f: ack %d", got)
+			}
+			k.want("seconds waited", testutilCounter(k.s.m.refusalWait), 1)
+			k.want("series_limit_global", k.errs("series_limit_global"), 2000)
+			if got := len(k.sink.Get(`{__name__="test_metric", i="a", job="node"}`)); got != 2 {
+				t.Fatalf("%d samples of g stored, want 2", got)
+			}
+			// 6,000 more owe more than refusalMaxWait (5 s); f reconnecting
+			// ends its old session's wait within g's handshake timeout.
+			f.batch(2, floodBatch(1, 6000, mt))
+			waitFor(t, "f's session waiting", func() bool { return testutilCounter(k.s.m.refusalWait) > 1 })
+			f2 := dial(t, k.addr)
+			if w := f2.hello("f"); w.LastSeq != 1 {
+				t.Fatalf("f reconnected: last seq %d, want 1", w.LastSeq)
+			}
+		}},
 		{"trust/open_batch_bytes", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes = 10000 })
 			c := k.v2("a")

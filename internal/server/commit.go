@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,6 +13,13 @@ import (
 // when it gathers a group: a few milliseconds of appending, so that the
 // first request of a large group does not wait for a huge commit.
 const maxGroupSamples = 1 << 14
+
+// maxGroupFresh bounds the new series a leader's group may create beyond
+// its own request's: a new head series costs some 15 µs, so that a group
+// of agents defining series by the thousand (a series flood, or a fleet
+// starting) is committed in slices of tens of milliseconds, not of half a
+// second, and the requests of agents whose series are known wait less.
+const maxGroupFresh = 1 << 11
 
 // committer commits the complete batches of many sessions in shared sink
 // transactions (group commit). A session hands its request to commit and
@@ -44,8 +52,9 @@ type committer struct {
 // group reads and writes it.
 type commitReq struct {
 	samples []pendingSample // to store, in order
-	series  []seriesSlot    // the session's dictionary, by sample id
+	series  *seriesDict     // the session's dictionary, by sample id
 	future  int64           // samples after this timestamp (ms) are dropped
+	fresh   int             // series defined and accepted since the session's last commit: new head series, at most
 
 	// Results, set by the group's leader before the request is woken.
 	stored, rejected int
@@ -63,7 +72,7 @@ func newCommitReq() *commitReq { return &commitReq{wake: make(chan bool, 1)} }
 func (c *committer) commit(r *commitReq) {
 	c.mu.Lock()
 	if c.leaders >= c.maxLeaders {
-		c.queue = append(c.queue, r)
+		c.enqueueLocked(r)
 		c.mu.Unlock()
 		if <-r.wake {
 			return
@@ -79,12 +88,16 @@ func (c *committer) commit(r *commitReq) {
 // lead commits r and the requests queued behind it as one group, then
 // hands its place to the oldest request still queued, if any.
 func (c *committer) lead(r *commitReq) {
-	g, n := append(r.group[:0], r), len(r.samples)
+	g, n, fresh := append(r.group[:0], r), len(r.samples), 0
 	c.mu.Lock()
 	i := 0
 	for ; i < len(c.queue) && n < maxGroupSamples; i++ {
-		g = append(g, c.queue[i])
-		n += len(c.queue[i].samples)
+		q := c.queue[i]
+		if fresh += q.fresh; q.fresh > 0 && fresh > maxGroupFresh {
+			break // the rest of the queue creates series too (enqueueLocked)
+		}
+		g = append(g, q)
+		n += len(q.samples)
 	}
 	c.dequeueLocked(i)
 	var spare *commitReq // the group is full: the rest may go to a free place
@@ -115,6 +128,21 @@ func (c *committer) lead(r *commitReq) {
 	c.dequeueLocked(1)
 	c.mu.Unlock()
 	next.wake <- false
+}
+
+// enqueueLocked queues r: behind every request, or, if r creates no
+// series, ahead of the first queued request that does, so that agents
+// whose series are known do not wait behind head series being created.
+// c.mu must be held.
+func (c *committer) enqueueLocked(r *commitReq) {
+	i := -1
+	if r.fresh == 0 {
+		i = slices.IndexFunc(c.queue, func(q *commitReq) bool { return q.fresh > 0 })
+	}
+	if i < 0 {
+		i = len(c.queue)
+	}
+	c.queue = slices.Insert(c.queue, i, r)
 }
 
 // dequeueLocked drops the first n requests of the queue. c.mu must be held.
@@ -152,16 +180,16 @@ func (c *committer) store(g []*commitReq) {
 func (r *commitReq) append(app store.Appender) error {
 	r.stored, r.rejected, r.dropped, r.err = 0, 0, [nBadReasons]int{}, nil
 	for _, p := range r.samples {
-		slot := &r.series[p.id]
-		if slot.bad != seriesOK {
-			r.dropped[slot.bad]++
+		s, bad := r.series.lookup(p.id)
+		if bad != seriesOK {
+			r.dropped[bad]++
 			continue
 		}
 		if p.t > r.future {
 			r.dropped[badFuture]++
 			continue
 		}
-		if err := app.Append(&slot.s, p.t, p.v); err != nil {
+		if err := app.Append(s, p.t, p.v); err != nil {
 			if errors.Is(err, store.ErrRejected) {
 				r.rejected++
 				continue

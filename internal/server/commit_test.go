@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -38,11 +39,18 @@ func newTestCommitter(sink store.Sink, leaders int) *committer {
 	return &committer{sink: sink, maxLeaders: leaders, now: time.Now, observe: func(time.Duration) {}}
 }
 
+// oneSeriesDict is a dictionary of one series, named name.
+func oneSeriesDict(name string) *seriesDict {
+	d := &seriesDict{}
+	d.add(store.Series{Labels: labels.FromStrings("__name__", name)})
+	return d
+}
+
 // testReq is a request for n samples of one series per request, at
 // timestamps 1..n.
 func testReq(name string, n int) *commitReq {
 	r := newCommitReq()
-	r.series = []seriesSlot{{s: store.Series{Labels: labels.FromStrings("__name__", name)}}}
+	r.series = oneSeriesDict(name)
 	for i := range n {
 		r.samples = append(r.samples, pendingSample{id: 0, t: int64(i + 1), v: float64(i)})
 	}
@@ -133,7 +141,7 @@ func TestCommitterFailsTheWholeGroup(t *testing.T) {
 func TestCommitterDropsAndRejects(t *testing.T) {
 	c := newTestCommitter(store.NewMemory(), 2)
 	r := testReq("x", 4)
-	r.series = append(r.series, seriesSlot{bad: badSeriesLimit})
+	r.series.refuse(badSeriesLimit)
 	r.samples = append(r.samples, pendingSample{id: 1, t: 1, v: 1}, pendingSample{id: 0, t: 100, v: 1})
 	r.future = 50
 	c.commit(r)
@@ -155,7 +163,7 @@ func TestCommitterConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := newCommitReq()
-			r.series = []seriesSlot{{s: store.Series{Labels: labels.FromStrings("__name__", fmt.Sprintf("s%d", s))}}}
+			r.series = oneSeriesDict(fmt.Sprintf("s%d", s))
 			r.future = 1 << 62
 			for k := range rounds {
 				r.samples = r.samples[:0]
@@ -215,5 +223,47 @@ func TestCommitterFullGroupFreesAPlace(t *testing.T) {
 	wg.Wait()
 	if big.err != nil || rest.err != nil || mem.Commits() != 2 {
 		t.Fatalf("errors %v, %v; %d commits, want 2", big.err, rest.err, mem.Commits())
+	}
+}
+
+// TestCommitterKnownSeriesFirst: while a leader commits, a request that
+// creates no series is queued ahead of those that do, and a group takes
+// at most maxGroupFresh new series beyond its leader's: here the known
+// request and one fresh one commit together, the other fresh one alone.
+func TestCommitterKnownSeriesFirst(t *testing.T) {
+	mem := store.NewMemory()
+	sink := &gateSink{Sink: mem, gate: make(chan struct{}), entered: make(chan struct{}, 8)}
+	c := newTestCommitter(sink, 1)
+	lead := testReq("lead", 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); c.commit(lead) }()
+	<-sink.entered // lead commits alone and waits in Commit
+	f1, f2, known := testReq("f1", 1), testReq("f2", 1), testReq("known", 1)
+	f1.fresh, f2.fresh = maxGroupFresh, 1
+	for i, r := range []*commitReq{f1, f2, known} {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.commit(r) }()
+		waitQueued(t, c, i+1)
+	}
+	c.mu.Lock()
+	order := slices.Clone(c.queue)
+	c.mu.Unlock()
+	if !slices.Equal(order, []*commitReq{known, f1, f2}) {
+		t.Fatalf("queue order: known first %v, f1 second %v", order[0] == known, order[1] == f1)
+	}
+	sink.gate <- struct{}{} // lead's group commits; known leads known and f1
+	<-sink.entered
+	sink.gate <- struct{}{} // f2 would pass maxGroupFresh: it leads the next group
+	<-sink.entered
+	sink.gate <- struct{}{}
+	wg.Wait()
+	if got := mem.Commits(); got != 3 {
+		t.Fatalf("%d commits, want 3 (lead; known and f1; f2)", got)
+	}
+	for _, r := range []*commitReq{lead, f1, f2, known} {
+		if r.err != nil || r.stored != 1 {
+			t.Errorf("stored %d, err %v", r.stored, r.err)
+		}
 	}
 }

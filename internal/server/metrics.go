@@ -22,6 +22,8 @@ type metrics struct {
 	legacy          *prometheus.CounterVec // by type: heartbeat, report
 	errors          *prometheus.CounterVec // by reason
 	dictSeries      prometheus.Gauge
+	dictBytes       prometheus.Gauge
+	refusalWait     prometheus.Counter
 	livenessChanges prometheus.Counter
 	authPenalties   prometheus.Counter
 
@@ -63,6 +65,10 @@ func newMetrics() *metrics {
 			Name: "hawk_server_errors_total", Help: "Bad input and failures, by reason."}, []string{"reason"}),
 		dictSeries: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "hawk_server_dictionary_series", Help: "Series dictionary entries held by open v2 connections."}),
+		dictBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hawk_server_dictionary_bytes", Help: "Memory the series dictionaries of open v2 connections hold: one entry per id, the accepted series and their label and help text."}),
+		refusalWait: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hawk_server_series_refusal_wait_seconds_total", Help: "Waits imposed on sessions before they acknowledge batches whose refused series definitions passed -max-refused-series-rate (a wait that a drain or reconnect ends early counts in full)."}),
 		livenessChanges: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hawk_server_agent_identity_changes_total", Help: "Agents whose hawk_agent_* series moved to a new hostname, instance, job or version (the old ones marked stale)."}),
 		authPenalties: prometheus.NewCounter(prometheus.CounterOpts{
@@ -87,7 +93,7 @@ func (m *metrics) resolve() *metrics {
 func (m *metrics) register(r prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{m.connsTotal, m.connsOpen, m.connsRefused, m.frames, m.bytesIn,
 		m.bytesSkipped, m.batches, m.samples, m.commitSeconds, m.ackSeconds, m.agentsOnline, m.legacy,
-		m.errors, m.dictSeries, m.livenessChanges, m.authPenalties} {
+		m.errors, m.dictSeries, m.dictBytes, m.refusalWait, m.livenessChanges, m.authPenalties} {
 		if err := r.Register(c); err != nil {
 			return err
 		}

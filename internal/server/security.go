@@ -200,15 +200,12 @@ type seriesGuard struct {
 	rotated   time.Time           // when cur began
 }
 
-// admit reports whether the series with label hash h may be stored.
+// admit reports whether the series with label hash h may be stored, and
+// records it if so.
 func (g *seriesGuard) admit(h uint64, limit int, now time.Time, window time.Duration) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.cur == nil || now.Sub(g.rotated) >= 2*window {
-		g.cur, g.prev, g.rotated = make(map[uint64]struct{}), nil, now
-	} else if now.Sub(g.rotated) >= window {
-		g.prev, g.cur, g.rotated = g.cur, make(map[uint64]struct{}, len(g.cur)), now
-	}
+	g.rotateLocked(now, window)
 	if _, ok := g.cur[h]; ok {
 		return true
 	}
@@ -222,4 +219,28 @@ func (g *seriesGuard) admit(h uint64, limit int, now time.Time, window time.Dura
 	}
 	g.cur[h] = struct{}{}
 	return true
+}
+
+// wouldAdmit reports whether admit would admit h now, recording nothing.
+func (g *seriesGuard) wouldAdmit(h uint64, limit int, now time.Time, window time.Duration) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.rotateLocked(now, window)
+	if _, ok := g.cur[h]; ok {
+		return true
+	}
+	if _, ok := g.prev[h]; ok {
+		return true
+	}
+	return len(g.cur)+len(g.prev) < limit
+}
+
+// rotateLocked begins a new window when the current one is over. g.mu
+// must be held.
+func (g *seriesGuard) rotateLocked(now time.Time, window time.Duration) {
+	if g.cur == nil || now.Sub(g.rotated) >= 2*window {
+		g.cur, g.prev, g.rotated = make(map[uint64]struct{}), nil, now
+	} else if now.Sub(g.rotated) >= window {
+		g.prev, g.cur, g.rotated = g.cur, make(map[uint64]struct{}, len(g.cur)), now
+	}
 }

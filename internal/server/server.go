@@ -77,6 +77,7 @@ type Config struct {
 	MaxSeriesPerAgent      int           // distinct series one agent id may define within two SeriesWindows, across connections (default 50000)
 	MaxSeriesTotal         int           // distinct series all agents together may define within two SeriesWindows (default 1000000)
 	MaxOpenBatchBytes      int           // memory one connection's unfinished batches may hold (default 8 MiB)
+	MaxRefusedSeriesRate   int           // series definitions refused per second, server-wide, before the sessions sending them wait (default 50000)
 	MaxOpenBatchBytesTotal int           // memory all connections' unfinished batches may hold (default 256 MiB)
 	SeriesWindow           time.Duration // the cardinality guard forgets series not defined for two windows (default 1h)
 	MaxLabels              int           // labels per series, and in HELLO, at most (default 64)
@@ -155,6 +156,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxSeriesPerAgent, 50000)
 	defInt(&c.MaxSeriesTotal, 1000000)
 	defInt(&c.MaxOpenBatchBytes, 8<<20)
+	defInt(&c.MaxRefusedSeriesRate, 50000)
 	defInt(&c.MaxOpenBatchBytesTotal, 256<<20)
 	defInt(&c.MaxLabels, 64)
 	defInt(&c.MaxLabelNameLen, 256)
@@ -197,9 +199,10 @@ type Server struct {
 	log            *slog.Logger
 	m              *metrics
 	fleet          *Fleet
-	commits        *committer   // every session's commits go through it
-	allSeries      seriesGuard  // bounds the series of all agents together
-	openBatchBytes atomic.Int64 // memory the sessions' unfinished batches hold
+	commits        *committer    // every session's commits go through it
+	allSeries      seriesGuard   // bounds the series of all agents together
+	refusedDefs    *refusalPacer // paces the series definitions refused, server-wide
+	openBatchBytes atomic.Int64  // memory the sessions' unfinished batches hold
 	failures       *authFailures
 	heldPenalised  atomic.Int64 // penalised connections waiting to be closed
 	refusals       *refusalLog
@@ -243,6 +246,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.failures = newAuthFailures(cfg.MaxAuthFailures, cfg.AuthFailurePenalty, cfg.AuthFailureSources)
 	s.refusals = newRefusalLog(cfg.Logger, max(cfg.RefusalLogsPerSecond, 0), time.Second, cfg.now)
+	s.refusedDefs = newRefusalPacer(cfg.MaxRefusedSeriesRate)
 	s.commits = &committer{sink: cfg.Sink, maxLeaders: runtime.GOMAXPROCS(0), now: cfg.now,
 		observe: func(d time.Duration) { s.m.commitSeconds.Observe(d.Seconds()) }}
 	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.MaxAgents, cfg.now)

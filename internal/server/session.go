@@ -55,11 +55,13 @@ type session struct {
 	draining   atomic.Bool   // Shutdown asked this session to end
 	kicked     atomic.Bool   // a newer session of the same agent asked this one to end
 	done       chan struct{} // closed when run returns
+	wake       chan struct{} // drain and kick end a wait (paceRefusals) through it
 	doneOnce   sync.Once
 }
 
 func newSession(srv *Server, c net.Conn) *session {
-	return &session{srv: srv, conn: c, rw: c, remote: c.RemoteAddr().String(), accepted: srv.cfg.now(), done: make(chan struct{})}
+	return &session{srv: srv, conn: c, rw: c, remote: c.RemoteAddr().String(), accepted: srv.cfg.now(), done: make(chan struct{}),
+		wake: make(chan struct{}, 1)}
 }
 
 // drain asks the session to commit and acknowledge what it has, send GOAWAY
@@ -67,12 +69,14 @@ func newSession(srv *Server, c net.Conn) *session {
 func (ss *session) drain() {
 	ss.draining.Store(true)
 	ss.conn.SetReadDeadline(time.Now()) //nolint:errcheck // wakes the reader; an error means it is gone already
+	ss.wakeUp()
 }
 
 // kick asks the session to end because its agent connected again.
 func (ss *session) kick() {
 	ss.kicked.Store(true)
 	ss.conn.SetReadDeadline(time.Now()) //nolint:errcheck // as in drain
+	ss.wakeUp()
 }
 
 // errEnd ends a session quietly: the peer left, or was told why already.
@@ -408,7 +412,8 @@ func (ss *session) finish() {
 		ss.srv.fleet.detach(ss.peer, ss, ss.peerClosed, ss.srv.cfg.now())
 	}
 	if ss.v2 != nil {
-		ss.srv.m.dictSeries.Sub(float64(len(ss.v2.series)))
+		ss.srv.m.dictSeries.Sub(float64(ss.v2.series.len()))
+		ss.srv.m.dictBytes.Sub(float64(ss.v2.dictMem))
 		if ss.v2.bufs != nil {
 			putBatchBufs(ss.v2.bufs)
 			ss.v2.bufs = nil

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,14 +23,16 @@ type v2State struct {
 	welcomed bool
 	hello    wire.Hello
 	dict     *wire.Dict
-	bufs     *batchBufs   // decode target and pending samples; borrowed while a batch is in flight
-	req      *commitReq   // hands complete batches to the group committer; made at the first commit
-	series   []seriesSlot // by dictionary id
-	lb       labels.ScratchBuilder
-	// dictBytes is the label and help text the dictionary keeps, bounded
-	// by MaxDictBytes: MaxSeries alone would let 64 KiB definitions add
-	// up to gigabytes on one connection.
-	dictBytes int
+	bufs     *batchBufs // decode target and pending samples; borrowed while a batch is in flight
+	req      *commitReq // hands complete batches to the group committer; made at the first commit
+	// series is the dictionary's entries, by id. The label and help text
+	// it keeps is bounded by MaxDictBytes: MaxSeries alone would let
+	// 64 KiB definitions add up to gigabytes on one connection.
+	series  seriesDict
+	dictMem int // series.memory(), as accounted in the dictionary_bytes gauge
+	fresh   int // series accepted since the last commit (commitReq.fresh)
+	lb      labels.ScratchBuilder
+	scratch labels.Labels // a definition's labels, valid until lb is used again
 
 	readyN    int       // pending[:readyN] belong to complete batches
 	readyNew  int       // complete batches in pending[:readyN], duplicates not counted
@@ -43,12 +46,6 @@ type v2State struct {
 	openStart int       // index in pending of the open batch's first sample
 	openDup   bool      // the open batch is at or below committed
 	heldBytes int64     // memory of the batch buffers, as accounted in Server.openBatchBytes
-}
-
-// seriesSlot is a dictionary entry: the series, or why it is refused.
-type seriesSlot struct {
-	s   store.Series
-	bad badReason // why the definition was refused; its samples are dropped
 }
 
 // badReason says why a series definition was refused. Its name is the
@@ -244,18 +241,27 @@ func (ss *session) batch(p []byte) error {
 		}
 		return err
 	}
+	refused := 0
 	for i := range b.Defs {
-		slot := ss.define(&b.Defs[i])
-		if slot.bad == seriesOK {
-			v.dictBytes += len(slot.s.Meta.Help) + int(slot.s.Labels.ByteSize())
+		if s, bad := ss.define(&b.Defs[i]); bad == seriesOK {
+			v.series.add(s)
+			v.fresh++
+		} else {
+			v.series.refuse(bad)
+			refused++
 		}
-		v.series = append(v.series, slot)
 	}
 	ss.srv.m.dictSeries.Add(float64(len(b.Defs)))
-	if limit := ss.srv.cfg.MaxDictBytes; v.dictBytes > limit {
+	mem := v.series.memory()
+	ss.srv.m.dictBytes.Add(float64(mem - v.dictMem))
+	v.dictMem = mem
+	if limit := ss.srv.cfg.MaxDictBytes; v.series.strBytes > limit {
 		return protoErr(wire.CodeLimit, "series dictionary holds more than %d bytes of labels and help", limit)
 	}
 	if !v.openDup {
+		// Grown once per part, not by appends: an open batch holds what
+		// holdBatchBytes accounts, and its buffer fits the pool again.
+		v.bufs.pending = slices.Grow(v.bufs.pending, len(b.Samples))
 		for _, s := range b.Samples {
 			v.bufs.pending = append(v.bufs.pending, pendingSample{id: s.ID, t: s.T, v: s.V})
 		}
@@ -280,6 +286,7 @@ func (ss *session) batch(p []byte) error {
 			v.readyNew++
 		}
 	}
+	ss.paceRefusals(refused)
 	return nil
 }
 
@@ -415,33 +422,34 @@ func (ss *session) checkHelloLimits(h *wire.Hello) error {
 	return nil
 }
 
-// define turns a series definition into a dictionary entry. A definition
-// that breaks the data model or a limit is kept, marked bad, so that the
-// dictionary stays in step with the agent while that series' samples are
-// dropped.
-func (ss *session) define(d *wire.SeriesDef) seriesSlot {
+// define turns a series definition into a dictionary entry: the series,
+// or why the definition is refused. A refused definition keeps its id,
+// marked bad, so that the dictionary stays in step with the agent while
+// that series' samples are dropped; nothing of it is allocated or kept
+// (its labels are built in a scratch buffer, copied only once admitted).
+func (ss *session) define(d *wire.SeriesDef) (store.Series, badReason) {
 	v, cfg := ss.v2, &ss.srv.cfg
 	if d.Name == "" || !utf8.ValidString(d.Name) || d.Type > wire.TypeGauge {
-		return seriesSlot{bad: badInvalid} // an unknown type byte too: the data model has no meaning for it
+		return store.Series{}, badInvalid // an unknown type byte too: the data model has no meaning for it
 	}
 	if len(d.Labels) > cfg.MaxLabels {
-		return seriesSlot{bad: badTooManyLabels}
+		return store.Series{}, badTooManyLabels
 	}
 	if len(d.Name) > cfg.MaxLabelNameLen {
-		return seriesSlot{bad: badLabelTooLong}
+		return store.Series{}, badLabelTooLong
 	}
 	local := cfg.StampIdentity && v.localTarget(d.Labels)
 	if serverFamilies[d.Name] && !(local && d.Name == "up") {
-		return seriesSlot{bad: badReserved}
+		return store.Series{}, badReserved
 	}
 	v.lb.Reset()
 	v.lb.Add(model.MetricNameLabel, d.Name)
 	for _, l := range d.Labels {
 		if l.Name == "" || l.Name == model.MetricNameLabel || !utf8.ValidString(l.Name) || !utf8.ValidString(l.Value) {
-			return seriesSlot{bad: badInvalid}
+			return store.Series{}, badInvalid
 		}
 		if len(l.Name) > cfg.MaxLabelNameLen || len(l.Value) > cfg.MaxLabelValueLen {
-			return seriesSlot{bad: badLabelTooLong}
+			return store.Series{}, badLabelTooLong
 		}
 		if l.Value != "" && !v.sessionOwns(l.Name, cfg, local) {
 			v.lb.Add(l.Name, l.Value)
@@ -451,18 +459,12 @@ func (ss *session) define(d *wire.SeriesDef) seriesSlot {
 		v.stampIdentity(&v.lb, cfg, local)
 	}
 	v.lb.Sort()
-	ls := v.lb.Labels()
-	if _, dup := ls.HasDuplicateLabelNames(); dup {
-		return seriesSlot{bad: badInvalid}
+	v.lb.Overwrite(&v.scratch)
+	if _, dup := v.scratch.HasDuplicateLabelNames(); dup {
+		return store.Series{}, badInvalid
 	}
-	h := ls.Hash()
-	if !ss.peer.guard.admit(h, cfg.MaxSeriesPerAgent, cfg.now(), cfg.SeriesWindow) {
-		return seriesSlot{bad: badSeriesLimit}
-	}
-	// Every agent within its own limit can still add up past what the
-	// head can hold: the server's guard bounds the sum.
-	if !ss.srv.allSeries.admit(h, cfg.MaxSeriesTotal, cfg.now(), cfg.SeriesWindow) {
-		return seriesSlot{bad: badGlobalLimit}
+	if bad := ss.admit(v.scratch.Hash()); bad != seriesOK {
+		return store.Series{}, bad
 	}
 	help := d.Help
 	if len(help) > cfg.MaxHelpLen {
@@ -471,7 +473,29 @@ func (ss *session) define(d *wire.SeriesDef) seriesSlot {
 		help = strings.ToValidUTF8(help[:cfg.MaxHelpLen], "")
 		ss.srv.m.errors.WithLabelValues("help_too_long").Inc()
 	}
-	return seriesSlot{s: store.Series{Labels: ls, Meta: metadata.Metadata{Type: metricType(d.Type), Help: help}}}
+	return store.Series{Labels: v.scratch.Copy(), Meta: metadata.Metadata{Type: metricType(d.Type), Help: help}}, seriesOK
+}
+
+// admit passes the series with label hash h through the agent's
+// cardinality guard and the server's. Every agent within its own limit can
+// still add up past what the head can hold: the server's guard bounds the
+// sum. A series the server's guard refuses is not recorded in the agent's,
+// so that it does not count against the agent's limit, nor hold memory
+// there: the agent's guard is only asked whether it would admit h before
+// the server's guard is, and records h after.
+func (ss *session) admit(h uint64) badReason {
+	cfg := &ss.srv.cfg
+	g, now := &ss.peer.guard, cfg.now()
+	if !g.wouldAdmit(h, cfg.MaxSeriesPerAgent, now, cfg.SeriesWindow) {
+		return badSeriesLimit
+	}
+	if !ss.srv.allSeries.admit(h, cfg.MaxSeriesTotal, now, cfg.SeriesWindow) {
+		return badGlobalLimit
+	}
+	if !g.admit(h, cfg.MaxSeriesPerAgent, now, cfg.SeriesWindow) {
+		return badSeriesLimit // another connection of the agent took the last place
+	}
+	return seriesOK
 }
 
 func metricType(t wire.MetricType) model.MetricType {
@@ -499,10 +523,11 @@ func (ss *session) commitV2() error {
 			v.req = newCommitReq()
 		}
 		r := v.req
-		r.samples, r.series = v.bufs.pending[:v.readyN], v.series
+		r.samples, r.series, r.fresh = v.bufs.pending[:v.readyN], &v.series, v.fresh
 		r.future = ss.srv.cfg.now().Add(ss.srv.cfg.MaxFutureSkew).UnixMilli()
 		ss.srv.commits.commit(r)
 		r.samples, r.series = nil, nil
+		v.fresh = 0
 		if r.err != nil {
 			m.batchFailed.Add(float64(v.readyNew))
 			ss.srv.log.Warn("commit failed", "agent", v.hello.AgentID, "err", r.err)

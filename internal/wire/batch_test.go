@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"unsafe"
 )
 
 // hostBatch builds a batch shaped like one collection of a host: n series
@@ -230,5 +232,37 @@ func TestBytesPerSample(t *testing.T) {
 	// small enough to keep the average under 4.
 	if per := float64(total) / float64(n); per > 4 {
 		t.Fatalf("%.2f bytes per sample", per)
+	}
+}
+
+// TestDecodeBatchSizesSamplesOnce: a part of 65,000 one-byte samples (the
+// open-batch attack of docs/security.md) is decoded into a fresh Batch
+// with one allocation of its samples, not a slice grown by doubling: the
+// server's accounting (24 bytes a sample) is then what it holds, and the
+// buffer fits the pool it goes back to.
+func TestDecodeBatchSizesSamplesOnce(t *testing.T) {
+	const n = 65000
+	b := &Batch{Defs: []SeriesDef{{Name: "m"}}}
+	for range n {
+		b.Samples = append(b.Samples, Sample{ID: 0, T: 1, V: 1})
+	}
+	stream, err := NewEncoder().AppendBatch(nil, 1, b, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := decodeAll(t, stream, []int{MaxFrame})[0]
+	var got Batch
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	if err := NewDict(10).DecodeBatch([]byte(p), &got); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&m1)
+	size := int(unsafe.Sizeof(Sample{}))
+	if alloc, most := m1.TotalAlloc-m0.TotalAlloc, uint64(len(got.Samples)*size*11/10+len(p)+4096); alloc > most {
+		t.Fatalf("decoding %d samples allocated %d bytes, want at most %d (%d a sample)", len(got.Samples), alloc, most, size)
+	}
+	if cap(got.Samples) > 1<<16 {
+		t.Fatalf("cap %d for %d samples", cap(got.Samples), len(got.Samples))
 	}
 }
