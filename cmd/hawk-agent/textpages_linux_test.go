@@ -54,3 +54,24 @@ func TestTrimTextPages(t *testing.T) {
 		t.Fatal("no read-only mapping of the executable found")
 	}
 }
+
+func TestMappingHeader(t *testing.T) {
+	for _, c := range []struct {
+		line       string
+		ok, ro     bool
+		start, end uintptr
+		path       string
+	}{
+		{"00400000-00c3f000 r-xp 00000000 08:01 1234 /usr/bin/hawk-agent", true, true, 0x400000, 0xc3f000, "/usr/bin/hawk-agent"},
+		{"01000000-01100000 rw-p 00c00000 08:01 1234 /usr/bin/hawk-agent", true, false, 0x1000000, 0x1100000, "/usr/bin/hawk-agent"},
+		{"7ffd1000-7ffd3000 r--p 00000000 00:00 0", true, true, 0x7ffd1000, 0x7ffd3000, ""},
+		{"Anonymous:             0 kB", false, false, 0, 0, ""},
+		{"VmFlags: rd ex mr mw me dw", false, false, 0, 0, ""},
+		{"00c3f000-00400000 r-xp 00000000 08:01 1234 /x", false, false, 0, 0, ""},
+	} {
+		start, end, ro, path, ok := mappingHeader([]byte(c.line))
+		if ok != c.ok || (ok && (ro != c.ro || start != c.start || end != c.end || path != c.path)) {
+			t.Errorf("%q: %x-%x ro %v %q ok %v", c.line, start, end, ro, path, ok)
+		}
+	}
+}
