@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"hawk/internal/agent"
 	"hawk/internal/agent/inputs"
@@ -34,11 +35,16 @@ func main() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
+	trimTextPages()
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "hawk-agent:", err)
 		os.Exit(1)
 	}
 }
+
+// trimAfter is how long after start-up or a reload the pages of the
+// agent's code it touched only then are dropped from its RSS.
+const trimAfter = 30 * time.Second
 
 func run(args []string) error {
 	o, warnings, err := parseArgs(args)
@@ -79,14 +85,22 @@ func run(args []string) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	reloaded := make(chan struct{})
+	// Start-up and a reload run code the agent then no longer needs (flag
+	// and YAML parsing, the inputs' set-up): its pages leave the RSS a
+	// while after each.
+	trim := time.NewTimer(trimAfter)
 	go func() {
 		defer close(reloaded)
+		defer trim.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-hup:
 				reload(a, args, o, &lvl, cfg.Logger)
+				trim.Reset(trimAfter)
+			case <-trim.C:
+				trimTextPages()
 			}
 		}
 	}()
