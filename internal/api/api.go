@@ -189,7 +189,7 @@ func (a *API) routes() {
 		"/api/v1/status/config":       a.config,
 		"/api/v1/status/flags":        a.flags,
 		"/api/v1/status/storage":      a.storageStatus,
-		"/api/v1/agents":              a.agents,
+		"/api/v1/agents":              a.inSlot(a.agents),
 	} {
 		h := a.wrap(f)
 		a.mux.Handle("GET "+path, h)

@@ -159,6 +159,7 @@ func TestQueryConcurrency(t *testing.T) {
 			{http.MethodGet, "/api/v1/labels", nil},
 			{http.MethodGet, "/api/v1/label/job/values", nil},
 			{http.MethodGet, "/api/v1/metadata", nil},
+			{http.MethodGet, "/api/v1/agents", nil},
 		}
 		for i, w := range waiting {
 			got := receive(t, w.path, do(context.Background(), w.method, srv+w.path, w.form))

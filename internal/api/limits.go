@@ -235,8 +235,9 @@ func (l *limits) noteRefused(err error) {
 	}
 }
 
-// inSlot runs the lookup f (series, labels, label values, metadata: they
-// do not go through the engine) in a slot of -query.max-concurrency. The
+// inSlot runs the lookup f (series, labels, label values, metadata, and
+// the fleet's /api/v1/agents, whose pages cost as much to encode; none of
+// them goes through the engine) in a slot of -query.max-concurrency. The
 // slot is held until the answer is encoded, which for 100,000 series costs
 // more than finding them, and released before it is written, so that a
 // client that reads slowly holds none. The wait and the lookup share one
