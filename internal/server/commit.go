@@ -45,6 +45,50 @@ type committer struct {
 	mu      sync.Mutex
 	queue   []*commitReq // guarded by mu; requests no leader has taken yet, oldest first
 	leaders int          // guarded by mu; groups being committed
+	fresh   int          // guarded by mu; of those, groups whose leader creates series
+}
+
+// One place is kept for requests that create no series: groups led by a
+// request that does are at most maxLeaders-1 (when there are two places
+// or more), and a leader of known series gathers only known series
+// behind it. So while agents create head series by the thousand (a
+// series flood, a fleet's first start) the batches of agents whose series
+// exist never wait for a place behind them; the creation goes on in the
+// other places.
+
+// mayLeadLocked reports whether r may take a free place now. c.mu must
+// be held.
+func (c *committer) mayLeadLocked(r *commitReq) bool {
+	return c.leaders < c.maxLeaders && (r.fresh == 0 || c.fresh < max(c.maxLeaders-1, 1))
+}
+
+// takeLocked gives r a place. c.mu must be held.
+func (c *committer) takeLocked(r *commitReq) {
+	c.leaders++
+	if r.fresh > 0 {
+		c.fresh++
+	}
+}
+
+// releaseLocked frees r's place. c.mu must be held.
+func (c *committer) releaseLocked(r *commitReq) {
+	c.leaders--
+	if r.fresh > 0 {
+		c.fresh--
+	}
+}
+
+// nextLocked takes the first queued request if it may lead now, and
+// returns it (nil if none). The queue holds known series first, so when
+// its first request may not lead none may. c.mu must be held.
+func (c *committer) nextLocked() *commitReq {
+	if len(c.queue) == 0 || !c.mayLeadLocked(c.queue[0]) {
+		return nil
+	}
+	next := c.queue[0]
+	c.dequeueLocked(1)
+	c.takeLocked(next)
+	return next
 }
 
 // commitReq is one session's complete batches on their way to the sink.
@@ -71,15 +115,15 @@ func newCommitReq() *commitReq { return &commitReq{wake: make(chan bool, 1)} }
 // transaction, and returns when they are committed (r.err nil) or failed.
 func (c *committer) commit(r *commitReq) {
 	c.mu.Lock()
-	if c.leaders >= c.maxLeaders {
+	if !c.mayLeadLocked(r) {
 		c.enqueueLocked(r)
 		c.mu.Unlock()
 		if <-r.wake {
 			return
 		}
-		// Promoted: the previous leader handed its place to r.
+		// Promoted: a leader gave r a place (nextLocked).
 	} else {
-		c.leaders++
+		c.takeLocked(r)
 		c.mu.Unlock()
 	}
 	c.lead(r)
@@ -91,21 +135,17 @@ func (c *committer) lead(r *commitReq) {
 	g, n, fresh := append(r.group[:0], r), len(r.samples), 0
 	c.mu.Lock()
 	i := 0
+	knownOnly := r.fresh == 0 && c.maxLeaders > 1 // the kept place, or one that may be
 	for ; i < len(c.queue) && n < maxGroupSamples; i++ {
 		q := c.queue[i]
-		if fresh += q.fresh; q.fresh > 0 && fresh > maxGroupFresh {
+		if fresh += q.fresh; q.fresh > 0 && (knownOnly || fresh > maxGroupFresh) {
 			break // the rest of the queue creates series too (enqueueLocked)
 		}
 		g = append(g, q)
 		n += len(q.samples)
 	}
 	c.dequeueLocked(i)
-	var spare *commitReq // the group is full: the rest may go to a free place
-	if len(c.queue) > 0 && c.leaders < c.maxLeaders {
-		spare = c.queue[0]
-		c.dequeueLocked(1)
-		c.leaders++
-	}
+	spare := c.nextLocked() // the group is full: the rest may go to a free place
 	c.mu.Unlock()
 	if spare != nil {
 		spare.wake <- false
@@ -119,15 +159,12 @@ func (c *committer) lead(r *commitReq) {
 	r.group = g[:0]
 
 	c.mu.Lock()
-	if len(c.queue) == 0 {
-		c.leaders--
-		c.mu.Unlock()
-		return
-	}
-	next := c.queue[0]
-	c.dequeueLocked(1)
+	c.releaseLocked(r)
+	next := c.nextLocked()
 	c.mu.Unlock()
-	next.wake <- false
+	if next != nil {
+		next.wake <- false
+	}
 }
 
 // enqueueLocked queues r: behind every request, or, if r creates no

@@ -267,3 +267,45 @@ func TestCommitterKnownSeriesFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitterKeepsAPlaceForKnownSeries: with two places, a group that
+// creates series takes one at most: a second request creating series
+// waits though a place is free, and a request of known series takes that
+// place at once, not behind head series being created (issue 17's series
+// flood).
+func TestCommitterKeepsAPlaceForKnownSeries(t *testing.T) {
+	mem := store.NewMemory()
+	sink := &gateSink{Sink: mem, gate: make(chan struct{}), entered: make(chan struct{}, 8)}
+	c := newTestCommitter(sink, 2)
+	f1, f2, known := testReq("f1", 1), testReq("f2", 1), testReq("known", 1)
+	f1.fresh, f2.fresh = 10, 10
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); c.commit(f1) }()
+	<-sink.entered // f1 creates its series and waits in Commit
+	wg.Add(1)
+	go func() { defer wg.Done(); c.commit(f2) }()
+	waitQueued(t, c, 1) // f2 waits: the free place is kept
+	wg.Add(1)
+	go func() { defer wg.Done(); c.commit(known) }()
+	<-sink.entered // known commits beside f1
+	c.mu.Lock()
+	queued := slices.Clone(c.queue)
+	c.mu.Unlock()
+	if len(queued) != 1 || queued[0] != f2 {
+		t.Fatalf("queue %d requests, f2 first %v", len(queued), len(queued) > 0 && queued[0] == f2)
+	}
+	sink.gate <- struct{}{} // one of the two commits ends
+	sink.gate <- struct{}{} // the other
+	<-sink.entered          // f2, promoted when f1's place freed
+	sink.gate <- struct{}{}
+	wg.Wait()
+	for _, r := range []*commitReq{f1, f2, known} {
+		if r.err != nil || r.stored != 1 {
+			t.Errorf("stored %d, err %v", r.stored, r.err)
+		}
+	}
+	if c.leaders != 0 || c.fresh != 0 {
+		t.Errorf("places left taken: %d leaders, %d creating series", c.leaders, c.fresh)
+	}
+}
