@@ -296,6 +296,10 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 		fs.IntVar(f.v, f.name, 0, f.help)
 	}
 	fs.DurationVar(&sz.ForgeInterval, "forge-interval", 100*time.Millisecond, "forging agents' batch interval")
+	ownProcess := fs.Bool("attack-process", true, "run each attack in a process of its own (this program, with the same flags), so that the good agent measured does not share its process with the attackers")
+	workerAttack := fs.String("worker-attack", "", "internal: run this one attack as the worker of another hawk-bench attack")
+	workerGood := fs.String("worker-good-id", "", "internal: the good agent's id, for the worker")
+	workerPrefix := fs.String("worker-prefix", "", "internal: the attack's agent id prefix, for the worker")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -312,6 +316,16 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	}
 	if _, err := bench.RaiseFileLimit(uint64(max(sz.SlowConns, 2000, sz.OpenBatchConns)) + 4096); err != nil {
 		fmt.Fprintln(os.Stderr, "hawk-bench: warning:", err)
+	}
+	if *workerAttack != "" {
+		return bench.RunAttackWorker(ctx, cfg, *workerAttack, *workerGood, *workerPrefix, os.Stdin, out)
+	}
+	if *ownProcess {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		cfg.Worker = append([]string{exe, "attack"}, args...)
 	}
 	fmt.Fprintf(out, "attack: %s; good agent %d series every %v; %v quiet then %v under attack each\n",
 		strings.Join(cfg.Attacks, ","), cfg.Series, cfg.Interval, cfg.Quiet, cfg.Under)

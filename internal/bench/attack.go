@@ -95,6 +95,10 @@ type AttackConfig struct {
 	PID       int // server process to read RSS of; 0 for none
 	Proc      ProcReader
 	Progress  io.Writer // a line per phase, when not nil
+	// Worker, when set, is the command (program and arguments) that runs
+	// each attack in a process of its own: hawk-bench attack with the same
+	// flags. Nil runs the attacks in this process (attackworker.go).
+	Worker []string
 }
 
 // AttackResult is what one attack did to the good agent and the server.
@@ -255,7 +259,7 @@ func runAttack(ctx context.Context, cfg *AttackConfig, name string, f attackFunc
 	defer tr.CloseIdleConnections()
 	a := &attack{cfg: cfg, sz: &cfg.Sizes, good: g, prefix: cfg.Prefix + name + "-",
 		client: &http.Client{Transport: tr, Timeout: cfg.Under + 5*time.Second}}
-	if name == "open-batch" { // encoded before the phases: the attacker's preparation is not the server's load
+	if name == "open-batch" && len(cfg.Worker) == 0 { // encoded before the phases: the attacker's preparation is not the server's load
 		if a.parts, res.AttackErr = openBatchParts(cfg.Sizes.OpenBatchSamples, cfg.Sizes.OpenBatchPart); res.AttackErr != nil {
 			return res, nil
 		}
@@ -272,6 +276,14 @@ func runAttack(ctx context.Context, cfg *AttackConfig, name string, f attackFunc
 	}
 	g.setPhase(nil)
 	g.drain(ctx, 5*time.Second) // the quiet phase's ACKs all come before the attack starts
+	var w *attackWorker
+	if len(cfg.Worker) > 0 { // started and prepared before the phase
+		var err error
+		if w, err = startWorker(ctx, cfg, name, g.id, a.prefix); err != nil {
+			res.AttackErr = err
+			return res, nil
+		}
+	}
 	if cfg.PID > 0 {
 		st, err := cfg.Proc.Read(cfg.PID)
 		res.RSSBefore, res.RSSPeak, res.ServerErr = st.RSS, st.RSS, err
@@ -300,7 +312,11 @@ func runAttack(ctx context.Context, cfg *AttackConfig, name string, f attackFunc
 	}
 	g.setPhase(under)
 	t0 := time.Now()
-	res.AttackErr = f(a, actx)
+	if w != nil {
+		res.AttackErr = w.run(ctx, cfg.Under, &a.out) // its outcome comes as the phase ends
+	} else {
+		res.AttackErr = f(a, actx)
+	}
 	res.UnderTime = time.Since(t0)
 	<-actx.Done() // an attack that spent its sizes early: the phase is measured to its end all the same
 	g.setPhase(nil)

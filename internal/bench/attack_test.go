@@ -152,3 +152,37 @@ func TestAttackSetupFails(t *testing.T) {
 		t.Fatalf("err %v, results %+v", err, res)
 	}
 }
+
+// TestAttackInOwnProcess: with AttackConfig.Worker each attack runs in a
+// process of its own (here this test binary), which reports its outcomes
+// back; the good agent, measured here, shares nothing with it but the
+// server.
+func TestAttackInOwnProcess(t *testing.T) {
+	sink := newMemSink()
+	enr, err := server.OpenEnrolments("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, addr, stop := serve(t, server.Config{Sink: sink, Enrolment: enr}, "127.0.0.1:0")
+	defer stop()
+	under := 500 * time.Millisecond
+	sizes := AttackSizes{Workers: 2, Hijacks: 20, ForgeAgents: 2, ForgeSeries: 5, ForgeInterval: 50 * time.Millisecond}
+	res, err := RunAttack(context.Background(), AttackConfig{Addr: addr, Attacks: []string{"hijack", "forge"},
+		Quiet: 100 * time.Millisecond, Under: under, Settle: 10 * time.Millisecond, Interval: 20 * time.Millisecond,
+		Series: 20, MinQuiet: 3, Prefix: "w-", Sizes: sizes,
+		Worker: workerCommand(t, testWorkerConfig{Addr: addr, Under: under, Sizes: sizes})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.AttackErr != nil || r.Under.Count() == 0 || r.GoodUnackedLost != 0 {
+			t.Errorf("%s: error %v, %d ACKs under attack, %d lost", r.Name, r.AttackErr, r.Under.Count(), r.GoodUnackedLost)
+		}
+	}
+	if len(res) != 2 || res[0].Outcomes["refused_error_3"] == 0 || res[0].Outcomes["welcomed"] != 0 {
+		t.Fatalf("hijack's outcomes from its worker: %v", res[0].Outcomes)
+	}
+	if n := res[1].Outcomes["batches_acked"]; n == 0 {
+		t.Errorf("forge's outcomes from its worker: %v", res[1].Outcomes)
+	}
+}
