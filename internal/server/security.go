@@ -203,6 +203,18 @@ type seriesGuard struct {
 // admit reports whether the series with label hash h may be stored, and
 // records it if so.
 func (g *seriesGuard) admit(h uint64, limit int, now time.Time, window time.Duration) bool {
+	return g.decide(h, limit, now, window, true)
+}
+
+// wouldAdmit reports whether admit would admit h now, recording nothing.
+func (g *seriesGuard) wouldAdmit(h uint64, limit int, now time.Time, window time.Duration) bool {
+	return g.decide(h, limit, now, window, false)
+}
+
+// decide is admit when record is set, wouldAdmit when not: a series
+// already counted passes (and, recorded, moves to the current window); a
+// new one passes while fewer than limit are counted.
+func (g *seriesGuard) decide(h uint64, limit int, now time.Time, window time.Duration, record bool) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.rotateLocked(now, window)
@@ -210,29 +222,19 @@ func (g *seriesGuard) admit(h uint64, limit int, now time.Time, window time.Dura
 		return true
 	}
 	if _, ok := g.prev[h]; ok {
-		delete(g.prev, h)
-		g.cur[h] = struct{}{}
+		if record {
+			delete(g.prev, h)
+			g.cur[h] = struct{}{}
+		}
 		return true
 	}
 	if len(g.cur)+len(g.prev) >= limit {
 		return false
 	}
-	g.cur[h] = struct{}{}
+	if record {
+		g.cur[h] = struct{}{}
+	}
 	return true
-}
-
-// wouldAdmit reports whether admit would admit h now, recording nothing.
-func (g *seriesGuard) wouldAdmit(h uint64, limit int, now time.Time, window time.Duration) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.rotateLocked(now, window)
-	if _, ok := g.cur[h]; ok {
-		return true
-	}
-	if _, ok := g.prev[h]; ok {
-		return true
-	}
-	return len(g.cur)+len(g.prev) < limit
 }
 
 // rotateLocked begins a new window when the current one is over. g.mu

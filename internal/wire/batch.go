@@ -114,6 +114,14 @@ func (d *Dict) DecodeBatch(p []byte, b *Batch) error {
 		b.Defs = append(b.Defs, d.readDef(&r, b))
 		d.prev = append(d.prev, 0)
 	}
+	b.Samples = d.readGroups(&r, b.Samples)
+	return r.err
+}
+
+// readGroups decodes a batch's groups of samples, each at its timestamp
+// (the first given whole, the others as deltas), appending them to
+// samples.
+func (d *Dict) readGroups(r *reader, samples []Sample) []Sample {
 	groups := r.count("group count", 2)
 	var t int64
 	for g := 0; g < groups && r.err == nil; g++ {
@@ -123,9 +131,9 @@ func (d *Dict) DecodeBatch(p []byte, b *Batch) error {
 		} else {
 			t += dt
 		}
-		b.Samples = d.readGroup(&r, b.Samples, t)
+		samples = d.readGroup(r, samples, t)
 	}
-	return r.err
+	return samples
 }
 
 func (d *Dict) readDef(r *reader, b *Batch) SeriesDef {

@@ -69,17 +69,7 @@ func (d *Dict) DecodeRecord(p []byte, rec *Record) error {
 		rec.defs = append(rec.defs, s)
 		d.prev = append(d.prev, 0)
 	}
-	groups := r.count("group count", 2)
-	var t int64
-	for g := 0; g < groups && r.err == nil; g++ {
-		dt := r.varint("timestamp")
-		if g == 0 {
-			t = dt
-		} else {
-			t += dt
-		}
-		rec.Samples = d.readGroup(&r, rec.Samples, t)
-	}
+	rec.Samples = d.readGroups(&r, rec.Samples)
 	return r.err
 }
 
