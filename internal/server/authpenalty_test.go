@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"net"
 	"net/netip"
 	"testing"
@@ -77,8 +75,7 @@ func TestShutdownEndsAuthFailureWaits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ln) }()
+	shutdown := serveOn(t, s, ln)
 	refused := dial(t, ln.Addr().String())
 	refused.send(wire.AppendHello(nil, &wire.Hello{Version: wire.ProtocolVersion, AgentID: "a", Token: "guess"}))
 	waitEntered := func(what string) {
@@ -92,14 +89,7 @@ func TestShutdownEndsAuthFailureWaits(t *testing.T) {
 	waitEntered("the refusal")
 	held := dial(t, ln.Addr().String())
 	waitEntered("the penalised connection")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.Shutdown(ctx); err != nil {
-		t.Fatalf("shutdown: %v", err)
-	}
-	if err := <-served; !errors.Is(err, ErrServerClosed) {
-		t.Fatalf("serve: %v", err)
-	}
+	shutdown()
 	refused.expectError(wire.CodeAuth) // answered at the shutdown
 	held.expectClosed()
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,12 +40,13 @@ func startServer(t testing.TB, cfg Config) (*Server, string) {
 	return s, ln.Addr().String()
 }
 
-// serveOn runs s on ln until the test (or fuzz target) ends, then shuts
-// it down and checks that Serve ended as it should.
-func serveOn(tb testing.TB, s *Server, ln net.Listener) {
+// serveOn runs s on ln until shutdown is called or the test (or fuzz
+// target) ends; shutdown shuts s down and checks that Serve ended as it
+// should. A test of the shutdown itself calls it; it runs once.
+func serveOn(tb testing.TB, s *Server, ln net.Listener) (shutdown func()) {
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
-	tb.Cleanup(func() {
+	shutdown = sync.OnceFunc(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := s.Shutdown(ctx); err != nil {
@@ -54,6 +56,8 @@ func serveOn(tb testing.TB, s *Server, ln net.Listener) {
 			tb.Errorf("serve: %v", err)
 		}
 	})
+	tb.Cleanup(shutdown)
+	return shutdown
 }
 
 func legacyFrame(t testing.TB, typ uint8, content any) []byte {

@@ -251,8 +251,7 @@ func TestShutdownOverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ln) }()
+	shutdown := serveOn(t, s, ln)
 	c, err := dialTLS(t, ln.Addr().String(), p.clientTLS())
 	if err != nil {
 		t.Fatal(err)
@@ -262,5 +261,5 @@ func TestShutdownOverTLS(t *testing.T) {
 	if a := c.ack(); a != 1 {
 		t.Fatalf("ack %d", a)
 	}
-	drainExpectGoAway(t, s, c, served)
+	drainExpectGoAway(t, shutdown, c)
 }
