@@ -32,7 +32,7 @@ func LoadOrCreateID(dir string) (string, error) {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:]) // never fails, see crypto/rand
 	id = hex.EncodeToString(raw[:])
-	if err := linkNew(dir, path, []byte(id+"\n")); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := atomicfile.Create(path, []byte(id+"\n")); err != nil && !errors.Is(err, fs.ErrExist) {
 		return "", fmt.Errorf("spool: id: %w", err)
 	}
 	return readID(path) // ours, or a concurrent winner's
@@ -48,27 +48,4 @@ func readID(path string) (string, error) {
 		return "", fmt.Errorf("%w: %q", ErrBadID, snippet(b))
 	}
 	return id, nil
-}
-
-// linkNew creates path with data unless it exists (fs.ErrExist).
-func linkNew(dir, path string, data []byte) error {
-	f, err := os.CreateTemp(dir, idName+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Link(f.Name(), path)
-	}
-	if err == nil {
-		err = atomicfile.SyncDir(dir)
-	}
-	return err
 }
