@@ -1046,14 +1046,21 @@ func trustRows() []catRow {
 			k.want("bytes held", float64(k.s.openBatchBytes.Load()), 0)
 		}},
 		{"trust/open_batch_bytes_total", func(t *testing.T) {
-			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes, c.MaxOpenBatchBytesTotal = 1<<20, 30000 })
+			// A part leaving its batch unfinished reserves 48 bytes per
+			// payload byte before it is decoded: a's 1,000-byte parts fit
+			// the limit, and b's 2,000-byte ones would alone.
+			const limit = 100000
+			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes, c.MaxOpenBatchBytesTotal = 1<<20, limit })
 			a, b := k.v2("a"), k.v2("b")
 			pa := batchParts(t, a, 1, oneSeriesSamples(1000, mt))
-			pb := batchParts(t, b, 1, oneSeriesSamples(1000, mt))
+			pb := batchPartsOf(t, b, 1, oneSeriesSamples(1000, mt), 2000)
 			for _, p := range pa[:len(pa)-1] {
 				a.raw(p)
 			}
 			a.alive() // a's parts are read
+			if held, most := k.s.openBatchBytes.Load(), int64(2*len(pb[0])*24); most > limit || held+most <= limit {
+				t.Fatalf("a holds %d bytes, b's first part reserves up to %d: not past the limit %d together only", held, most, limit)
+			}
 			b.raw(bytes.Join(pb, nil))
 			b.expectError(wire.CodeOverload)
 			k.want("open_batch_bytes_total", k.errs("open_batch_bytes_total"), 1)
@@ -1065,18 +1072,51 @@ func trustRows() []catRow {
 				t.Fatalf("%d samples stored, want 1000", got)
 			}
 		}},
-		{"trust/whole_batch_past_open_batch_bytes_total", func(t *testing.T) {
-			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes, c.MaxOpenBatchBytesTotal = 1<<20, 30000 })
+		{"trust/unfinished_part_refused_undecoded", func(t *testing.T) {
+			// Past the limit, a part leaving its batch unfinished is refused
+			// before it is decoded: one whose samples are garbage gets
+			// ERROR 8, not the protocol error its decoding would give.
+			const limit = 100000
+			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes, c.MaxOpenBatchBytesTotal = 1<<20, limit })
 			a, b := k.v2("a"), k.v2("b")
 			pa := batchParts(t, a, 1, oneSeriesSamples(1000, mt))
 			for _, p := range pa[:len(pa)-1] {
 				a.raw(p)
 			}
-			a.alive() // a's unfinished batch holds most of the server's limit
-			if held := k.s.openBatchBytes.Load(); held+100*24 <= 30000 {
-				t.Fatalf("a holds %d bytes: b's 100 samples would not pass the limit", held)
+			a.alive()
+			held := k.s.openBatchBytes.Load()
+			// flags 0 (not final), sequence 1, part 0, no definitions, one
+			// group at t=0 of n samples of the undefined series 5.
+			n := int(limit-held)/48 + 1
+			p := []byte{byte(wire.KindBatch), 0, 1, 0, 0, 1, 0}
+			p = binary.AppendUvarint(p, uint64(n))
+			p = append(p, bytes.Repeat([]byte{5 << 4}, n)...)
+			if err := new(wire.Dict).DecodeBatch(p, new(wire.Batch)); err == nil {
+				t.Fatal("the part decodes; want the error its decoding gives")
 			}
-			b.batch(1, testBatch(100, mt, 1)) // one whole part, past the limit: committed and released at once
+			b.raw(frame(t, p))
+			b.expectError(wire.CodeOverload)
+			k.want("open_batch_bytes_total", k.errs("open_batch_bytes_total"), 1)
+			k.want("protocol_1", k.errs("protocol_1"), 0)
+			a.raw(pa[len(pa)-1])
+			if got := a.ack(); got != 1 {
+				t.Fatalf("ack %d", got)
+			}
+		}},
+		{"trust/whole_batch_past_open_batch_bytes_total", func(t *testing.T) {
+			// a's parts of 200 bytes reserve little more than they hold.
+			const limit = 40000
+			k := newCat(t, func(c *Config) { c.MaxOpenBatchBytes, c.MaxOpenBatchBytesTotal = 1<<20, limit })
+			a, b := k.v2("a"), k.v2("b")
+			pa := batchPartsOf(t, a, 1, oneSeriesSamples(1000, mt), 200)
+			for _, p := range pa[:len(pa)-1] {
+				a.raw(p)
+			}
+			a.alive() // a's unfinished batch holds most of the server's limit
+			if held := k.s.openBatchBytes.Load(); held+1000*24 <= limit {
+				t.Fatalf("a holds %d bytes: b's 1,000 samples would not pass the limit", held)
+			}
+			b.batch(1, oneSeriesSamples(1000, mt)) // one whole part, past the limit: committed and released at once
 			if got := b.ack(); got != 1 {
 				t.Fatalf("ack %d", got)
 			}
@@ -1204,7 +1244,13 @@ func oneSeriesSamples(n int, t int64) *wire.Batch {
 // returns each part's frame.
 func batchParts(t *testing.T, c *client, seq uint64, b *wire.Batch) [][]byte {
 	t.Helper()
-	out, err := c.enc.AppendBatch(nil, seq, b, 1000)
+	return batchPartsOf(t, c, seq, b, 1000)
+}
+
+// batchPartsOf is batchParts with parts of at most size bytes.
+func batchPartsOf(t *testing.T, c *client, seq uint64, b *wire.Batch, size int) [][]byte {
+	t.Helper()
+	out, err := c.enc.AppendBatch(nil, seq, b, size)
 	if err != nil {
 		t.Fatal(err)
 	}

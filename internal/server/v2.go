@@ -226,6 +226,9 @@ func (ss *session) batch(p []byte) error {
 		v.bufs = getBatchBufs()
 	}
 	b := &v.bufs.batch
+	if err := ss.reservePart(p); err != nil {
+		return err
+	}
 	if err := v.dict.DecodeBatch(p, b); err != nil {
 		if errors.Is(err, wire.ErrDictFull) {
 			return protoErr(wire.CodeLimit, "%v", err)
@@ -590,10 +593,44 @@ func (ss *session) holdBatchBytes(unfinished bool) error {
 		ss.srv.m.errors.WithLabelValues("open_batch_bytes").Inc()
 		return protoErr(wire.CodeLimit, "unfinished batches hold %d bytes on this connection, limit %d", held, cfg.MaxOpenBatchBytes)
 	case unfinished && held > 0 && total > int64(cfg.MaxOpenBatchBytesTotal):
-		ss.srv.m.errors.WithLabelValues("open_batch_bytes_total").Inc()
-		return protoErr(wire.CodeOverload, "the server holds its limit of unfinished batches; resend later")
+		return ss.openBatchesFull()
 	}
 	return nil
+}
+
+// reservePart accounts, before p is decoded, the most memory a part that
+// leaves its batch unfinished can make the connection hold: its pending
+// samples and, at most, one sample per payload byte, both decoded and
+// pending. If the server's limit of unfinished batches cannot take that,
+// the part is refused undecoded (ERROR 8, as holdBatchBytes would after
+// decoding it): a peer holding parts open costs the server no decoding
+// once the limit is reached, and concurrent parts cannot pass the limit
+// together while they decode. holdBatchBytes then accounts what the part
+// really holds. A final part is not reserved: it completes its batch and
+// is never refused by this limit.
+func (ss *session) reservePart(p []byte) error {
+	if wire.BatchFinal(p) {
+		return nil
+	}
+	v := ss.v2
+	pending := 0
+	if v.bufs != nil {
+		pending = len(v.bufs.pending)
+	}
+	most := int64(pending+2*wire.BatchMostSamples(len(p))) * pendingSampleSize
+	total := ss.srv.openBatchBytes.Add(most - v.heldBytes)
+	v.heldBytes = most
+	if total > int64(ss.srv.cfg.MaxOpenBatchBytesTotal) {
+		return ss.openBatchesFull()
+	}
+	return nil
+}
+
+// openBatchesFull refuses a part that leaves its batch unfinished while
+// the server holds -max-open-batch-bytes-total.
+func (ss *session) openBatchesFull() error {
+	ss.srv.m.errors.WithLabelValues("open_batch_bytes_total").Inc()
+	return protoErr(wire.CodeOverload, "the server holds its limit of unfinished batches; resend later")
 }
 
 // releaseBufs gives the batch buffers back when no batch is in flight: an

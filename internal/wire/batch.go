@@ -118,6 +118,19 @@ func (d *Dict) DecodeBatch(p []byte, b *Batch) error {
 	return r.err
 }
 
+// BatchFinal reports whether the BATCH payload p is its batch's final
+// part, reading only its flags byte, so that a receiver can judge a part
+// that leaves its batch unfinished before decoding it. It reports false
+// for any payload that is not a BATCH long enough to hold its flags;
+// DecodeBatch then says what is wrong with it.
+func BatchFinal(p []byte) bool {
+	return len(p) > 1 && Kind(p[0]) == KindBatch && p[1]&flagFinal != 0
+}
+
+// BatchMostSamples is the most samples a BATCH payload of n bytes can
+// decode to: every sample takes at least one byte.
+func BatchMostSamples(n int) int { return n }
+
 // readGroups decodes a batch's groups of samples, each at its timestamp
 // (the first given whole, the others as deltas), appending them to
 // samples.

@@ -85,6 +85,9 @@ func FuzzV2(f *testing.F) {
 		if err := NewDict(1<<16).DecodeBatch(p, &got); err != nil {
 			t.Fatalf("decoded once, not twice: %v", err)
 		}
+		if BatchFinal(p) != got.Final || len(got.Samples) > BatchMostSamples(len(p)) {
+			t.Fatalf("BatchFinal %v, decoded final %v; %d samples from %d bytes", BatchFinal(p), got.Final, len(got.Samples), len(p))
+		}
 		// Relayed as an agent relays its records, the batch gives frames
 		// that decode as the decoded path's do. (Not always the same
 		// bytes: the relay copies definitions as they are, and a varint
