@@ -4,7 +4,7 @@
 # section 9). Starts bin/hawk-server on loopback with a temporary data
 # directory and an API bearer token, runs hawk-bench attack against it and
 # stops the server by PID. Not part of make check: a measurement, about
-# 65 s per attack and round (all ten attacks, 3 rounds: about 12 minutes;
+# 22 s per attack and round (all ten attacks, 3 rounds: about 11 minutes;
 # two attacks took 2 min 12 s). Run make build first.
 #
 # Usage: scripts/bench-attack.sh [hawk-bench attack flags...]
