@@ -264,9 +264,10 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	fs.StringVar(&cfg.HTTP, "http", "http://127.0.0.1:9877", "server query API base URL (loopback only)")
 	tokenFile := fs.String("http-token-file", "", "file holding the API's bearer token (the slow-http attack sends none)")
 	names := fs.String("attack", "all", "attacks to run, comma-separated, or all: "+strings.Join(bench.AttackNames, ","))
-	fs.DurationVar(&cfg.Quiet, "quiet", 10*time.Second, "the good agent alone before each attack")
-	fs.DurationVar(&cfg.Under, "under", 10*time.Second, "how long each attack runs")
-	fs.DurationVar(&cfg.Settle, "settle", 2*time.Second, "pause after each attack")
+	fs.DurationVar(&cfg.Quiet, "quiet", 10*time.Second, "the good agent alone before each attack, per round")
+	fs.DurationVar(&cfg.Under, "under", 10*time.Second, "how long each attack runs, per round")
+	fs.DurationVar(&cfg.Settle, "settle", 2*time.Second, "pause after each attack (and between an attack's rounds)")
+	fs.IntVar(&cfg.Rounds, "rounds", 3, "quiet and attack phases alternated per attack, 1 to 100; the verdict is on each phase's ACK latencies pooled over the rounds")
 	fs.DurationVar(&cfg.Interval, "interval", 50*time.Millisecond, "the good agent's batch interval")
 	fs.IntVar(&cfg.Series, "series", 300, "the good agent's series")
 	fs.IntVar(&cfg.PID, "server-pid", 0, "server process to read VmRSS and VmHWM of (/proc/PID/status)")
@@ -303,6 +304,9 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if cfg.Rounds < 1 || cfg.Rounds > bench.MaxAttackRounds {
+		return fmt.Errorf("-rounds %d: want 1 to %d", cfg.Rounds, bench.MaxAttackRounds)
+	}
 	var err error
 	if cfg.Attacks, err = bench.ParseAttacks(*names); err != nil {
 		return err
@@ -327,8 +331,8 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 		}
 		cfg.Worker = append([]string{exe, "attack"}, args...)
 	}
-	fmt.Fprintf(out, "attack: %s; good agent %d series every %v; %v quiet then %v under attack each\n",
-		strings.Join(cfg.Attacks, ","), cfg.Series, cfg.Interval, cfg.Quiet, cfg.Under)
+	fmt.Fprintf(out, "attack: %s; good agent %d series every %v; %v quiet then %v under attack, %d round(s) each\n",
+		strings.Join(cfg.Attacks, ","), cfg.Series, cfg.Interval, cfg.Quiet, cfg.Under, cfg.Rounds)
 	res, err := bench.RunAttack(ctx, cfg)
 	for _, r := range res {
 		r.Print(out)

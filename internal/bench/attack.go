@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,9 +88,10 @@ type AttackConfig struct {
 	Quiet     time.Duration // the good agent alone (default 10s)
 	Under     time.Duration // the good agent under attack (default 10s)
 	Settle    time.Duration // pause after an attack before the next quiet phase (default 2s)
+	Rounds    int           // quiet and attack phases alternate this many times, latencies pooled (default 1, at most 100)
 	Interval  time.Duration // the good agent's batch interval (default 50ms)
 	Series    int           // the good agent's series (default 300)
-	MinQuiet  int           // ACKs the quiet phase has at least: it goes on past Quiet, up to 10 times as long, until it has them
+	MinQuiet  int           // ACKs each quiet phase has at least: it goes on past Quiet, up to 10 times as long, until it has them
 	Prefix    string        // prefix of every agent id (default "atk-<unix time>-")
 	Sizes     AttackSizes
 	PID       int // server process to read RSS of; 0 for none
@@ -101,27 +103,45 @@ type AttackConfig struct {
 	Worker []string
 }
 
-// AttackResult is what one attack did to the good agent and the server.
+// AttackResult is what one attack did to the good agent and the server,
+// over all its rounds: the phases' ACK latencies pooled, the attack's
+// outcomes summed.
 type AttackResult struct {
 	Name            string
-	Quiet, Under    *Hist             // the good agent's ACK latencies in each phase
-	QuietSent       uint64            // batches sent in each phase
+	Quiet, Under    *Hist             // the good agent's ACK latencies in each phase, all rounds pooled
+	QuietSent       uint64            // batches sent in each phase, all rounds
 	UnderSent       uint64            //
-	UnderTime       time.Duration     // how long the attack ran
+	UnderTime       time.Duration     // how long the attack ran, all rounds
+	Rounds          []*AttackRound    // each round's own figures, in order
 	Good            map[string]uint64 // the good agent's troubles: window_full, reconnects, lost batches
-	Outcomes        map[string]uint64 // what the attack's connections and requests met
-	RSSBefore       int64             // server VmRSS at the start of the attack
-	RSSPeak         int64             // highest VmRSS sampled (every 100 ms) during it
-	HWM             int64             // server VmHWM after the attack
+	Outcomes        map[string]uint64 // what the attack's connections and requests met, all rounds
+	RSSBefore       int64             // server VmRSS at the start of the first round's attack
+	RSSPeak         int64             // highest VmRSS sampled (every 100 ms) during any round's attack
+	HWM             int64             // server VmHWM after the last round
 	ServerErr       error             // why RSS is missing, if it is
 	AttackErr       error             // the attack could not run as configured
-	QuietP99        time.Duration
-	UnderP99        time.Duration
-	QuietP50        time.Duration
-	UnderP50        time.Duration
-	Ratio           float64 // UnderP99 / QuietP99
-	GoodUnackedLost uint64  // batches of the good agent never acknowledged
+	QuietP99        time.Duration     // of the pooled latencies
+	UnderP99        time.Duration     //
+	QuietP50        time.Duration     //
+	UnderP50        time.Duration     //
+	Ratio           float64           // UnderP99 / QuietP99, pooled: what the verdict judges
+	MedianRatio     float64           // the median of the rounds' own ratios: their spread is in Rounds
+	GoodUnackedLost uint64            // batches of the good agent never acknowledged
 }
+
+// AttackRound is one quiet phase and the attack phase after it.
+type AttackRound struct {
+	Quiet, Under       *Hist
+	QuietSent          uint64
+	UnderSent          uint64
+	UnderTime          time.Duration
+	QuietP99, UnderP99 time.Duration
+	Ratio              float64           // UnderP99 / QuietP99 of this round alone
+	Outcomes           map[string]uint64 // what this round's attack met
+}
+
+// MaxAttackRounds bounds AttackConfig.Rounds (and hawk-bench attack -rounds).
+const MaxAttackRounds = 100
 
 // Met reports whether the under-attack p99 is within twice the quiet one,
 // and every batch the good agent sent was acknowledged.
@@ -185,8 +205,9 @@ func CheckLoopbackURL(u string) error {
 
 // RunAttack runs, for each of cfg.Attacks in turn, a good agent sending
 // cfg.Series series every cfg.Interval: alone for cfg.Quiet, then for
-// cfg.Under while the attack runs, and reports the ACK latencies of both
-// phases and the server's RSS. Every goroutine it starts has ended when it
+// cfg.Under while the attack runs, cfg.Rounds times, and reports the ACK
+// latencies of both phases (each round's and all rounds' pooled) and the
+// server's RSS. Every goroutine it starts has ended when it
 // returns.
 func RunAttack(ctx context.Context, cfg AttackConfig) ([]*AttackResult, error) {
 	if cfg.Quiet <= 0 {
@@ -203,6 +224,12 @@ func RunAttack(ctx context.Context, cfg AttackConfig) ([]*AttackResult, error) {
 	}
 	if cfg.Series <= 0 {
 		cfg.Series = 300
+	}
+	if cfg.Rounds <= 0 {
+		cfg.Rounds = 1
+	}
+	if cfg.Rounds > MaxAttackRounds {
+		return nil, fmt.Errorf("bench: %d rounds: at most %d", cfg.Rounds, MaxAttackRounds)
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = fmt.Sprintf("atk-%d-", time.Now().Unix())
@@ -264,34 +291,83 @@ func runAttack(ctx context.Context, cfg *AttackConfig, name string, f attackFunc
 			return res, nil
 		}
 	}
-	quiet, under := &phase{hist: res.Quiet}, &phase{hist: res.Under}
+	for i := range cfg.Rounds {
+		if i > 0 && !sleepCtx(ctx, cfg.Settle) {
+			return nil, ctx.Err()
+		}
+		if i > 0 { // ids new to the server each round: the first round's are enrolled
+			a.prefix = fmt.Sprintf("%s%s-r%d-", cfg.Prefix, name, i+1)
+		}
+		rd, err := a.round(ctx, res, f, i)
+		if err != nil {
+			return nil, err
+		}
+		res.Rounds = append(res.Rounds, rd)
+		if cfg.Progress != nil && cfg.Rounds > 1 {
+			fmt.Fprintf(cfg.Progress, "attack %s round %d/%d: quiet p99 %s (n=%d), under p99 %s (n=%d); p99 ratio %.2f\n", name, i+1, cfg.Rounds,
+				ms(rd.QuietP99), rd.Quiet.Count(), ms(rd.UnderP99), rd.Under.Count(), rd.Ratio)
+		}
+		if res.AttackErr != nil { // it would fail again
+			break
+		}
+	}
+	// Every round drained its ACKs; stop the good agent before reading its counts.
+	stopGood()
+	gwg.Wait()
+	res.GoodUnackedLost = res.QuietSent + res.UnderSent - res.Quiet.Count() - res.Under.Count()
+	res.Good = g.errs.snapshot()
+	res.Outcomes = a.out.snapshot()
+	res.QuietP50, res.QuietP99 = res.Quiet.Quantile(0.5), res.Quiet.Quantile(0.99)
+	res.UnderP50, res.UnderP99 = res.Under.Quantile(0.5), res.Under.Quantile(0.99)
+	res.Ratio = p99Ratio(res.UnderP99, res.QuietP99)
+	ratios := make([]float64, len(res.Rounds))
+	for i, rd := range res.Rounds {
+		ratios[i] = rd.Ratio
+	}
+	res.MedianRatio = median(ratios)
+	return res, nil
+}
+
+// round runs round i of attack a: the good agent alone for cfg.Quiet,
+// then for cfg.Under while the attack runs (started for the phase and
+// ended with it). Its latencies go to the round's histograms and to res's
+// pooled ones; the server's RSS to res.
+func (a *attack) round(ctx context.Context, res *AttackResult, f attackFunc, i int) (*AttackRound, error) {
+	cfg, g := a.cfg, a.good
+	rd := &AttackRound{Quiet: &Hist{}, Under: &Hist{}}
+	quiet, under := &phase{hist: rd.Quiet, pool: res.Quiet}, &phase{hist: rd.Under, pool: res.Under}
 	g.setPhase(quiet)
 	if !sleepCtx(ctx, cfg.Quiet) {
 		return nil, ctx.Err()
 	}
-	for until := time.Now().Add(9 * cfg.Quiet); res.Quiet.Count() < uint64(cfg.MinQuiet) && time.Now().Before(until); {
+	for until := time.Now().Add(9 * cfg.Quiet); rd.Quiet.Count() < uint64(cfg.MinQuiet) && time.Now().Before(until); {
 		if !sleepCtx(ctx, cfg.Interval) {
 			return nil, ctx.Err()
 		}
 	}
 	g.setPhase(nil)
 	g.drain(ctx, 5*time.Second) // the quiet phase's ACKs all come before the attack starts
+	rd.QuietSent = quiet.sent.Load()
+	res.QuietSent += rd.QuietSent
+	rd.QuietP99 = rd.Quiet.Quantile(0.99)
 	var w *attackWorker
 	if len(cfg.Worker) > 0 { // started and prepared before the phase
 		var err error
-		if w, err = startWorker(ctx, cfg, name, g.id, a.prefix); err != nil {
+		if w, err = startWorker(ctx, cfg, res.Name, g.id, a.prefix); err != nil {
 			res.AttackErr = err
-			return res, nil
+			return rd, nil
 		}
 	}
-	if cfg.PID > 0 {
+	measure := cfg.PID > 0 && res.ServerErr == nil
+	if measure && i == 0 {
 		st, err := cfg.Proc.Read(cfg.PID)
 		res.RSSBefore, res.RSSPeak, res.ServerErr = st.RSS, st.RSS, err
+		measure = err == nil
 	}
 	actx, cancel := context.WithTimeout(ctx, cfg.Under)
 	defer cancel()
 	sampled := make(chan struct{})
-	if cfg.PID > 0 && res.ServerErr == nil {
+	if measure {
 		go func() {
 			defer close(sampled)
 			t := time.NewTicker(100 * time.Millisecond)
@@ -310,6 +386,7 @@ func runAttack(ctx context.Context, cfg *AttackConfig, name string, f attackFunc
 	} else {
 		close(sampled)
 	}
+	before := a.out.snapshot()
 	g.setPhase(under)
 	t0 := time.Now()
 	if w != nil {
@@ -317,32 +394,52 @@ func runAttack(ctx context.Context, cfg *AttackConfig, name string, f attackFunc
 	} else {
 		res.AttackErr = f(a, actx)
 	}
-	res.UnderTime = time.Since(t0)
+	rd.UnderTime = time.Since(t0)
+	res.UnderTime += rd.UnderTime
+	rd.Outcomes = a.out.snapshot()
+	for k, n := range before {
+		if rd.Outcomes[k] -= n; rd.Outcomes[k] == 0 {
+			delete(rd.Outcomes, k)
+		}
+	}
 	<-actx.Done() // an attack that spent its sizes early: the phase is measured to its end all the same
 	g.setPhase(nil)
 	cancel()
 	<-sampled
-	tr.CloseIdleConnections()
-	if cfg.PID > 0 && res.ServerErr == nil {
-		st, err := cfg.Proc.Read(cfg.PID)
-		if err == nil {
+	a.client.CloseIdleConnections()
+	if measure {
+		if st, err := cfg.Proc.Read(cfg.PID); err == nil {
 			res.RSSPeak, res.HWM = max(res.RSSPeak, st.RSS), st.HWM
 		}
 	}
-	// Wait for the ACKs of the batches sent under attack, then stop.
+	// The ACKs of the batches sent under attack, before the next round's quiet phase.
 	g.drain(ctx, 5*time.Second)
-	stopGood()
-	gwg.Wait()
-	res.QuietSent, res.UnderSent = quiet.sent.Load(), under.sent.Load()
-	res.GoodUnackedLost = res.QuietSent + res.UnderSent - res.Quiet.Count() - res.Under.Count()
-	res.Good = g.errs.snapshot()
-	res.Outcomes = a.out.snapshot()
-	res.QuietP50, res.QuietP99 = res.Quiet.Quantile(0.5), res.Quiet.Quantile(0.99)
-	res.UnderP50, res.UnderP99 = res.Under.Quantile(0.5), res.Under.Quantile(0.99)
-	if res.QuietP99 > 0 {
-		res.Ratio = float64(res.UnderP99) / float64(res.QuietP99)
+	rd.UnderSent = under.sent.Load()
+	res.UnderSent += rd.UnderSent
+	rd.UnderP99 = rd.Under.Quantile(0.99)
+	rd.Ratio = p99Ratio(rd.UnderP99, rd.QuietP99)
+	return rd, nil
+}
+
+// p99Ratio is under / quiet, 0 when quiet is 0.
+func p99Ratio(under, quiet time.Duration) float64 {
+	if quiet <= 0 {
+		return 0
 	}
-	return res, nil
+	return float64(under) / float64(quiet)
+}
+
+// median of xs (the mean of the middle two when their number is even), 0
+// when there are none; xs is sorted in place.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	if n := len(xs); n%2 == 0 {
+		return (xs[n/2-1] + xs[n/2]) / 2
+	}
+	return xs[len(xs)/2]
 }
 
 // Print writes one attack's figures.
@@ -351,9 +448,12 @@ func (r *AttackResult) Print(w io.Writer) {
 	if !r.Met() {
 		verdict = "NOT MET"
 	}
-	fmt.Fprintf(w, "attack %s (ran %.1fs of the phase): target %s\n", r.Name, r.UnderTime.Seconds(), verdict)
+	fmt.Fprintf(w, "attack %s (ran %.1fs of the phases, %d round(s)): target %s\n", r.Name, r.UnderTime.Seconds(), len(r.Rounds), verdict)
 	fmt.Fprintf(w, "  quiet: ack p50 %s p99 %s max %s (n=%d of %d sent)\n", ms(r.QuietP50), ms(r.QuietP99), ms(r.Quiet.Max()), r.Quiet.Count(), r.QuietSent)
 	fmt.Fprintf(w, "  under: ack p50 %s p99 %s max %s (n=%d of %d sent); p99 ratio %.2f\n", ms(r.UnderP50), ms(r.UnderP99), ms(r.Under.Max()), r.Under.Count(), r.UnderSent, r.Ratio)
+	if len(r.Rounds) > 0 {
+		fmt.Fprintf(w, "  rounds: p99 ratios %s; median %.2f\n", roundRatios(r.Rounds), r.MedianRatio)
+	}
 	if r.ServerErr != nil {
 		fmt.Fprintf(w, "  server rss: not measured: %v\n", r.ServerErr)
 	} else if r.RSSBefore > 0 {
@@ -366,17 +466,29 @@ func (r *AttackResult) Print(w io.Writer) {
 	}
 }
 
-// PrintAttackTable writes the results as a Markdown table.
+// roundRatios lists the rounds' p99 ratios in order: "1.20, 3.41, 0.98".
+func roundRatios(rs []*AttackRound) string {
+	s := make([]string, len(rs))
+	for i, rd := range rs {
+		s[i] = fmt.Sprintf("%.2f", rd.Ratio)
+	}
+	return strings.Join(s, ", ")
+}
+
+// PrintAttackTable writes the results as a Markdown table. The p99s and
+// their ratio are of the rounds' latencies pooled; the rounds' own
+// ratios follow, with their median.
 func PrintAttackTable(w io.Writer, rs []*AttackResult) {
-	fmt.Fprintln(w, "| attack | quiet p50 / p99 | under attack p50 / p99 | p99 ratio | RSS before / peak | target |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| attack | quiet p50 / p99 | under attack p50 / p99 | p99 ratio | rounds' p99 ratios (median) | RSS before / peak | target |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	for _, r := range rs {
 		v := "met"
 		if !r.Met() {
 			v = "**not met**"
 		}
-		fmt.Fprintf(w, "| %s | %.2f / %.2f ms | %.2f / %.2f ms | %.2f | %s / %s | %s |\n", r.Name,
-			msf(r.QuietP50), msf(r.QuietP99), msf(r.UnderP50), msf(r.UnderP99), r.Ratio, mib(r.RSSBefore), mib(r.RSSPeak), v)
+		fmt.Fprintf(w, "| %s | %.2f / %.2f ms | %.2f / %.2f ms | %.2f | %s (%.2f) | %s / %s | %s |\n", r.Name,
+			msf(r.QuietP50), msf(r.QuietP99), msf(r.UnderP50), msf(r.UnderP99), r.Ratio, roundRatios(r.Rounds), r.MedianRatio,
+			mib(r.RSSBefore), mib(r.RSSPeak), v)
 	}
 }
 
@@ -396,10 +508,11 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // phase counts the good agent's batches sent while it is current; their
-// ACK latencies go to hist, whenever they come.
+// ACK latencies go to hist and to pool (all rounds' phases of its kind),
+// whenever they come.
 type phase struct {
-	hist *Hist
-	sent atomic.Uint64
+	hist, pool *Hist
+	sent       atomic.Uint64
 }
 
 // goodAgent is the well-behaved agent: a host's series every interval,
@@ -493,7 +606,9 @@ func (g *goodAgent) session(ctx context.Context, c net.Conn, fr *frameReader, w 
 				}
 				n++
 				if f.ph != nil {
-					f.ph.hist.Record(ev.at.Sub(f.at))
+					d := ev.at.Sub(f.at)
+					f.ph.hist.Record(d)
+					f.ph.pool.Record(d)
 				}
 			}
 			flight = append(flight[:0], flight[n:]...)

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -156,7 +158,8 @@ func TestAttackSetupFails(t *testing.T) {
 // TestAttackInOwnProcess: with AttackConfig.Worker each attack runs in a
 // process of its own (here this test binary), which reports its outcomes
 // back; the good agent, measured here, shares nothing with it but the
-// server.
+// server. Two rounds: a worker for each attack phase, each phase's
+// latencies pooled over the rounds, each round's ratio in the report.
 func TestAttackInOwnProcess(t *testing.T) {
 	sink := newMemSink()
 	enr, err := server.OpenEnrolments("", 0)
@@ -169,20 +172,91 @@ func TestAttackInOwnProcess(t *testing.T) {
 	sizes := AttackSizes{Workers: 2, Hijacks: 20, ForgeAgents: 2, ForgeSeries: 5, ForgeInterval: 50 * time.Millisecond}
 	res, err := RunAttack(context.Background(), AttackConfig{Addr: addr, Attacks: []string{"hijack", "forge"},
 		Quiet: 100 * time.Millisecond, Under: under, Settle: 10 * time.Millisecond, Interval: 20 * time.Millisecond,
-		Series: 20, MinQuiet: 3, Prefix: "w-", Sizes: sizes,
+		Series: 20, MinQuiet: 3, Prefix: "w-", Sizes: sizes, Rounds: 2,
 		Worker: workerCommand(t, testWorkerConfig{Addr: addr, Under: under, Sizes: sizes})})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(res) != 2 {
+		t.Fatalf("%d results for 2 attacks", len(res))
 	}
 	for _, r := range res {
 		if r.AttackErr != nil || r.Under.Count() == 0 || r.GoodUnackedLost != 0 {
 			t.Errorf("%s: error %v, %d ACKs under attack, %d lost", r.Name, r.AttackErr, r.Under.Count(), r.GoodUnackedLost)
 		}
+		checkRounds(t, r, 2)
 	}
-	if len(res) != 2 || res[0].Outcomes["refused_error_3"] == 0 || res[0].Outcomes["welcomed"] != 0 {
+	if res[0].Outcomes["refused_error_3"] == 0 || res[0].Outcomes["welcomed"] != 0 {
 		t.Fatalf("hijack's outcomes from its worker: %v", res[0].Outcomes)
 	}
-	if n := res[1].Outcomes["batches_acked"]; n == 0 {
-		t.Errorf("forge's outcomes from its worker: %v", res[1].Outcomes)
+	for i, rd := range res[0].Rounds {
+		if rd.Outcomes["refused_error_3"] == 0 {
+			t.Errorf("hijack round %d: outcomes %v", i+1, rd.Outcomes)
+		}
+	}
+	for i, rd := range res[1].Rounds {
+		if rd.Outcomes["batches_acked"] == 0 {
+			t.Errorf("forge round %d: outcomes %v", i+1, rd.Outcomes)
+		}
+	}
+}
+
+// checkRounds checks that r has n rounds, each with ACKs in both phases,
+// that its pooled figures are the rounds' together, and that its report
+// and table row give each round's ratio and their median.
+func checkRounds(t *testing.T, r *AttackResult, n int) {
+	t.Helper()
+	if len(r.Rounds) != n {
+		t.Fatalf("%s: %d rounds, want %d", r.Name, len(r.Rounds), n)
+	}
+	var quiet, under, quietSent, underSent uint64
+	var quietMax, underMax time.Duration
+	outcomes := map[string]uint64{}
+	ratios := make([]string, n)
+	for i, rd := range r.Rounds {
+		if rd.Quiet.Count() == 0 || rd.Under.Count() == 0 || rd.Ratio <= 0 {
+			t.Errorf("%s round %d: %d quiet and %d attack ACKs, ratio %.2f", r.Name, i+1, rd.Quiet.Count(), rd.Under.Count(), rd.Ratio)
+		}
+		quiet, under = quiet+rd.Quiet.Count(), under+rd.Under.Count()
+		quietSent, underSent = quietSent+rd.QuietSent, underSent+rd.UnderSent
+		quietMax, underMax = max(quietMax, rd.Quiet.Max()), max(underMax, rd.Under.Max())
+		for k, v := range rd.Outcomes {
+			outcomes[k] += v
+		}
+		ratios[i] = fmt.Sprintf("%.2f", rd.Ratio)
+	}
+	if r.Quiet.Count() != quiet || r.Under.Count() != under || r.QuietSent != quietSent || r.UnderSent != underSent {
+		t.Errorf("%s: pooled %d/%d ACKs of %d/%d sent; the rounds' sum %d/%d of %d/%d", r.Name,
+			r.Quiet.Count(), r.Under.Count(), r.QuietSent, r.UnderSent, quiet, under, quietSent, underSent)
+	}
+	if r.Quiet.Max() != quietMax || r.Under.Max() != underMax {
+		t.Errorf("%s: pooled max %v/%v; the rounds' %v/%v", r.Name, r.Quiet.Max(), r.Under.Max(), quietMax, underMax)
+	}
+	if want := p99Ratio(r.Under.Quantile(0.99), r.Quiet.Quantile(0.99)); r.Ratio != want {
+		t.Errorf("%s: ratio %.3f, pooled p99s give %.3f", r.Name, r.Ratio, want)
+	}
+	if !maps.Equal(outcomes, r.Outcomes) {
+		t.Errorf("%s: outcomes %v; the rounds' sum %v", r.Name, r.Outcomes, outcomes)
+	}
+	var report, table strings.Builder
+	r.Print(&report)
+	PrintAttackTable(&table, []*AttackResult{r})
+	list := strings.Join(ratios, ", ")
+	if want := fmt.Sprintf("rounds: p99 ratios %s; median %.2f", list, r.MedianRatio); !strings.Contains(report.String(), want) {
+		t.Errorf("%s: report lacks %q:\n%s", r.Name, want, report.String())
+	}
+	if want := fmt.Sprintf("| %s (%.2f) |", list, r.MedianRatio); !strings.Contains(table.String(), want) {
+		t.Errorf("%s: table lacks %q:\n%s", r.Name, want, table.String())
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{4, 1}, 2.5}, {[]float64{4.8, 1.4, 2}, 2}, {[]float64{9, 1, 3, 2}, 2.5}} {
+		if got := median(c.in); got != c.want {
+			t.Errorf("median(%v) = %v, want %v", c.in, got, c.want)
+		}
 	}
 }
