@@ -127,6 +127,7 @@ type AttackResult struct {
 	Ratio           float64           // UnderP99 / QuietP99, pooled: what the verdict judges
 	MedianRatio     float64           // the median of the rounds' own ratios: their spread is in Rounds
 	GoodUnackedLost uint64            // batches of the good agent never acknowledged
+	CPU             PhaseCPU          // all rounds summed
 }
 
 // AttackRound is one quiet phase and the attack phase after it.
@@ -138,6 +139,36 @@ type AttackRound struct {
 	QuietP99, UnderP99 time.Duration
 	Ratio              float64           // UnderP99 / QuietP99 of this round alone
 	Outcomes           map[string]uint64 // what this round's attack met
+	CPU                PhaseCPU
+}
+
+// PhaseCPU is the CPU time the server took in the quiet and attack phases
+// and the attack's worker process in its phase, with the phases' lengths:
+// the server and the attackers share the machine's cores, so an attack
+// that keeps the cores busy delays the good agent's ACKs whatever the
+// server does. Zero where not measured (no server PID; the attack in this
+// process).
+type PhaseCPU struct {
+	QuietTime, UnderTime     time.Duration // wall time of the phases
+	ServerQuiet, ServerUnder time.Duration // the server's CPU time in each
+	Attacker                 time.Duration // the worker's CPU time in the attack phase
+}
+
+// add sums o into c.
+func (c *PhaseCPU) add(o PhaseCPU) {
+	c.QuietTime += o.QuietTime
+	c.UnderTime += o.UnderTime
+	c.ServerQuiet += o.ServerQuiet
+	c.ServerUnder += o.ServerUnder
+	c.Attacker += o.Attacker
+}
+
+// cores is cpu over wall as a number of cores, 0 for no wall time.
+func cores(cpu, wall time.Duration) float64 {
+	if wall <= 0 {
+		return 0
+	}
+	return cpu.Seconds() / wall.Seconds()
 }
 
 // MaxAttackRounds bounds AttackConfig.Rounds (and hawk-bench attack -rounds).
@@ -336,6 +367,15 @@ func (a *attack) round(ctx context.Context, res *AttackResult, f attackFunc, i i
 	cfg, g := a.cfg, a.good
 	rd := &AttackRound{Quiet: &Hist{}, Under: &Hist{}}
 	quiet, under := &phase{hist: rd.Quiet, pool: res.Quiet}, &phase{hist: rd.Under, pool: res.Under}
+	cpuAt := func() (time.Duration, bool) { // the server's CPU time now
+		if cfg.PID <= 0 {
+			return 0, false
+		}
+		st, err := cfg.Proc.Read(cfg.PID)
+		return st.CPU, err == nil
+	}
+	q0, q0ok := cpuAt()
+	qt0 := time.Now()
 	g.setPhase(quiet)
 	if !sleepCtx(ctx, cfg.Quiet) {
 		return nil, ctx.Err()
@@ -346,6 +386,10 @@ func (a *attack) round(ctx context.Context, res *AttackResult, f attackFunc, i i
 		}
 	}
 	g.setPhase(nil)
+	rd.CPU.QuietTime = time.Since(qt0)
+	if q1, ok := cpuAt(); ok && q0ok {
+		rd.CPU.ServerQuiet = q1 - q0
+	}
 	g.drain(ctx, 5*time.Second) // the quiet phase's ACKs all come before the attack starts
 	rd.QuietSent = quiet.sent.Load()
 	res.QuietSent += rd.QuietSent
@@ -387,10 +431,11 @@ func (a *attack) round(ctx context.Context, res *AttackResult, f attackFunc, i i
 		close(sampled)
 	}
 	before := a.out.snapshot()
+	u0, u0ok := cpuAt()
 	g.setPhase(under)
 	t0 := time.Now()
 	if w != nil {
-		res.AttackErr = w.run(ctx, cfg.Under, &a.out) // its outcome comes as the phase ends
+		rd.CPU.Attacker, res.AttackErr = w.run(ctx, cfg.Under, &a.out) // its outcome comes as the phase ends
 	} else {
 		res.AttackErr = f(a, actx)
 	}
@@ -404,6 +449,11 @@ func (a *attack) round(ctx context.Context, res *AttackResult, f attackFunc, i i
 	}
 	<-actx.Done() // an attack that spent its sizes early: the phase is measured to its end all the same
 	g.setPhase(nil)
+	rd.CPU.UnderTime = time.Since(t0)
+	if u1, ok := cpuAt(); ok && u0ok {
+		rd.CPU.ServerUnder = u1 - u0
+	}
+	res.CPU.add(rd.CPU)
 	cancel()
 	<-sampled
 	a.client.CloseIdleConnections()
@@ -459,6 +509,11 @@ func (r *AttackResult) Print(w io.Writer) {
 	} else if r.RSSBefore > 0 {
 		fmt.Fprintf(w, "  server rss: %s before, %s peak; VmHWM %s\n", mib(r.RSSBefore), mib(r.RSSPeak), mib(r.HWM))
 	}
+	if c := r.CPU; c.ServerQuiet > 0 || c.ServerUnder > 0 || c.Attacker > 0 {
+		fmt.Fprintf(w, "  cpu (cores): server %.2f quiet, %.2f under attack; attacker %.2f (%.1f s, %.1f s, %.1f s)\n",
+			cores(c.ServerQuiet, c.QuietTime), cores(c.ServerUnder, c.UnderTime), cores(c.Attacker, c.UnderTime),
+			c.ServerQuiet.Seconds(), c.ServerUnder.Seconds(), c.Attacker.Seconds())
+	}
 	fmt.Fprintf(w, "  good agent: %s\n", formatCounts(r.Good))
 	fmt.Fprintf(w, "  attack: %s\n", formatCounts(r.Outcomes))
 	if r.AttackErr != nil {
@@ -479,16 +534,16 @@ func roundRatios(rs []*AttackRound) string {
 // their ratio are of the rounds' latencies pooled; the rounds' own
 // ratios follow, with their median.
 func PrintAttackTable(w io.Writer, rs []*AttackResult) {
-	fmt.Fprintln(w, "| attack | quiet p50 / p99 | under attack p50 / p99 | p99 ratio | rounds' p99 ratios (median) | RSS before / peak | target |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| attack | quiet p50 / p99 | under attack p50 / p99 | p99 ratio | rounds' p99 ratios (median) | RSS before / peak | server / attacker cores under attack | target |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
 		v := "met"
 		if !r.Met() {
 			v = "**not met**"
 		}
-		fmt.Fprintf(w, "| %s | %.2f / %.2f ms | %.2f / %.2f ms | %.2f | %s (%.2f) | %s / %s | %s |\n", r.Name,
+		fmt.Fprintf(w, "| %s | %.2f / %.2f ms | %.2f / %.2f ms | %.2f | %s (%.2f) | %s / %s | %.2f / %.2f | %s |\n", r.Name,
 			msf(r.QuietP50), msf(r.QuietP99), msf(r.UnderP50), msf(r.UnderP99), r.Ratio, roundRatios(r.Rounds), r.MedianRatio,
-			mib(r.RSSBefore), mib(r.RSSPeak), v)
+			mib(r.RSSBefore), mib(r.RSSPeak), cores(r.CPU.ServerUnder, r.CPU.UnderTime), cores(r.CPU.Attacker, r.CPU.UnderTime), v)
 	}
 }
 

@@ -213,7 +213,12 @@ func checkRounds(t *testing.T, r *AttackResult, n int) {
 	var quietMax, underMax time.Duration
 	outcomes := map[string]uint64{}
 	ratios := make([]string, n)
+	var cpu PhaseCPU
 	for i, rd := range r.Rounds {
+		if rd.CPU.QuietTime <= 0 || rd.CPU.UnderTime < rd.UnderTime {
+			t.Errorf("%s round %d: phases of %v and %v, the attack ran %v", r.Name, i+1, rd.CPU.QuietTime, rd.CPU.UnderTime, rd.UnderTime)
+		}
+		cpu.add(rd.CPU)
 		if rd.Quiet.Count() == 0 || rd.Under.Count() == 0 || rd.Ratio <= 0 {
 			t.Errorf("%s round %d: %d quiet and %d attack ACKs, ratio %.2f", r.Name, i+1, rd.Quiet.Count(), rd.Under.Count(), rd.Ratio)
 		}
@@ -234,6 +239,9 @@ func checkRounds(t *testing.T, r *AttackResult, n int) {
 	}
 	if want := p99Ratio(r.Under.Quantile(0.99), r.Quiet.Quantile(0.99)); r.Ratio != want {
 		t.Errorf("%s: ratio %.3f, pooled p99s give %.3f", r.Name, r.Ratio, want)
+	}
+	if cpu != r.CPU {
+		t.Errorf("%s: CPU %+v; the rounds' sum %+v", r.Name, r.CPU, cpu)
 	}
 	if !maps.Equal(outcomes, r.Outcomes) {
 		t.Errorf("%s: outcomes %v; the rounds' sum %v", r.Name, r.Outcomes, outcomes)

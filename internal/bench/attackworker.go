@@ -31,6 +31,9 @@ import (
 type workerResult struct {
 	Outcomes map[string]uint64 `json:"outcomes"`
 	Err      string            `json:"err,omitempty"`
+	// CPU is the worker's CPU time (user and system) from go to the
+	// outcome, its preparation left out; 0 where /proc cannot tell.
+	CPU time.Duration `json:"cpu_ns,omitempty"`
 }
 
 // WorkerFlags are the flags that make `hawk-bench attack` a worker; the
@@ -88,34 +91,35 @@ func startWorker(ctx context.Context, cfg *AttackConfig, name, goodID, prefix st
 }
 
 // run starts the attack and waits for its outcome (at most under and a
-// grace period), adding it to out.
-func (w *attackWorker) run(ctx context.Context, under time.Duration, out *errCounts) error {
+// grace period), adding it to out. It returns the CPU time the worker
+// says the attack took.
+func (w *attackWorker) run(ctx context.Context, under time.Duration, out *errCounts) (time.Duration, error) {
 	defer w.stop()
 	if _, err := io.WriteString(w.stdin, "go\n"); err != nil {
-		return fmt.Errorf("bench: worker: %w", err)
+		return 0, fmt.Errorf("bench: worker: %w", err)
 	}
 	grace := time.NewTimer(under + 30*time.Second)
 	defer grace.Stop()
 	select {
 	case l, ok := <-w.lines:
 		if !ok {
-			return errors.New("bench: worker ended without its outcome")
+			return 0, errors.New("bench: worker ended without its outcome")
 		}
 		var r workerResult
 		if err := json.Unmarshal([]byte(l), &r); err != nil {
-			return fmt.Errorf("bench: worker's outcome %q: %w", l, err)
+			return 0, fmt.Errorf("bench: worker's outcome %q: %w", l, err)
 		}
 		for k, v := range r.Outcomes {
 			out.add(k, v)
 		}
 		if r.Err != "" {
-			return errors.New(r.Err)
+			return r.CPU, errors.New(r.Err)
 		}
-		return nil
+		return r.CPU, nil
 	case <-grace.C:
-		return errors.New("bench: worker did not end in time")
+		return 0, errors.New("bench: worker did not end in time")
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 }
 
@@ -178,10 +182,15 @@ func RunAttackWorker(ctx context.Context, cfg AttackConfig, name, goodID, prefix
 	}
 	actx, cancel := context.WithTimeout(ctx, cfg.Under)
 	defer cancel()
+	self := os.Getpid()
+	start, cpuErr := cfg.Proc.Read(self)
 	r := workerResult{}
 	if err := f(a, actx); err != nil {
 		r.Err = err.Error()
 	}
 	r.Outcomes = a.out.snapshot()
+	if end, err := cfg.Proc.Read(self); cpuErr == nil && err == nil {
+		r.CPU = end.CPU - start.CPU
+	}
 	return json.NewEncoder(out).Encode(r)
 }
