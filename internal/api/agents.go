@@ -18,9 +18,9 @@ type AgentsQuery struct {
 
 // Fleet reports and manages the agents the server knows.
 type Fleet interface {
-	// Agents returns the rows q selects (serialized as JSON) and how many
-	// rows match in all.
-	Agents(q AgentsQuery) (rows any, total int)
+	// Agents returns the rows q selects, already encoded as a JSON array,
+	// and how many rows match in all.
+	Agents(q AgentsQuery) (rows []byte, total int, err error)
 	// Forget removes an agent; ErrUnknownAgent or ErrAgentConnected.
 	Forget(id string) error
 	// Outages returns an agent's outages (serialized as JSON), false if
@@ -73,11 +73,14 @@ func (a *API) agents(r *http.Request) result {
 		}
 		q.Down = b
 	}
-	rows, total := a.opts.Fleet.Agents(q)
-	if rows == nil {
-		rows = []any{}
+	rows, total, err := a.opts.Fleet.Agents(q)
+	if err != nil {
+		return result{err: &apiError{errorInternal, err}}
 	}
-	return result{data: rows, total: &total}
+	if len(rows) == 0 {
+		rows = []byte("[]")
+	}
+	return result{raw: rows, total: &total}
 }
 
 // forget serves DELETE /api/v1/agents/{id} and POST /api/v1/agents/{id}/forget.

@@ -3,7 +3,7 @@ package server
 import (
 	"errors"
 	"net"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +53,7 @@ type Agent struct {
 	outages                                 []Outage  // oldest first, at most maxOutages
 	outageCounts                            [nCauses]uint64
 	pending                                 *pendingOutage // the outage being classified, since the agent came back
+	row                                     *agentRow      // the identity above encoded for /api/v1/agents; nil: encode per request
 
 	lastSeen  atomic.Int64 // Unix ns of the last bytes read
 	offset    atomic.Int64 // agent clock minus server clock, ns
@@ -122,6 +123,18 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 	if entrySize(h) > f.maxEntry {
 		return nil, nil, errEntryTooLarge
 	}
+	job, instance := "", h.Hostname
+	for _, l := range h.Labels {
+		switch l.Name {
+		case "job":
+			job = l.Value
+		case "instance":
+			instance = l.Value
+		}
+	}
+	id := rowIdentity{AgentID: h.AgentID, Hostname: h.Hostname, Instance: instance, Job: job, Version: h.AgentVersion,
+		Protocol: "v2", RemoteAddr: ss.remote}
+	row := newAgentRow(id, h.Labels, f.maxEntry) // before the lock: encoding is the costly part
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a = f.agents[h.AgentID]
@@ -132,15 +145,6 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 		a = &Agent{id: h.AgentID, protocol: "v2"}
 		f.addLocked(a)
 	}
-	job, instance := "", h.Hostname
-	for _, l := range h.Labels {
-		switch l.Name {
-		case "job":
-			job = l.Value
-		case "instance":
-			instance = l.Value
-		}
-	}
 	if a.hostname != h.Hostname || a.version != h.AgentVersion || a.job != job || a.instance != instance ||
 		!sameLabels(a.labels, h.Labels) {
 		f.dirty = true
@@ -148,6 +152,7 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 	a.hostname, a.version, a.protocol, a.remote = h.Hostname, h.AgentVersion, "v2", ss.remote
 	a.labels = cloneLabels(h.Labels)
 	a.job, a.instance = job, instance
+	f.setRowLocked(a, id, h.Labels, row)
 	if !a.judgedUp && a.judged && !a.silentSince.IsZero() {
 		a.pending = &pendingOutage{start: a.silentSince, end: now, peerClosed: !a.closedAt.IsZero(),
 			reboot: h.BootTime != 0 && a.bootTime != 0 && h.BootTime != a.bootTime}
@@ -171,6 +176,16 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 	return a, prev, nil
 }
 
+// setRowLocked gives a the row encoded before the lock for identity id and
+// labels, unless a's identity is another (a legacy entry loaded from a
+// fleet file with labels): then a's own, encoded here.
+func (f *Fleet) setRowLocked(a *Agent, id rowIdentity, labels []wire.Label, row *agentRow) {
+	if a.identityOf() != id || !sameLabels(a.labels, labels) {
+		row = newAgentRow(a.identityOf(), a.labels, f.maxEntry)
+	}
+	a.row = row
+}
+
 // attachLegacy registers a legacy connection, keyed by the peer's address.
 // Legacy peers carry no credentials, so they have their own, smaller cap:
 // they cannot fill the fleet and lock out v2 agents.
@@ -180,6 +195,8 @@ func (f *Fleet) attachLegacy(remote net.Addr, now time.Time) (*Agent, error) {
 		host = h
 	}
 	id := "legacy:" + host
+	rid := rowIdentity{AgentID: id, Hostname: host, Instance: host, Job: "legacy", Protocol: "legacy", RemoteAddr: remote.String()}
+	row := newAgentRow(rid, nil, f.maxEntry)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a := f.agents[id]
@@ -190,7 +207,8 @@ func (f *Fleet) attachLegacy(remote net.Addr, now time.Time) (*Agent, error) {
 		a = &Agent{id: id, hostname: host, protocol: "legacy", job: "legacy", instance: host}
 		f.addLocked(a)
 	}
-	a.remote = remote.String()
+	a.remote = rid.RemoteAddr
+	f.setRowLocked(a, rid, nil, row)
 	a.conns++
 	if a.conns == 1 {
 		a.since = now
@@ -302,9 +320,60 @@ type AgentsQuery struct {
 // how many rows match in all.
 func (f *Fleet) AgentsPage(q AgentsQuery) (rows []AgentStatus, total int) {
 	now := f.now()
+	page, total := f.pageOf(q, now)
+	rows = make([]AgentStatus, 0, len(page))
+	f.mu.Lock()
+	for _, a := range page {
+		rows = append(rows, f.statusLocked(a, now))
+	}
+	f.mu.Unlock()
+	return rows, total
+}
+
+// AgentsPageJSON appends to dst the rows q selects as a JSON array, the
+// bytes json.Marshal makes of AgentsPage's rows, and returns how many rows
+// match in all. Each row is its agent's encoded identity (agentRow) with
+// the live members appended; the lock is held only to copy them.
+func (f *Fleet) AgentsPageJSON(dst []byte, q AgentsQuery) (out []byte, total int, err error) {
+	now := f.now()
+	page, total := f.pageOf(q, now)
+	snaps := make([]rowSnapshot, len(page))
+	size := 2
+	f.mu.Lock()
+	for i, a := range page {
+		snaps[i] = f.snapshotLocked(a, now)
+		if snaps[i].row != nil {
+			size += len(snaps[i].row.b)
+		}
+		size += 400 // the live members
+	}
+	f.mu.Unlock()
+	out = slices.Grow(dst, size)
+	out = append(out, '[')
+	for i := range snaps {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		if out, err = appendRow(out, &snaps[i]); err != nil {
+			return dst, 0, err
+		}
+	}
+	return append(out, ']'), total, nil
+}
+
+// pageKey is an entry as the page's sort sees it.
+type pageKey struct {
+	hostname, id string
+	a            *Agent
+}
+
+// pageOf returns the entries of the page q selects, sorted by hostname then
+// id, and how many match in all. The lock is held to select; the sort runs
+// without it.
+func (f *Fleet) pageOf(q AgentsQuery, now time.Time) (page []*Agent, total int) {
 	match := strings.ToLower(q.Match)
 	f.mu.Lock()
-	sel := make([]*Agent, 0, len(f.list))
+	sel := make([]pageKey, 0, len(f.list))
 	for _, a := range f.list {
 		if match != "" && !strings.Contains(strings.ToLower(a.id), match) &&
 			!strings.Contains(strings.ToLower(a.hostname), match) &&
@@ -314,13 +383,14 @@ func (f *Fleet) AgentsPage(q AgentsQuery) (rows []AgentStatus, total int) {
 		if q.Down && f.onlineLocked(a, now) {
 			continue
 		}
-		sel = append(sel, a)
+		sel = append(sel, pageKey{a.hostname, a.id, a})
 	}
-	sort.Slice(sel, func(i, j int) bool {
-		if sel[i].hostname != sel[j].hostname {
-			return sel[i].hostname < sel[j].hostname
+	f.mu.Unlock()
+	slices.SortFunc(sel, func(x, y pageKey) int {
+		if c := strings.Compare(x.hostname, y.hostname); c != 0 {
+			return c
 		}
-		return sel[i].id < sel[j].id
+		return strings.Compare(x.id, y.id)
 	})
 	total = len(sel)
 	lo := min(max(q.Offset, 0), total)
@@ -328,12 +398,11 @@ func (f *Fleet) AgentsPage(q AgentsQuery) (rows []AgentStatus, total int) {
 	if q.Limit > 0 {
 		hi = min(lo+q.Limit, total)
 	}
-	rows = make([]AgentStatus, 0, hi-lo)
-	for _, a := range sel[lo:hi] {
-		rows = append(rows, f.statusLocked(a, now))
+	page = make([]*Agent, 0, hi-lo)
+	for _, k := range sel[lo:hi] {
+		page = append(page, k.a)
 	}
-	f.mu.Unlock()
-	return rows, total
+	return page, total
 }
 
 // onlineLocked judges an agent: heard from within offlineAfter, and its
