@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"math"
 	"net"
 	"slices"
 	"strings"
@@ -30,6 +31,8 @@ type Fleet struct {
 	agents  map[string]*Agent // by agent id; legacy peers by "legacy:<ip>"
 	list    []*Agent          // the same entries, for the liveness loop's scans
 	legacyN int               // legacy entries in agents
+	order   []*Agent          // list sorted by hostname then id, for pages; nil when out of date; replaced, never changed in place
+	orderV  uint64            // changes of list or of a hostname: an order sorted at another is out of date
 	dirty   bool              // the fleet file is out of date
 	gone    []*Agent          // forgotten entries whose series the loop must mark stale
 	wake    chan struct{}     // tells the liveness loop that an agent attached or left (capacity 1)
@@ -113,6 +116,13 @@ func (f *Fleet) addLocked(a *Agent) {
 		f.legacyN++
 	}
 	f.dirty = true
+	f.reorderLocked()
+}
+
+// reorderLocked marks the pages' order out of date.
+func (f *Fleet) reorderLocked() {
+	f.order = nil
+	f.orderV++
 }
 
 // attach registers the v2 session ss of the agent that sent h and returns
@@ -148,6 +158,9 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 	if a.hostname != h.Hostname || a.version != h.AgentVersion || a.job != job || a.instance != instance ||
 		!sameLabels(a.labels, h.Labels) {
 		f.dirty = true
+	}
+	if a.hostname != h.Hostname {
+		f.reorderLocked()
 	}
 	a.hostname, a.version, a.protocol, a.remote = h.Hostname, h.AgentVersion, "v2", ss.remote
 	a.labels = cloneLabels(h.Labels)
@@ -267,6 +280,7 @@ func (f *Fleet) Forget(id string) error {
 		f.legacyN--
 	}
 	a.classify.Store(false)
+	f.reorderLocked()
 	f.gone = append(f.gone, a)
 	f.dirty = true
 	f.poke()
@@ -345,7 +359,7 @@ func (f *Fleet) AgentsPageJSON(dst []byte, q AgentsQuery) (out []byte, total int
 		if snaps[i].row != nil {
 			size += len(snaps[i].row.b)
 		}
-		size += 400 // the live members
+		size += 256 // the live members
 	}
 	f.mu.Unlock()
 	out = slices.Grow(dst, size)
@@ -361,20 +375,25 @@ func (f *Fleet) AgentsPageJSON(dst []byte, q AgentsQuery) (out []byte, total int
 	return append(out, ']'), total, nil
 }
 
-// pageKey is an entry as the page's sort sees it.
-type pageKey struct {
-	hostname, id string
-	a            *Agent
-}
-
 // pageOf returns the entries of the page q selects, sorted by hostname then
-// id, and how many match in all. The lock is held to select; the sort runs
-// without it.
+// id, and how many match in all. The order is sorted without the lock
+// and kept until an entry comes, goes or changes its hostname; a page
+// scans it under the lock (without the lock's copy, when it changed during the sort).
 func (f *Fleet) pageOf(q AgentsQuery, now time.Time) (page []*Agent, total int) {
+	order := f.sortedOrder()
 	match := strings.ToLower(q.Match)
+	lo := max(q.Offset, 0)
+	hi := math.MaxInt
+	if q.Limit > 0 && lo <= math.MaxInt-q.Limit {
+		hi = lo + q.Limit
+	}
 	f.mu.Lock()
-	sel := make([]pageKey, 0, len(f.list))
-	for _, a := range f.list {
+	defer f.mu.Unlock()
+	if match == "" && !q.Down {
+		total = len(order)
+		return slices.Clone(order[min(lo, total):min(hi, total)]), total
+	}
+	for _, a := range order {
 		if match != "" && !strings.Contains(strings.ToLower(a.id), match) &&
 			!strings.Contains(strings.ToLower(a.hostname), match) &&
 			!strings.Contains(strings.ToLower(a.instance), match) && !strings.Contains(strings.ToLower(a.job), match) {
@@ -383,26 +402,48 @@ func (f *Fleet) pageOf(q AgentsQuery, now time.Time) (page []*Agent, total int) 
 		if q.Down && f.onlineLocked(a, now) {
 			continue
 		}
-		sel = append(sel, pageKey{a.hostname, a.id, a})
+		if total >= lo && total < hi {
+			page = append(page, a)
+		}
+		total++
+	}
+	return page, total
+}
+
+// sortedOrder returns the fleet sorted by hostname then id: the kept order,
+// or one sorted now, outside the lock.
+func (f *Fleet) sortedOrder() []*Agent {
+	f.mu.Lock()
+	if f.order != nil {
+		defer f.mu.Unlock()
+		return f.order
+	}
+	v := f.orderV
+	type key struct {
+		hostname, id string
+		a            *Agent
+	}
+	keys := make([]key, len(f.list))
+	for i, a := range f.list {
+		keys[i] = key{a.hostname, a.id, a}
 	}
 	f.mu.Unlock()
-	slices.SortFunc(sel, func(x, y pageKey) int {
+	slices.SortFunc(keys, func(x, y key) int {
 		if c := strings.Compare(x.hostname, y.hostname); c != 0 {
 			return c
 		}
 		return strings.Compare(x.id, y.id)
 	})
-	total = len(sel)
-	lo := min(max(q.Offset, 0), total)
-	hi := total
-	if q.Limit > 0 {
-		hi = min(lo+q.Limit, total)
+	order := make([]*Agent, len(keys))
+	for i, k := range keys {
+		order[i] = k.a
 	}
-	page = make([]*Agent, 0, hi-lo)
-	for _, k := range sel[lo:hi] {
-		page = append(page, k.a)
+	f.mu.Lock()
+	if f.orderV == v {
+		f.order = order
 	}
-	return page, total
+	f.mu.Unlock()
+	return order
 }
 
 // onlineLocked judges an agent: heard from within offlineAfter, and its

@@ -137,3 +137,46 @@ func TestAppendStringMatchesMarshal(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentsPageOrderKeptUpToDate: the kept order follows new entries,
+// changed hostnames and forgotten entries.
+func TestAgentsPageOrderKeptUpToDate(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	f := newFleet(time.Minute, 100, func() time.Time { return now })
+	hosts := func() string {
+		var s []string
+		for _, r := range f.Agents() {
+			s = append(s, r.Hostname+"/"+r.AgentID)
+		}
+		return strings.Join(s, " ")
+	}
+	attach := func(id, host string) *Agent {
+		a, _, err := f.attach(&wire.Hello{AgentID: id, Hostname: host}, &session{remote: "r"}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a := attach("1", "c")
+	attach("2", "a")
+	attach("3", "a")
+	for _, step := range []struct {
+		do   func()
+		want string
+	}{
+		{func() {}, "a/2 a/3 c/1"},
+		{func() { attach("4", "b") }, "a/2 a/3 b/4 c/1"},
+		{func() { attach("3", "d") }, "a/2 b/4 c/1 d/3"},
+		{func() { attach("3", "d") }, "a/2 b/4 c/1 d/3"},
+		{func() { f.detach(a, a.session, false, now); _ = f.Forget("1") }, "a/2 b/4 d/3"},
+	} {
+		step.do()
+		if got := hosts(); got != step.want {
+			t.Fatalf("order %q, want %q", got, step.want)
+		}
+		if rows, total := f.AgentsPage(AgentsQuery{Offset: 1, Limit: 2}); total != len(strings.Fields(step.want)) || len(rows) != 2 ||
+			rows[0].Hostname+"/"+rows[0].AgentID != strings.Fields(step.want)[1] {
+			t.Fatalf("page 1+2 of %q: %d rows of %d", step.want, len(rows), total)
+		}
+	}
+}
