@@ -64,12 +64,15 @@ func TestEncodeResponseSplicesRaw(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.raw = raw
-		got, err := encodeResponse(&resp)
+		pieces, err := encodeResponse(&resp)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got, wantB) {
+		if got := bytes.Join(pieces, nil); !bytes.Equal(got, wantB) {
 			t.Errorf("got  %s\nwant %s", got, wantB)
+		}
+		if len(pieces) != 3 || &pieces[1][0] != &raw[0] {
+			t.Errorf("data copied, not written as is: %d pieces", len(pieces))
 		}
 	}
 }

@@ -250,12 +250,14 @@ func (a *API) wrap(f apiFunc) http.Handler {
 	})
 }
 
-// encodeResponse is json.Marshal of resp, with resp.raw, when set, as its
-// data: copied in as is, neither decoded nor re-validated (encoding/json
-// would re-scan a RawMessage). Data is the member after status.
-func encodeResponse(resp *response) ([]byte, error) {
+// encodeResponse is json.Marshal of resp in pieces to write one after the
+// other: resp.raw, when set, is its data, copied as is, neither decoded nor
+// re-validated (encoding/json would re-scan a RawMessage) nor copied into
+// one buffer with the rest. Data is the member after status.
+func encodeResponse(resp *response) ([][]byte, error) {
 	if resp.raw == nil {
-		return json.Marshal(resp)
+		b, err := json.Marshal(resp)
+		return [][]byte{b}, err
 	}
 	r := *resp
 	r.Data = nil
@@ -268,11 +270,7 @@ func encodeResponse(resp *response) ([]byte, error) {
 		return nil, err
 	}
 	head := len(`{"status":`) + len(status)
-	b := make([]byte, 0, len(rest)+len(`,"data":`)+len(resp.raw))
-	b = append(b, rest[:head]...)
-	b = append(b, `,"data":`...)
-	b = append(b, resp.raw...)
-	return append(b, rest[head:]...), nil
+	return [][]byte{append(rest[:head:head], `,"data":`...), resp.raw, rest[head:]}, nil
 }
 
 func (a *API) respondError(w http.ResponseWriter, e *apiError, data any) {
@@ -281,7 +279,7 @@ func (a *API) respondError(w http.ResponseWriter, e *apiError, data any) {
 
 // write encodes resp, calls encoded (if not nil), and sends it.
 func (a *API) write(w http.ResponseWriter, code int, resp *response, encoded func()) {
-	b, err := encodeResponse(resp)
+	body, err := encodeResponse(resp)
 	if encoded != nil {
 		encoded()
 	}
@@ -292,7 +290,10 @@ func (a *API) write(w http.ResponseWriter, code int, resp *response, encoded fun
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	if _, err := w.Write(b); err != nil {
-		a.opts.Logger.Debug("api: write response", "err", err)
+	for _, b := range body {
+		if _, err := w.Write(b); err != nil {
+			a.opts.Logger.Debug("api: write response", "err", err)
+			return
+		}
 	}
 }
