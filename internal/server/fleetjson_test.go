@@ -54,8 +54,19 @@ func TestAgentsPageJSONMatchesMarshal(t *testing.T) {
 			f.detach(a, a.session, true, now)
 		}
 	}
+	// A reconnection with another identity replaces the cached row.
+	if _, _, err := f.attach(&wire.Hello{AgentID: "id-" + awkward[1], Hostname: "new", AgentVersion: "2",
+		Labels: []wire.Label{{Name: "job", Value: "j2"}}}, &session{remote: "10.0.0.2:1"}, now); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.attachLegacy(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 9), Port: 4000}, now); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := f.attachLegacy(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 9), Port: 4001}, now); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.agents["legacy:127.0.0.9"].row; r == nil || !bytes.Contains(r.b, []byte(`"127.0.0.9:4001"`)) {
+		t.Fatalf("legacy row not the last connection's: %v", r)
 	}
 	// An entry without a cached row (as before a fleet file's rows are
 	// encoded) and one too large to cache: encoded per request.
