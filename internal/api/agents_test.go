@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"testing"
 )
@@ -42,6 +44,35 @@ func TestForgetAgent(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != c.code {
 			t.Errorf("%s %s = %d, want %d", c.method, c.path, resp.StatusCode, c.code)
+		}
+	}
+}
+
+// TestEncodeResponseSplicesRaw: an envelope whose data is already encoded
+// is byte for byte json.Marshal of the envelope with that data in it.
+func TestEncodeResponseSplicesRaw(t *testing.T) {
+	raw := []byte(`[{"agent_id":"a\u003c","labels":{"b":"\u2028"}},{}]`)
+	for _, resp := range []response{
+		{Status: "success"},
+		{Status: "success", Warnings: []string{"w<1>"}, Infos: []string{"i"}},
+		{Status: "error", ErrorType: "internal", Error: `bad "x"`},
+	} {
+		want := resp
+		want.Data = json.RawMessage(raw)
+		wantB, err := json.Marshal(&want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.raw = raw
+		pieces, err := encodeResponse(&resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.Join(pieces, nil); !bytes.Equal(got, wantB) {
+			t.Errorf("got  %s\nwant %s", got, wantB)
+		}
+		if len(pieces) != 3 || &pieces[1][0] != &raw[0] {
+			t.Errorf("data copied, not written as is: %d pieces", len(pieces))
 		}
 	}
 }

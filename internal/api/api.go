@@ -209,6 +209,7 @@ type apiFunc func(r *http.Request) result
 
 type result struct {
 	data      any
+	raw       []byte // data already encoded as JSON, used instead of data: spliced into the envelope as is
 	err       *apiError
 	warnings  annotations.Annotations
 	finalizer func()
@@ -224,6 +225,8 @@ type response struct {
 	Error     string   `json:"error,omitempty"`
 	Warnings  []string `json:"warnings,omitempty"`
 	Infos     []string `json:"infos,omitempty"`
+
+	raw []byte // Data already encoded (not nil: Data is unused)
 }
 
 func (a *API) wrap(f apiFunc) http.Handler {
@@ -243,8 +246,31 @@ func (a *API) wrap(f apiFunc) http.Handler {
 			w.Header().Set("X-Total-Count", strconv.Itoa(*res.total))
 		}
 		warn, info := res.warnings.AsStrings(r.FormValue("query"), 10, 10)
-		a.write(w, http.StatusOK, &response{Status: "success", Data: res.data, Warnings: warn, Infos: info}, res.encoded)
+		a.write(w, http.StatusOK, &response{Status: "success", Data: res.data, raw: res.raw, Warnings: warn, Infos: info}, res.encoded)
 	})
+}
+
+// encodeResponse is json.Marshal of resp in pieces to write one after the
+// other: resp.raw, when set, is its data, copied as is, neither decoded nor
+// re-validated (encoding/json would re-scan a RawMessage) nor copied into
+// one buffer with the rest. Data is the member after status.
+func encodeResponse(resp *response) ([][]byte, error) {
+	if resp.raw == nil {
+		b, err := json.Marshal(resp)
+		return [][]byte{b}, err
+	}
+	r := *resp
+	r.Data = nil
+	rest, err := json.Marshal(&r) // {"status":"…"[,"errorType":…]…}
+	if err != nil {
+		return nil, err
+	}
+	status, err := json.Marshal(r.Status)
+	if err != nil {
+		return nil, err
+	}
+	head := len(`{"status":`) + len(status)
+	return [][]byte{append(rest[:head:head], `,"data":`...), resp.raw, rest[head:]}, nil
 }
 
 func (a *API) respondError(w http.ResponseWriter, e *apiError, data any) {
@@ -253,7 +279,7 @@ func (a *API) respondError(w http.ResponseWriter, e *apiError, data any) {
 
 // write encodes resp, calls encoded (if not nil), and sends it.
 func (a *API) write(w http.ResponseWriter, code int, resp *response, encoded func()) {
-	b, err := json.Marshal(resp)
+	body, err := encodeResponse(resp)
 	if encoded != nil {
 		encoded()
 	}
@@ -264,7 +290,10 @@ func (a *API) write(w http.ResponseWriter, code int, resp *response, encoded fun
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	if _, err := w.Write(b); err != nil {
-		a.opts.Logger.Debug("api: write response", "err", err)
+	for _, b := range body {
+		if _, err := w.Write(b); err != nil {
+			a.opts.Logger.Debug("api: write response", "err", err)
+			return
+		}
 	}
 }

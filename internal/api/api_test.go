@@ -26,10 +26,11 @@ var now = time.Unix(1100, 0)
 
 type fakeFleet struct{}
 
-func (fakeFleet) Agents(q AgentsQuery) (any, int) {
+func (fakeFleet) Agents(dst []byte, q AgentsQuery) ([]byte, int, error) {
 	all := []map[string]any{{"id": "agent-1", "connected": true}, {"id": "agent-2", "connected": false}}
 	lo := min(q.Offset, len(all))
-	return all[lo:min(lo+q.Limit, len(all))], len(all)
+	b, err := json.Marshal(all[lo:min(lo+q.Limit, len(all))])
+	return append(dst, b...), len(all), err
 }
 
 func (fakeFleet) Forget(id string) error {

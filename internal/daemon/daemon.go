@@ -319,8 +319,8 @@ func listen(l net.Listener, addr string) (net.Listener, error) {
 // fleet adapts the server's fleet to the API.
 type fleet struct{ f *server.Fleet }
 
-func (f fleet) Agents(q api.AgentsQuery) (any, int) {
-	return f.f.AgentsPage(server.AgentsQuery{Match: q.Match, Down: q.Down, Offset: q.Offset, Limit: q.Limit})
+func (f fleet) Agents(dst []byte, q api.AgentsQuery) ([]byte, int, error) {
+	return f.f.AgentsPageJSON(dst, server.AgentsQuery{Match: q.Match, Down: q.Down, Offset: q.Offset, Limit: q.Limit})
 }
 
 func (f fleet) Forget(id string) error {

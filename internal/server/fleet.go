@@ -2,8 +2,9 @@ package server
 
 import (
 	"errors"
+	"math"
 	"net"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,8 @@ type Fleet struct {
 	agents  map[string]*Agent // by agent id; legacy peers by "legacy:<ip>"
 	list    []*Agent          // the same entries, for the liveness loop's scans
 	legacyN int               // legacy entries in agents
+	order   []*Agent          // list sorted by hostname then id, for pages; nil when out of date; replaced, never changed in place
+	orderV  uint64            // changes of list or of a hostname: an order sorted at another is out of date
 	dirty   bool              // the fleet file is out of date
 	gone    []*Agent          // forgotten entries whose series the loop must mark stale
 	wake    chan struct{}     // tells the liveness loop that an agent attached or left (capacity 1)
@@ -53,6 +56,7 @@ type Agent struct {
 	outages                                 []Outage  // oldest first, at most maxOutages
 	outageCounts                            [nCauses]uint64
 	pending                                 *pendingOutage // the outage being classified, since the agent came back
+	row                                     *agentRow      // the identity above encoded for /api/v1/agents; nil: encode per request
 
 	lastSeen  atomic.Int64 // Unix ns of the last bytes read
 	offset    atomic.Int64 // agent clock minus server clock, ns
@@ -112,6 +116,13 @@ func (f *Fleet) addLocked(a *Agent) {
 		f.legacyN++
 	}
 	f.dirty = true
+	f.reorderLocked()
+}
+
+// reorderLocked marks the pages' order out of date.
+func (f *Fleet) reorderLocked() {
+	f.order = nil
+	f.orderV++
 }
 
 // attach registers the v2 session ss of the agent that sent h and returns
@@ -122,6 +133,18 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 	if entrySize(h) > f.maxEntry {
 		return nil, nil, errEntryTooLarge
 	}
+	job, instance := "", h.Hostname
+	for _, l := range h.Labels {
+		switch l.Name {
+		case "job":
+			job = l.Value
+		case "instance":
+			instance = l.Value
+		}
+	}
+	id := rowIdentity{AgentID: h.AgentID, Hostname: h.Hostname, Instance: instance, Job: job, Version: h.AgentVersion,
+		Protocol: "v2", RemoteAddr: ss.remote}
+	row := newAgentRow(id, h.Labels, f.maxEntry) // before the lock: encoding is the costly part
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a = f.agents[h.AgentID]
@@ -132,22 +155,17 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 		a = &Agent{id: h.AgentID, protocol: "v2"}
 		f.addLocked(a)
 	}
-	job, instance := "", h.Hostname
-	for _, l := range h.Labels {
-		switch l.Name {
-		case "job":
-			job = l.Value
-		case "instance":
-			instance = l.Value
-		}
-	}
 	if a.hostname != h.Hostname || a.version != h.AgentVersion || a.job != job || a.instance != instance ||
 		!sameLabels(a.labels, h.Labels) {
 		f.dirty = true
 	}
+	if a.hostname != h.Hostname {
+		f.reorderLocked()
+	}
 	a.hostname, a.version, a.protocol, a.remote = h.Hostname, h.AgentVersion, "v2", ss.remote
 	a.labels = cloneLabels(h.Labels)
 	a.job, a.instance = job, instance
+	f.setRowLocked(a, id, h.Labels, row)
 	if !a.judgedUp && a.judged && !a.silentSince.IsZero() {
 		a.pending = &pendingOutage{start: a.silentSince, end: now, peerClosed: !a.closedAt.IsZero(),
 			reboot: h.BootTime != 0 && a.bootTime != 0 && h.BootTime != a.bootTime}
@@ -171,6 +189,16 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 	return a, prev, nil
 }
 
+// setRowLocked gives a the row encoded before the lock for identity id and
+// labels, unless a's identity is another (a legacy entry loaded from a
+// fleet file with labels): then a's own, encoded here.
+func (f *Fleet) setRowLocked(a *Agent, id rowIdentity, labels []wire.Label, row *agentRow) {
+	if a.identityOf() != id || !sameLabels(a.labels, labels) {
+		row = newAgentRow(a.identityOf(), a.labels, f.maxEntry)
+	}
+	a.row = row
+}
+
 // attachLegacy registers a legacy connection, keyed by the peer's address.
 // Legacy peers carry no credentials, so they have their own, smaller cap:
 // they cannot fill the fleet and lock out v2 agents.
@@ -180,6 +208,8 @@ func (f *Fleet) attachLegacy(remote net.Addr, now time.Time) (*Agent, error) {
 		host = h
 	}
 	id := "legacy:" + host
+	rid := rowIdentity{AgentID: id, Hostname: host, Instance: host, Job: "legacy", Protocol: "legacy", RemoteAddr: remote.String()}
+	row := newAgentRow(rid, nil, f.maxEntry)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a := f.agents[id]
@@ -190,7 +220,8 @@ func (f *Fleet) attachLegacy(remote net.Addr, now time.Time) (*Agent, error) {
 		a = &Agent{id: id, hostname: host, protocol: "legacy", job: "legacy", instance: host}
 		f.addLocked(a)
 	}
-	a.remote = remote.String()
+	a.remote = rid.RemoteAddr
+	f.setRowLocked(a, rid, nil, row)
 	a.conns++
 	if a.conns == 1 {
 		a.since = now
@@ -249,6 +280,7 @@ func (f *Fleet) Forget(id string) error {
 		f.legacyN--
 	}
 	a.classify.Store(false)
+	f.reorderLocked()
 	f.gone = append(f.gone, a)
 	f.dirty = true
 	f.poke()
@@ -302,10 +334,66 @@ type AgentsQuery struct {
 // how many rows match in all.
 func (f *Fleet) AgentsPage(q AgentsQuery) (rows []AgentStatus, total int) {
 	now := f.now()
-	match := strings.ToLower(q.Match)
+	page, total := f.pageOf(q, now)
+	rows = make([]AgentStatus, 0, len(page))
 	f.mu.Lock()
-	sel := make([]*Agent, 0, len(f.list))
-	for _, a := range f.list {
+	for _, a := range page {
+		rows = append(rows, f.statusLocked(a, now))
+	}
+	f.mu.Unlock()
+	return rows, total
+}
+
+// AgentsPageJSON appends to dst the rows q selects as a JSON array, the
+// bytes json.Marshal makes of AgentsPage's rows, and returns how many rows
+// match in all. Each row is its agent's encoded identity (agentRow) with
+// the live members appended; the lock is held only to copy them.
+func (f *Fleet) AgentsPageJSON(dst []byte, q AgentsQuery) (out []byte, total int, err error) {
+	now := f.now()
+	page, total := f.pageOf(q, now)
+	snaps := make([]rowSnapshot, len(page))
+	size := 2
+	f.mu.Lock()
+	for i, a := range page {
+		snaps[i] = f.snapshotLocked(a, now)
+		if snaps[i].row != nil {
+			size += len(snaps[i].row.b)
+		}
+		size += 256 // the live members
+	}
+	f.mu.Unlock()
+	out = slices.Grow(dst, size)
+	out = append(out, '[')
+	for i := range snaps {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		if out, err = appendRow(out, &snaps[i]); err != nil {
+			return dst, 0, err
+		}
+	}
+	return append(out, ']'), total, nil
+}
+
+// pageOf returns the entries of the page q selects, sorted by hostname then
+// id, and how many match in all. The order is sorted without the lock
+// and kept until an entry comes, goes or changes its hostname; a page
+// scans it under the lock (without the lock's copy, when it changed during the sort).
+func (f *Fleet) pageOf(q AgentsQuery, now time.Time) (page []*Agent, total int) {
+	order := f.sortedOrder()
+	match := strings.ToLower(q.Match)
+	lo := max(q.Offset, 0)
+	hi := math.MaxInt
+	if q.Limit > 0 && lo <= math.MaxInt-q.Limit {
+		hi = lo + q.Limit
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if match == "" && !q.Down {
+		total = len(order)
+		return slices.Clone(order[min(lo, total):min(hi, total)]), total
+	}
+	for _, a := range order {
 		if match != "" && !strings.Contains(strings.ToLower(a.id), match) &&
 			!strings.Contains(strings.ToLower(a.hostname), match) &&
 			!strings.Contains(strings.ToLower(a.instance), match) && !strings.Contains(strings.ToLower(a.job), match) {
@@ -314,26 +402,48 @@ func (f *Fleet) AgentsPage(q AgentsQuery) (rows []AgentStatus, total int) {
 		if q.Down && f.onlineLocked(a, now) {
 			continue
 		}
-		sel = append(sel, a)
-	}
-	sort.Slice(sel, func(i, j int) bool {
-		if sel[i].hostname != sel[j].hostname {
-			return sel[i].hostname < sel[j].hostname
+		if total >= lo && total < hi {
+			page = append(page, a)
 		}
-		return sel[i].id < sel[j].id
-	})
-	total = len(sel)
-	lo := min(max(q.Offset, 0), total)
-	hi := total
-	if q.Limit > 0 {
-		hi = min(lo+q.Limit, total)
+		total++
 	}
-	rows = make([]AgentStatus, 0, hi-lo)
-	for _, a := range sel[lo:hi] {
-		rows = append(rows, f.statusLocked(a, now))
+	return page, total
+}
+
+// sortedOrder returns the fleet sorted by hostname then id: the kept order,
+// or one sorted now, outside the lock.
+func (f *Fleet) sortedOrder() []*Agent {
+	f.mu.Lock()
+	if f.order != nil {
+		defer f.mu.Unlock()
+		return f.order
+	}
+	v := f.orderV
+	type key struct {
+		hostname, id string
+		a            *Agent
+	}
+	keys := make([]key, len(f.list))
+	for i, a := range f.list {
+		keys[i] = key{a.hostname, a.id, a}
 	}
 	f.mu.Unlock()
-	return rows, total
+	slices.SortFunc(keys, func(x, y key) int {
+		if c := strings.Compare(x.hostname, y.hostname); c != 0 {
+			return c
+		}
+		return strings.Compare(x.id, y.id)
+	})
+	order := make([]*Agent, len(keys))
+	for i, k := range keys {
+		order[i] = k.a
+	}
+	f.mu.Lock()
+	if f.orderV == v {
+		f.order = order
+	}
+	f.mu.Unlock()
+	return order
 }
 
 // onlineLocked judges an agent: heard from within offlineAfter, and its

@@ -224,6 +224,9 @@ func (f *Fleet) load(path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	for _, a := range agents {
+		a.row = newAgentRow(a.identityOf(), a.labels, f.maxEntry) // not yet shared: no lock
+	}
 	now := f.now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
