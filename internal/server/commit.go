@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -216,7 +217,10 @@ func (c *committer) store(g []*commitReq) {
 // append adds r's samples to app and counts them.
 func (r *commitReq) append(app store.Appender) error {
 	r.stored, r.rejected, r.dropped, r.err = 0, 0, [nBadReasons]int{}, nil
-	for _, p := range r.samples {
+	for i, p := range r.samples {
+		if r.fresh > 0 && i%yieldEvery == yieldEvery-1 { // creating series: see yieldEvery
+			runtime.Gosched()
+		}
 		s, bad := r.series.lookup(p.id)
 		if bad != seriesOK {
 			r.dropped[bad]++

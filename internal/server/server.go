@@ -199,10 +199,11 @@ type Server struct {
 	log            *slog.Logger
 	m              *metrics
 	fleet          *Fleet
-	commits        *committer    // every session's commits go through it
-	allSeries      seriesGuard   // bounds the series of all agents together
-	refusedDefs    *refusalPacer // paces the series definitions refused, server-wide
-	openBatchBytes atomic.Int64  // memory the sessions' unfinished batches hold
+	commits        *committer      // every session's commits go through it
+	allSeries      seriesGuard     // bounds the series of all agents together
+	refusedDefs    *refusalPacer   // paces the series definitions refused, server-wide
+	defining       *definingPlaces // batches that define series take turns
+	openBatchBytes atomic.Int64    // memory the sessions' unfinished batches hold
 	failures       *authFailures
 	heldPenalised  atomic.Int64 // penalised connections waiting to be closed
 	refusals       *refusalLog
@@ -247,6 +248,7 @@ func New(cfg Config) (*Server, error) {
 	s.failures = newAuthFailures(cfg.MaxAuthFailures, cfg.AuthFailurePenalty, cfg.AuthFailureSources)
 	s.refusals = newRefusalLog(cfg.Logger, max(cfg.RefusalLogsPerSecond, 0), time.Second, cfg.now)
 	s.refusedDefs = newRefusalPacer(cfg.MaxRefusedSeriesRate)
+	s.defining = newDefiningPlaces(s.m.definingWaits)
 	s.commits = &committer{sink: cfg.Sink, maxLeaders: runtime.GOMAXPROCS(0), now: cfg.now,
 		observe: func(d time.Duration) { s.m.commitSeconds.Observe(d.Seconds()) }}
 	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.MaxAgents, cfg.now)

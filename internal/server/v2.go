@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -222,18 +223,46 @@ func (ss *session) heartbeat(p []byte) error {
 // wait in pending until the batch is complete and committed.
 func (ss *session) batch(p []byte) error {
 	v := ss.v2
+	head, err := wire.PeekBatch(p)
+	if err != nil {
+		return protoErr(wire.CodeProtocol, "%v", err)
+	}
 	if v.bufs == nil {
 		v.bufs = getBatchBufs()
 	}
-	b := &v.bufs.batch
-	if err := ss.reservePart(p); err != nil {
+	if !head.Final {
+		if err := ss.reservePart(len(p)); err != nil {
+			return err
+		}
+	}
+	var refused int
+	if head.Defs > 0 {
+		// Defining series is the costly part of a batch: it waits for a
+		// place, one of GOMAXPROCS being kept for batches that define none.
+		ss.srv.defining.enter()
+		refused, err = ss.readPart(p)
+		ss.srv.defining.leave()
+	} else {
+		refused, err = ss.readPart(p)
+	}
+	if err != nil {
 		return err
 	}
+	ss.paceRefusals(refused)
+	return nil
+}
+
+// readPart decodes the BATCH part p, defines its series and adds its
+// samples to the pending ones. It returns how many definitions were
+// refused, which the caller paces once readPart's place is left.
+func (ss *session) readPart(p []byte) (refused int, err error) {
+	v := ss.v2
+	b := &v.bufs.batch
 	if err := v.dict.DecodeBatch(p, b); err != nil {
 		if errors.Is(err, wire.ErrDictFull) {
-			return protoErr(wire.CodeLimit, "%v", err)
+			return 0, protoErr(wire.CodeLimit, "%v", err)
 		}
-		return protoErr(wire.CodeProtocol, "%v", err)
+		return 0, protoErr(wire.CodeProtocol, "%v", err)
 	}
 	if err := v.sequence(b, uint64(ss.srv.cfg.MaxSeqGap)); err != nil {
 		var pe *errProtocol
@@ -242,10 +271,12 @@ func (ss *session) batch(p []byte) error {
 			ss.srv.log.Warn("batch sequence jumps too far ahead; refused", "agent", v.hello.AgentID,
 				"remote", ss.remote, "seq", b.Seq, "stored", v.committed)
 		}
-		return err
+		return 0, err
 	}
-	refused := 0
 	for i := range b.Defs {
+		if i%yieldEvery == yieldEvery-1 {
+			runtime.Gosched()
+		}
 		if s, bad := ss.define(&b.Defs[i]); bad == seriesOK {
 			v.series.add(s)
 			v.fresh++
@@ -259,7 +290,7 @@ func (ss *session) batch(p []byte) error {
 	ss.srv.m.dictBytes.Add(float64(mem - v.dictMem))
 	v.dictMem = mem
 	if limit := ss.srv.cfg.MaxDictBytes; v.series.strBytes > limit {
-		return protoErr(wire.CodeLimit, "series dictionary holds more than %d bytes of labels and help", limit)
+		return refused, protoErr(wire.CodeLimit, "series dictionary holds more than %d bytes of labels and help", limit)
 	}
 	if !v.openDup {
 		// Grown once per part, not by appends: an open batch holds what
@@ -269,10 +300,10 @@ func (ss *session) batch(p []byte) error {
 			v.bufs.pending = append(v.bufs.pending, pendingSample{id: s.ID, t: s.T, v: s.V})
 		}
 		if err := ss.holdBatchBytes(!b.Final); err != nil {
-			return err
+			return refused, err
 		}
 		if len(v.bufs.pending)-v.openStart > ss.srv.cfg.MaxBatchSamples {
-			return protoErr(wire.CodeLimit, "batch %d has more than %d samples", b.Seq, ss.srv.cfg.MaxBatchSamples)
+			return refused, protoErr(wire.CodeLimit, "batch %d has more than %d samples", b.Seq, ss.srv.cfg.MaxBatchSamples)
 		}
 	} else {
 		ss.srv.m.samplesDup.Add(float64(len(b.Samples)))
@@ -289,8 +320,7 @@ func (ss *session) batch(p []byte) error {
 			v.readyNew++
 		}
 	}
-	ss.paceRefusals(refused)
-	return nil
+	return refused, nil
 }
 
 // sequence checks that b continues the connection's batches: a new batch
@@ -598,26 +628,24 @@ func (ss *session) holdBatchBytes(unfinished bool) error {
 	return nil
 }
 
-// reservePart accounts, before p is decoded, the most memory a part that
-// leaves its batch unfinished can make the connection hold: its pending
-// samples and, at most, one sample per payload byte, both decoded and
-// pending. If the server's limit of unfinished batches cannot take that,
-// the part is refused undecoded (ERROR 8, as holdBatchBytes would after
-// decoding it): a peer holding parts open costs the server no decoding
-// once the limit is reached, and concurrent parts cannot pass the limit
-// together while they decode. holdBatchBytes then accounts what the part
-// really holds. A final part is not reserved: it completes its batch and
-// is never refused by this limit.
-func (ss *session) reservePart(p []byte) error {
-	if wire.BatchFinal(p) {
-		return nil
-	}
+// reservePart accounts, before it is decoded, the most memory a part of
+// size bytes that leaves its batch unfinished can make the connection
+// hold: its pending samples and, at most, one sample per payload byte,
+// both decoded and pending. If the server's limit of unfinished batches
+// cannot take that, the part is refused undecoded (ERROR 8, as
+// holdBatchBytes would after decoding it): a peer holding parts open
+// costs the server no decoding once the limit is reached, and concurrent
+// parts cannot pass the limit together while they decode. holdBatchBytes
+// then accounts what the part really holds. A final part is not reserved
+// (batch does not call this): it completes its batch and is never refused
+// by this limit.
+func (ss *session) reservePart(size int) error {
 	v := ss.v2
 	pending := 0
 	if v.bufs != nil {
 		pending = len(v.bufs.pending)
 	}
-	most := int64(pending+2*wire.BatchMostSamples(len(p))) * pendingSampleSize
+	most := int64(pending+2*wire.BatchMostSamples(size)) * pendingSampleSize
 	total := ss.srv.openBatchBytes.Add(most - v.heldBytes)
 	v.heldBytes = most
 	if total > int64(ss.srv.cfg.MaxOpenBatchBytesTotal) {

@@ -118,13 +118,27 @@ func (d *Dict) DecodeBatch(p []byte, b *Batch) error {
 	return r.err
 }
 
-// BatchFinal reports whether the BATCH payload p is its batch's final
-// part, reading only its flags byte, so that a receiver can judge a part
-// that leaves its batch unfinished before decoding it. It reports false
-// for any payload that is not a BATCH long enough to hold its flags;
-// DecodeBatch then says what is wrong with it.
-func BatchFinal(p []byte) bool {
-	return len(p) > 1 && Kind(p[0]) == KindBatch && p[1]&flagFinal != 0
+// BatchHead is what the first fields of a BATCH payload say.
+type BatchHead struct {
+	Final bool   // the batch's last part
+	Seq   uint64 // the batch's sequence
+	Part  uint32 // the part's number
+	Defs  int    // series the part defines
+}
+
+// PeekBatch reads the head of the BATCH payload p, not its definitions
+// nor samples, so that a receiver can judge a part before decoding it (a
+// part that leaves its batch unfinished; one that defines series). It
+// checks only what it reads; DecodeBatch checks the rest.
+func PeekBatch(p []byte) (BatchHead, error) {
+	r, err := open(p, KindBatch)
+	if err != nil {
+		return BatchHead{}, err
+	}
+	flags := r.byte1("flags")
+	h := BatchHead{Final: flags&flagFinal != 0, Seq: r.uvarint("sequence"), Part: r.u32("part")}
+	h.Defs = r.count("definition count", 4)
+	return h, r.err
 }
 
 // BatchMostSamples is the most samples a BATCH payload of n bytes can

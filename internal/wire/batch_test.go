@@ -57,9 +57,10 @@ func roundTrip(t *testing.T, batches []*Batch, maxPayload int) (wireBytes, sampl
 			if got.Seq != uint64(seq+1) || got.Part != part {
 				t.Fatalf("seq %d part %d, want %d %d", got.Seq, got.Part, seq+1, part)
 			}
-			if BatchFinal([]byte(p)) != got.Final || len(got.Samples) > BatchMostSamples(len(p)) {
-				t.Fatalf("batch %d part %d: BatchFinal %v, decoded final %v; %d samples from %d bytes, at most %d",
-					seq, part, BatchFinal([]byte(p)), got.Final, len(got.Samples), len(p), BatchMostSamples(len(p)))
+			if h, err := PeekBatch([]byte(p)); err != nil || h != (BatchHead{got.Final, got.Seq, got.Part, len(got.Defs)}) ||
+				len(got.Samples) > BatchMostSamples(len(p)) {
+				t.Fatalf("batch %d part %d: PeekBatch %+v (%v), decoded %+v; %d samples from %d bytes, at most %d",
+					seq, part, h, err, got, len(got.Samples), len(p), BatchMostSamples(len(p)))
 			}
 			for _, s := range got.Samples {
 				w := b.Samples[i]

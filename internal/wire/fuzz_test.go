@@ -85,8 +85,10 @@ func FuzzV2(f *testing.F) {
 		if err := NewDict(1<<16).DecodeBatch(p, &got); err != nil {
 			t.Fatalf("decoded once, not twice: %v", err)
 		}
-		if BatchFinal(p) != got.Final || len(got.Samples) > BatchMostSamples(len(p)) {
-			t.Fatalf("BatchFinal %v, decoded final %v; %d samples from %d bytes", BatchFinal(p), got.Final, len(got.Samples), len(p))
+		if h, err := PeekBatch(p); err != nil || h != (BatchHead{got.Final, got.Seq, got.Part, len(got.Defs)}) ||
+			len(got.Samples) > BatchMostSamples(len(p)) {
+			t.Fatalf("PeekBatch %+v (%v), decoded final %v seq %d part %d defs %d; %d samples from %d bytes",
+				h, err, got.Final, got.Seq, got.Part, len(got.Defs), len(got.Samples), len(p))
 		}
 		// Relayed as an agent relays its records, the batch gives frames
 		// that decode as the decoded path's do. (Not always the same
