@@ -297,7 +297,11 @@ func RunAttack(ctx context.Context, cfg AttackConfig) ([]*AttackResult, error) {
 
 func runAttack(ctx context.Context, cfg *AttackConfig, name string, f attackFunc) (*AttackResult, error) {
 	res := &AttackResult{Name: name, Quiet: &Hist{}, Under: &Hist{}}
-	g := &goodAgent{addr: cfg.Addr, id: cfg.Prefix + "good-" + name, series: cfg.Series, interval: cfg.Interval,
+	// One good agent id for the whole run, connected anew for each attack:
+	// its series are the server's before any attack, as a fleet's are, so
+	// that an attack filling -max-series (series-flood) does not get the
+	// next attack's good agent refused.
+	g := &goodAgent{addr: cfg.Addr, id: cfg.Prefix + "good", series: cfg.Series, interval: cfg.Interval,
 		connected: make(chan struct{})}
 	var gwg sync.WaitGroup
 	defer gwg.Wait() // after stopGood, deferred below

@@ -106,7 +106,7 @@ func TestAttackAgainstServer(t *testing.T) {
 	}
 	// Identity labels: the forged series are stored as the forgers'.
 	for _, ls := range sink.snapshotLabels() {
-		if strings.HasPrefix(ls.Get("__name__"), "node_forged_") && ls.Get("agent_id") == "t-good-forge" {
+		if strings.HasPrefix(ls.Get("__name__"), "node_forged_") && ls.Get("agent_id") == "t-good" {
 			t.Fatalf("a forged series was stored in the good agent's name: %v", ls)
 		}
 	}
