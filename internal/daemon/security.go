@@ -38,6 +38,7 @@ type Security struct {
 	LegacyAllow    string
 
 	MaxConnsPerAddr   int
+	MaxConnRate       int
 	MaxAgents         int
 	MaxDictBytes      int
 	HandshakeTimeout  time.Duration
@@ -72,6 +73,7 @@ func (s *Security) declare(o *options.Set) {
 	o.String(&s.AuthTokensFile, "auth-tokens-file", "", "file of lines '<agent-id> <token>': per-agent tokens")
 	o.String(&s.LegacyAllow, "legacy-allow", "", "comma-separated networks legacy agents may connect from, e.g. 10.0.0.0/8,127.0.0.1/32 (empty: any)")
 	o.Int(&s.MaxConnsPerAddr, "max-connections-per-address", 20000, "agent connections open at most from one IP address")
+	o.Int(&s.MaxConnRate, "max-connection-rate", 1000, "new agent connections accepted per second, all sources together (a second's worth at once); the others wait in the kernel's accept queue. 0: no limit")
 	o.Int(&s.MaxAgents, "max-agents", 250000, "v2 agents the server tracks at most (legacy peers: -max-legacy-agents); a new agent id beyond it is refused")
 	o.Int(&s.MaxDictBytes, "max-dictionary-bytes", 64<<20, "label and help bytes one agent connection's series dictionary may keep")
 	o.Duration(&s.HandshakeTimeout, "handshake-timeout", 10*time.Second, "from accept to a valid HELLO (or legacy packet), TLS handshake included")
@@ -110,6 +112,7 @@ func (s *Security) apply(c *server.Config) error {
 		return fmt.Errorf("-legacy-allow: %w", err)
 	}
 	c.MaxConnsPerAddr, c.MaxSeriesPerAgent, c.MaxAgents = s.MaxConnsPerAddr, s.MaxSeriesPerAgent, s.MaxAgents
+	c.MaxConnRate = s.MaxConnRate
 	c.MaxDictBytes = s.MaxDictBytes
 	c.MaxLabels, c.MaxLabelNameLen, c.MaxLabelValueLen = s.MaxLabels, s.MaxLabelNameLen, s.MaxLabelValueLen
 	c.HandshakeTimeout, c.IdleTimeout = time.Duration(s.HandshakeTimeout), time.Duration(s.IdleTimeout)

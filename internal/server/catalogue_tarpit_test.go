@@ -187,5 +187,48 @@ func tarpitRows() []catRow {
 				t.Fatalf("logged %q, want %q", got, want)
 			}
 		}},
+		{"trust/connection_rate", func(t *testing.T) {
+			// -max-connection-rate 2: two connections at once, then the
+			// accept loop waits half a second before the third.
+			entered, release := make(chan time.Duration, 1), make(chan struct{})
+			k := newCat(t, func(c *Config) {
+				c.MaxConnRate = 2
+				c.wait = func(d time.Duration, stop <-chan struct{}) {
+					select {
+					case entered <- d:
+					case <-stop:
+						return
+					}
+					select {
+					case <-release:
+					case <-stop:
+					}
+				}
+			})
+			k.v2("a")
+			k.v2("b")
+			c := dial(t, k.addr) // in the kernel's accept queue
+			c.send(wire.AppendHello(nil, &wire.Hello{Version: wire.ProtocolVersion, AgentID: "c"}))
+			select {
+			case d := <-entered:
+				if d <= 0 || d > 500*time.Millisecond {
+					t.Fatalf("the accept loop waits %v, want up to 500ms", d)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the third connection was not paced")
+			}
+			c.c.SetReadDeadline(time.Now()) // nothing is answered while the accept loop waits
+			if n, err := c.c.Read(make([]byte, 1)); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("read %d bytes (%v) while the accept loop waits, want none", n, err)
+			}
+			if w := testutilCounter(k.s.m.acceptWait); w <= 0 {
+				t.Fatalf("accept wait %v s, want more than 0", w)
+			}
+			c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			close(release)
+			if _, err := wire.DecodeWelcome(c.recv()); err != nil {
+				t.Fatalf("the third connection, once accepted: %v", err)
+			}
+		}},
 	}
 }

@@ -27,6 +27,7 @@ type metrics struct {
 	livenessChanges prometheus.Counter
 	authPenalties   prometheus.Counter
 	definingWaits   prometheus.Gauge
+	acceptWait      prometheus.Counter
 
 	// Children resolved once, for the per-read path.
 	frameOK, frameBadCheck, frameBadTail, frameStalled prometheus.Counter
@@ -70,6 +71,8 @@ func newMetrics() *metrics {
 			Name: "hawk_server_dictionary_bytes", Help: "Memory the series dictionaries of open v2 connections hold: one entry per id, the accepted series and their label and help text."}),
 		refusalWait: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hawk_server_series_refusal_wait_seconds_total", Help: "Waits imposed on sessions before they acknowledge batches whose refused series definitions passed -max-refused-series-rate (a wait that a drain or reconnect ends early counts in full)."}),
+		acceptWait: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hawk_server_accept_wait_seconds_total", Help: "Time the accept loops waited for -max-connection-rate to allow another connection (those waiting meanwhile sit in the kernel's accept queue)."}),
 		definingWaits: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "hawk_server_sessions_waiting_to_define", Help: "Sessions whose batch defines series, waiting for a place to define them (GOMAXPROCS-1 places; batches of known series take none)."}),
 		livenessChanges: prometheus.NewCounter(prometheus.CounterOpts{
@@ -96,7 +99,7 @@ func (m *metrics) resolve() *metrics {
 func (m *metrics) register(r prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{m.connsTotal, m.connsOpen, m.connsRefused, m.frames, m.bytesIn,
 		m.bytesSkipped, m.batches, m.samples, m.commitSeconds, m.ackSeconds, m.agentsOnline, m.legacy,
-		m.errors, m.dictSeries, m.dictBytes, m.refusalWait, m.livenessChanges, m.authPenalties, m.definingWaits} {
+		m.errors, m.dictSeries, m.dictBytes, m.refusalWait, m.livenessChanges, m.authPenalties, m.definingWaits, m.acceptWait} {
 		if err := r.Register(c); err != nil {
 			return err
 		}

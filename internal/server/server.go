@@ -71,6 +71,7 @@ type Config struct {
 	LegacyAllow []netip.Prefix
 
 	MaxConnsPerAddr        int           // open connections per source IP address at most (default 20000)
+	MaxConnRate            int           // new connections accepted per second, all listeners together (burst: a second's worth); 0: no limit (acceptrate.go)
 	MaxAgents              int           // v2 agents the fleet remembers at most (legacy peers: MaxLegacyAgents); a new one beyond is refused (default 250000)
 	IdleTimeout            time.Duration // a welcomed peer silent this long is closed (default MissedHeartbeats × HeartbeatInterval)
 	FrameTimeout           time.Duration // longest one frame may take to arrive, byte by byte (default 30s)
@@ -203,6 +204,7 @@ type Server struct {
 	allSeries      seriesGuard     // bounds the series of all agents together
 	refusedDefs    *refusalPacer   // paces the series definitions refused, server-wide
 	defining       *definingPlaces // batches that define series take turns
+	accepts        acceptPacer     // paces the accept loops: MaxConnRate
 	openBatchBytes atomic.Int64    // memory the sessions' unfinished batches hold
 	failures       *authFailures
 	heldPenalised  atomic.Int64 // penalised connections waiting to be closed
@@ -249,6 +251,7 @@ func New(cfg Config) (*Server, error) {
 	s.refusals = newRefusalLog(cfg.Logger, max(cfg.RefusalLogsPerSecond, 0), time.Second, cfg.now)
 	s.refusedDefs = newRefusalPacer(cfg.MaxRefusedSeriesRate)
 	s.defining = newDefiningPlaces(s.m.definingWaits)
+	s.accepts = newAcceptPacer(cfg.MaxConnRate)
 	s.commits = &committer{sink: cfg.Sink, maxLeaders: runtime.GOMAXPROCS(0), now: cfg.now,
 		observe: func(d time.Duration) { s.m.commitSeconds.Observe(d.Seconds()) }}
 	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.MaxAgents, cfg.now)
@@ -290,7 +293,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		ln.Close()
 	}()
 	var backoff time.Duration
+	credit := 0 // connections this loop may accept before it paces: acceptrate.go
 	for {
+		s.paceAccept(&credit)
 		c, err := ln.Accept()
 		if err != nil {
 			if s.draining.Load() {
