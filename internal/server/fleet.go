@@ -142,7 +142,7 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 			instance = l.Value
 		}
 	}
-	id := rowIdentity{AgentID: h.AgentID, Hostname: h.Hostname, Instance: instance, Job: job, Version: h.AgentVersion,
+	id := AgentIdentity{AgentID: h.AgentID, Hostname: h.Hostname, Instance: instance, Job: job, Version: h.AgentVersion,
 		Protocol: "v2", RemoteAddr: ss.remote}
 	row := newAgentRow(id, h.Labels, f.maxEntry) // before the lock: encoding is the costly part
 	f.mu.Lock()
@@ -192,7 +192,7 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 // setRowLocked gives a the row encoded before the lock for identity id and
 // labels, unless a's identity is another (a legacy entry loaded from a
 // fleet file with labels): then a's own, encoded here.
-func (f *Fleet) setRowLocked(a *Agent, id rowIdentity, labels []wire.Label, row *agentRow) {
+func (f *Fleet) setRowLocked(a *Agent, id AgentIdentity, labels []wire.Label, row *agentRow) {
 	if a.identityOf() != id || !sameLabels(a.labels, labels) {
 		row = newAgentRow(a.identityOf(), a.labels, f.maxEntry)
 	}
@@ -208,7 +208,7 @@ func (f *Fleet) attachLegacy(remote net.Addr, now time.Time) (*Agent, error) {
 		host = h
 	}
 	id := "legacy:" + host
-	rid := rowIdentity{AgentID: id, Hostname: host, Instance: host, Job: "legacy", Protocol: "legacy", RemoteAddr: remote.String()}
+	rid := AgentIdentity{AgentID: id, Hostname: host, Instance: host, Job: "legacy", Protocol: "legacy", RemoteAddr: remote.String()}
 	row := newAgentRow(rid, nil, f.maxEntry)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -296,13 +296,7 @@ var (
 
 // AgentStatus is one row of the fleet, as /api/v1/agents serves it.
 type AgentStatus struct {
-	AgentID          string            `json:"agent_id"`
-	Hostname         string            `json:"hostname"`
-	Instance         string            `json:"instance"`
-	Job              string            `json:"job,omitempty"`
-	Version          string            `json:"version,omitempty"`
-	Protocol         string            `json:"protocol"`
-	RemoteAddr       string            `json:"remote_addr"`
+	AgentIdentity
 	Up               bool              `json:"up"`
 	Connected        bool              `json:"connected"`
 	ConnectedSince   time.Time         `json:"connected_since"`
@@ -458,8 +452,7 @@ func (f *Fleet) onlineLocked(a *Agent, now time.Time) bool {
 func (f *Fleet) statusLocked(a *Agent, now time.Time) AgentStatus {
 	last := time.Unix(0, a.lastSeen.Load())
 	st := AgentStatus{
-		AgentID: a.id, Hostname: a.hostname, Instance: a.instance, Job: a.job, Version: a.version,
-		Protocol: a.protocol, RemoteAddr: a.remote, Connected: a.conns > 0,
+		AgentIdentity: a.identityOf(), Connected: a.conns > 0,
 		Up:             f.onlineLocked(a, now),
 		ConnectedSince: a.since.UTC(), LastSeen: last.UTC(),
 		ClockOffset:      float64(a.offset.Load()) / 1e9,

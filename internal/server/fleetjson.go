@@ -26,9 +26,9 @@ type agentRow struct {
 	split int    // b[:split] is `{"agent_id":…,"remote_addr":"…"` (no closing brace); b[split:] is `,"labels":{…}` or empty
 }
 
-// rowIdentity mirrors AgentStatus's members before "up", in its order and
-// with its tags.
-type rowIdentity struct {
+// AgentIdentity is the part of an agent's row that changes only when it
+// says hello: AgentStatus's first members, encoded once per identity.
+type AgentIdentity struct {
 	AgentID    string `json:"agent_id"`
 	Hostname   string `json:"hostname"`
 	Instance   string `json:"instance"`
@@ -47,7 +47,7 @@ const rowSlack = 1024
 // control characters, <>&, invalid UTF-8 take 6 bytes each), so that the
 // cache adds at most that to an entry; such an agent's row is encoded on
 // each request instead.
-func newAgentRow(id rowIdentity, labels []wire.Label, maxEntry int) *agentRow {
+func newAgentRow(id AgentIdentity, labels []wire.Label, maxEntry int) *agentRow {
 	r := encodeRow(id, labels)
 	if len(r.b) > maxEntry+rowSlack {
 		return nil
@@ -55,7 +55,7 @@ func newAgentRow(id rowIdentity, labels []wire.Label, maxEntry int) *agentRow {
 	return r
 }
 
-func encodeRow(id rowIdentity, labels []wire.Label) *agentRow {
+func encodeRow(id AgentIdentity, labels []wire.Label) *agentRow {
 	head, _ := json.Marshal(id) // strings only: cannot fail
 	head = head[:len(head)-1]
 	var lb []byte
@@ -76,8 +76,8 @@ func encodeRow(id rowIdentity, labels []wire.Label) *agentRow {
 }
 
 // identityOf returns a's identity; under Fleet.mu.
-func (a *Agent) identityOf() rowIdentity {
-	return rowIdentity{AgentID: a.id, Hostname: a.hostname, Instance: a.instance, Job: a.job, Version: a.version,
+func (a *Agent) identityOf() AgentIdentity {
+	return AgentIdentity{AgentID: a.id, Hostname: a.hostname, Instance: a.instance, Job: a.job, Version: a.version,
 		Protocol: a.protocol, RemoteAddr: a.remote}
 }
 
@@ -85,8 +85,8 @@ func (a *Agent) identityOf() rowIdentity {
 // that the encoding runs without it.
 type rowSnapshot struct {
 	row       *agentRow
-	ident     *rowIdentity // when row is nil: the identity to encode
-	labels    []wire.Label // when row is nil; never changed in place
+	ident     *AgentIdentity // when row is nil: the identity to encode
+	labels    []wire.Label   // when row is nil; never changed in place
 	up, conn  bool
 	since     time.Time
 	lastSeen  int64
