@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -63,20 +62,12 @@ func TestAuthFailuresTableBounded(t *testing.T) {
 // the delay.
 func TestShutdownEndsAuthFailureWaits(t *testing.T) {
 	entered := make(chan struct{}, 2)
-	s, err := New(Config{Sink: newMemSink(), Auth: TokenAuth("s3cret", nil), AuthFailureDelay: time.Hour, MaxAuthFailures: 1,
+	_, addr, shutdown := startServing(t, Config{Auth: TokenAuth("s3cret", nil), AuthFailureDelay: time.Hour, MaxAuthFailures: 1,
 		wait: func(d time.Duration, stop <-chan struct{}) {
 			entered <- struct{}{}
 			waitOrStop(d, stop)
 		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shutdown := serveOn(t, s, ln)
-	refused := dial(t, ln.Addr().String())
+	refused := dial(t, addr)
 	refused.send(wire.AppendHello(nil, &wire.Hello{Version: wire.ProtocolVersion, AgentID: "a", Token: "guess"}))
 	waitEntered := func(what string) {
 		t.Helper()
@@ -87,7 +78,7 @@ func TestShutdownEndsAuthFailureWaits(t *testing.T) {
 		}
 	}
 	waitEntered("the refusal")
-	held := dial(t, ln.Addr().String())
+	held := dial(t, addr)
 	waitEntered("the penalised connection")
 	shutdown()
 	refused.expectError(wire.CodeAuth) // answered at the shutdown

@@ -25,6 +25,14 @@ func newMemSink() *store.Memory { return store.NewMemory() }
 // startServer runs a Server on a loopback port and stops it with the test.
 func startServer(t testing.TB, cfg Config) (*Server, string) {
 	t.Helper()
+	s, addr, _ := startServing(t, cfg)
+	return s, addr
+}
+
+// startServing is startServer that also returns serveOn's shutdown, for
+// tests of the shutdown itself.
+func startServing(t testing.TB, cfg Config) (s *Server, addr string, shutdown func()) {
+	t.Helper()
 	if cfg.Sink == nil {
 		cfg.Sink = newMemSink()
 	}
@@ -36,8 +44,7 @@ func startServer(t testing.TB, cfg Config) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serveOn(t, s, ln)
-	return s, ln.Addr().String()
+	return s, ln.Addr().String(), serveOn(t, s, ln)
 }
 
 // serveOn runs s on ln until shutdown is called or the test (or fuzz

@@ -243,16 +243,8 @@ func readToEnd(c net.Conn) {
 // deadline, and the session's GOAWAY goes out inside TLS.
 func TestShutdownOverTLS(t *testing.T) {
 	p := newPKI(t)
-	s, err := New(Config{Sink: newMemSink(), TLS: p.serverTLS(false)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shutdown := serveOn(t, s, ln)
-	c, err := dialTLS(t, ln.Addr().String(), p.clientTLS())
+	_, addr, shutdown := startServing(t, Config{TLS: p.serverTLS(false)})
+	c, err := dialTLS(t, addr, p.clientTLS())
 	if err != nil {
 		t.Fatal(err)
 	}

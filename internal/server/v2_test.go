@@ -247,16 +247,8 @@ func TestV2SequenceMustIncrease(t *testing.T) {
 
 func TestShutdownSendsGoAway(t *testing.T) {
 	sink := newMemSink()
-	s, err := New(Config{Sink: sink})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shutdown := serveOn(t, s, ln)
-	c := dial(t, ln.Addr().String())
+	_, addr, shutdown := startServing(t, Config{Sink: sink})
+	c := dial(t, addr)
 	c.hello("a6")
 	c.batch(1, testBatch(1, 1, 1))
 	if c.ack() != 1 {
