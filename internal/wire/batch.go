@@ -99,14 +99,9 @@ func (d *Dict) DecodeBatch(p []byte, b *Batch) error {
 		return err
 	}
 	b.Reset()
-	flags := r.byte1("flags")
-	b.Final = flags&flagFinal != 0
-	b.Seq = r.uvarint("sequence")
-	b.Part = r.u32("part")
-	if flags&^flagFinal != 0 {
-		r.fail("unknown flags")
-	}
-	n := r.count("definition count", 4)
+	h := readHead(&r)
+	b.Final, b.Seq, b.Part = h.Final, h.Seq, h.Part
+	n := h.Defs
 	if r.err == nil && len(d.prev)+n > d.max {
 		return fmt.Errorf("%w: %d defined, %d more, limit %d", ErrDictFull, len(d.prev), n, d.max)
 	}
@@ -135,10 +130,19 @@ func PeekBatch(p []byte) (BatchHead, error) {
 	if err != nil {
 		return BatchHead{}, err
 	}
+	h := readHead(&r)
+	return h, r.err
+}
+
+// readHead reads a BATCH payload's head, the kind byte read already.
+func readHead(r *reader) BatchHead {
 	flags := r.byte1("flags")
 	h := BatchHead{Final: flags&flagFinal != 0, Seq: r.uvarint("sequence"), Part: r.u32("part")}
+	if flags&^flagFinal != 0 {
+		r.fail("unknown flags")
+	}
 	h.Defs = r.count("definition count", 4)
-	return h, r.err
+	return h
 }
 
 // BatchMostSamples is the most samples a BATCH payload of n bytes can

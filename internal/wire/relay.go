@@ -44,12 +44,7 @@ func (d *Dict) DecodeRecord(p []byte, rec *Record) error {
 	if err != nil {
 		return err
 	}
-	if flags := r.byte1("flags"); flags&^flagFinal != 0 {
-		r.fail("unknown flags")
-	}
-	r.uvarint("sequence")
-	r.u32("part")
-	n := r.count("definition count", 4)
+	n := readHead(&r).Defs
 	if r.err == nil && n > d.max {
 		return fmt.Errorf("%w: %d more, limit %d", ErrDictFull, n, d.max)
 	}
