@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/util/annotations"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // holdingQuerier answers every lookup at once, empty, except a Select of
@@ -305,5 +307,46 @@ func TestRulesOutsideQueryQueue(t *testing.T) {
 	release()
 	if r := receive(t, "held query", held); r.code != http.StatusOK {
 		t.Errorf("held query: %d", r.code)
+	}
+}
+
+// renderSpan is a trace span that calls at when the engine sets its
+// attributes: promql's Exec sets the statement's text, rendered just
+// before, as the span's first attribute.
+type renderSpan struct {
+	trace.Span
+	at func()
+}
+
+func (s renderSpan) SetAttributes(...attribute.KeyValue) { s.at() }
+
+// TestQueryRenderedInSlot: a query's statement is rendered as text (for
+// the trace span; quadratic in the length of "1+1+…") while its request
+// holds a slot of -query.max-concurrency, not before it waits for one
+// (issue 17: with the rendering outside, 8 clients of 8 KB queries took
+// the second core of a 2-core server beside the slot's query, and a good
+// agent's ACK p99 was 11 times its quiet value).
+func TestQueryRenderedInSlot(t *testing.T) {
+	_, a, _, _ := concurrencyAPI(t, 1, time.Minute)
+	for _, path := range []string{"/api/v1/query", "/api/v1/query_range"} {
+		rendered := -1.0
+		span := renderSpan{Span: trace.SpanFromContext(context.Background()), at: func() {
+			rendered = testutil.ToFloat64(a.slots.running)
+		}}
+		form := url.Values{"query": {strings.Repeat("1+", 100) + "1"}, "start": {"0"}, "end": {"60"}, "step": {"15"}}
+		req := httptest.NewRequestWithContext(trace.ContextWithSpan(context.Background(), span),
+			http.MethodPost, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		a.Handler().ServeHTTP(w, req)
+		if w.Code != 200 {
+			t.Fatalf("%s: %d %.300s", path, w.Code, w.Body.String())
+		}
+		if rendered != 1 {
+			t.Fatalf("%s: the statement was rendered with %v slots running, want 1 (its own)", path, rendered)
+		}
+		if n := testutil.ToFloat64(a.slots.running); n != 0 {
+			t.Fatalf("%s: %v slots running after the answer, want 0", path, n)
+		}
 	}
 }

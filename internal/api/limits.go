@@ -168,9 +168,21 @@ func (e noSlotError) Unwrap() error { return e.err }
 // and leaves set if the wait fails: construct then knows why it timed out.
 type queuedKey struct{}
 
+// heldKey marks the context of a query's execution whose request already
+// holds a slot (see API.exec): the engine's own wait for one in Exec then
+// passes at once, and its Delete returns nothing.
+type heldKey struct{}
+
+// heldIndex is the index Insert returns for a context marked with heldKey.
+const heldIndex = -1
+
 // Insert waits for a slot until ctx ends (the engine's context carries
-// -query-timeout and the client's disconnection) or the API drains.
+// -query-timeout and the client's disconnection) or the API drains. A
+// context marked with heldKey has one already.
 func (s *slots) Insert(ctx context.Context, q string) (int, error) {
+	if ctx.Value(heldKey{}) != nil {
+		return heldIndex, nil
+	}
 	if !s.use() {
 		return 0, errStopping
 	}
@@ -209,6 +221,9 @@ func (s *slots) noSlot(err error) error {
 }
 
 func (s *slots) Delete(i int) {
+	if i == heldIndex {
+		return
+	}
 	s.running.Dec()
 	s.QueryTracker.Delete(i)
 	s.done()

@@ -42,7 +42,7 @@ func (a *API) query(r *http.Request) result {
 	if aerr != nil {
 		return result{err: aerr}
 	}
-	return a.exec(ctx, qry, limit)
+	return a.exec(ctx, q, qry, limit)
 }
 
 func (a *API) queryRange(r *http.Request) result {
@@ -70,7 +70,7 @@ func (a *API) queryRange(r *http.Request) result {
 	if aerr != nil {
 		return result{err: aerr}
 	}
-	return a.exec(ctx, qry, limit)
+	return a.exec(ctx, q, qry, limit)
 }
 
 // parseRange parses start, end and step as Prometheus' query_range does.
@@ -132,11 +132,28 @@ func (a *API) queryOpts(r *http.Request) (promql.QueryOpts, result, bool) {
 	return promql.NewPrometheusQueryOpts(false, lookback, nil), result{}, true
 }
 
-// exec runs qry and shapes its result. On success the query is closed by
-// the result's finalizer, after the response that references it is written.
-func (a *API) exec(ctx context.Context, qry promql.Query, limit int) result {
-	res := qry.Exec(ctx)
+// exec runs qry, the query q, and shapes its result. On success the query
+// is closed by the result's finalizer, after the response that references
+// it is written.
+//
+// The request takes its slot of -query.max-concurrency before Exec and
+// keeps it until the answer is encoded, as a lookup does (inSlot); the
+// engine's own wait for a slot inside Exec then passes (heldKey). Exec
+// renders the whole statement as text before that wait, for its trace
+// span, in time quadratic in the length of some expressions (27 ms for
+// 8,000 bytes of 1+1+…): outside the slot, eight clients' renderings ran
+// beside the slot's query and took the second core of a 2-core server.
+func (a *API) exec(ctx context.Context, q string, qry promql.Query, limit int) result {
+	release, err := a.engine.AcquireQuerySlot(ctx, q)
+	if err != nil {
+		release()
+		qry.Close()
+		a.limits.noteRefused(err)
+		return result{err: queryError(err)}
+	}
+	res := qry.Exec(context.WithValue(ctx, heldKey{}, true))
 	if res.Err != nil {
+		release()
 		a.limits.noteRefused(res.Err)
 		return result{err: queryError(res.Err), warnings: res.Warnings, finalizer: qry.Close}
 	}
@@ -152,6 +169,7 @@ func (a *API) exec(ctx context.Context, qry promql.Query, limit int) result {
 		data:      &queryData{ResultType: val.Type(), Result: val},
 		warnings:  warnings,
 		finalizer: qry.Close,
+		encoded:   release,
 	}
 }
 
