@@ -276,7 +276,11 @@ type aliasSample struct {
 // appended.
 func (r *commitReq) appendAliased(app store.Appender, s *store.Series, p pendingSample) error {
 	key := aliasSample{r.series.keptOf(p.id), p.t}
-	if _, ok := r.seen[key]; ok || r.series.aliased[key.k] == p.t {
+	if _, ok := r.seen[key]; ok {
+		r.duplicate++
+		return nil
+	}
+	if last, ok := r.series.aliased[key.k]; ok && last == p.t {
 		r.duplicate++
 		return nil
 	}
@@ -303,8 +307,14 @@ const maxSeenKept = 256
 // settle records, once r is committed, the highest timestamp of each
 // aliased series r stored.
 func (r *commitReq) settle() {
+	d := r.series
 	for key := range r.seen {
-		r.series.aliased[key.k] = max(r.series.aliased[key.k], key.t)
+		if d.aliased == nil {
+			d.aliased = make(map[uint32]int64)
+		}
+		if last, ok := d.aliased[key.k]; !ok || key.t > last {
+			d.aliased[key.k] = key.t
+		}
 	}
 	if len(r.seen) > maxSeenKept {
 		r.seen = nil

@@ -346,10 +346,15 @@ func TestCommitterAliasedSeries(t *testing.T) {
 	d := aliasedDict()
 	r := aliasedReq(d, pendingSample{id: 0, t: 1}, pendingSample{id: 1, t: 2}, pendingSample{id: 1, t: 1},
 		pendingSample{id: 2, t: 1}, pendingSample{id: 2, t: 1})
+	mem0 := d.memory()
 	c.commit(r)
 	if r.err != nil || r.stored != 4 || r.duplicate != 1 {
 		t.Fatalf("stored %d, duplicate %d, err %v; want 4 stored (o's repeat is the TSDB's to judge), 1 duplicate",
 			r.stored, r.duplicate, r.err)
+	}
+	if got := d.memory(); got != mem0+dictAliasBytes {
+		t.Fatalf("dictionary memory %d after m's first commit, was %d: want its committed timestamp counted (%d bytes)",
+			got, mem0, dictAliasBytes)
 	}
 	if got := sampleTimes(mem.Get(`{__name__="m"}`)); !slices.Equal(got, []int64{1, 2}) {
 		t.Fatalf("m stored at %v, want 1 and 2", got)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"hash/maphash"
-	"math"
 	"unsafe"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -32,9 +31,9 @@ type seriesDict struct {
 	kept     []store.Series // the accepted definitions, in order, each label set once
 	strBytes int            // label and help bytes of kept, bounded by MaxDictBytes
 	byLabels keptIndex      // the first id of each kept entry, by its labels
-	// aliased holds, for each kept entry two ids or more point to, the
-	// highest timestamp committed for it in this session (math.MinInt64:
-	// none yet). Only the committer's settle writes it.
+	// aliased holds, for each kept entry two ids or more point to that
+	// has a committed sample, the highest timestamp committed for it in
+	// this session. Only the committer's settle writes it.
 	aliased map[uint32]int64
 }
 
@@ -70,15 +69,8 @@ const (
 func (d *seriesDict) add(s store.Series, h uint64) (fresh bool) {
 	id := uint32(len(d.ids))
 	if first, ok := d.byLabels.find(d, s.Labels, h); ok {
-		k := d.ids[first] &^ aliasMark
-		if d.ids[first]&aliasMark == 0 {
-			d.ids[first] |= aliasMark
-			if d.aliased == nil {
-				d.aliased = make(map[uint32]int64)
-			}
-			d.aliased[k] = math.MinInt64
-		}
-		d.ids = append(d.ids, k|aliasMark)
+		d.ids[first] |= aliasMark
+		d.ids = append(d.ids, d.ids[first])
 		return false
 	}
 	d.ids = append(d.ids, uint32(len(d.kept)))
