@@ -90,7 +90,7 @@ func (d *seriesDict) len() int { return len(d.ids) }
 // definition was refused.
 // The series of an aliased id comes with seriesAliased; keptOf gives its
 // index into kept. An ordinary id costs one comparison, as before there
-// were aliases: the marked ones are looked up out of line.
+// were aliases: only marked ids take a second branch.
 func (d *seriesDict) lookup(id uint32) (*store.Series, badReason) {
 	x := d.ids[id]
 	if x < aliasMark {
