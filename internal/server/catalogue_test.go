@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 
 	"hawk/internal/metrictest"
 	"hawk/internal/store"
@@ -1199,6 +1200,62 @@ func trustRows() []catRow {
 				t.Fatalf("%d of 3 series stored", n)
 			}
 			k.want("hawk_store_metadata_dropped_total", metrictest.Sum(t, reg, "hawk_store_metadata_dropped_total"), 1)
+		}},
+		{"trust/aliased_series_same_ms", func(t *testing.T) {
+			db, err := store.OpenTSDB(store.TSDBOptions{Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			k := newCat(t, func(c *Config) { c.Sink = db })
+			// held returns the timestamps the TSDB holds for m.
+			held := func() []int64 {
+				t.Helper()
+				q, err := db.Storage().Querier(mt-time.Hour.Milliseconds(), mt+time.Hour.Milliseconds())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer q.Close()
+				ss := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "m"))
+				var ts []int64
+				for n := 0; ss.Next(); n++ {
+					if n > 0 {
+						t.Fatalf("m stored as more than one series")
+					}
+					it := ss.At().Iterator(nil)
+					for it.Next() != chunkenc.ValNone {
+						tt, _ := it.At()
+						ts = append(ts, tt)
+					}
+				}
+				return ts
+			}
+			c := k.v2("a")
+			// m{a=""}, m{} and m{} again (raw: the encoder defines a series
+			// once): three ids, one label set once the empty label is
+			// dropped; and an ordinary series o. All sampled at mt.
+			c.send(newBB(1, 1, 0).uv(4).def("m", "a", "").def("m").def("m").def("o").
+				uv(1).vi(mt).uv(4).rawSample(0, 1).rawSample(0, 1).rawSample(0, 2).rawSample(0, 1))
+			if a := c.ack(); a != 1 {
+				t.Fatalf("ack %d", a)
+			}
+			k.want("stored", k.samples("stored"), 2)
+			k.want("duplicate", k.samples("duplicate"), 2)
+			if ts := held(); !slices.Equal(ts, []int64{mt}) {
+				t.Fatalf("m holds samples at %v, want one at %d", ts, mt)
+			}
+			// A later batch: mt again under another id (the series' last
+			// committed timestamp), and a new timestamp under two ids.
+			c.send(newBB(1, 2, 0).uv(0).uv(2).vi(mt).uv(1).rawSample(2, 1).vi(1000).uv(2).rawSample(0, 3).rawSample(0, 3))
+			if a := c.ack(); a != 2 {
+				t.Fatalf("ack %d", a)
+			}
+			c.alive()
+			k.want("stored", k.samples("stored"), 3)
+			k.want("duplicate", k.samples("duplicate"), 4)
+			if ts := held(); !slices.Equal(ts, []int64{mt, mt + 1000}) {
+				t.Fatalf("m holds samples at %v, want %d and %d", ts, mt, mt+1000)
+			}
 		}},
 		{"trust/sequence_jump", func(t *testing.T) {
 			k := newCat(t, func(c *Config) { c.MaxSeqGap = 1000 })

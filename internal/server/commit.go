@@ -103,8 +103,14 @@ type commitReq struct {
 
 	// Results, set by the group's leader before the request is woken.
 	stored, rejected int
+	duplicate        int // samples of an aliased series at a timestamp it already has
 	dropped          [nBadReasons]int
 	err              error
+
+	// seen holds the aliased series' samples appended in this request
+	// (seriesDict.aliased): a second one at the same timestamp is a
+	// duplicate. Once committed they move to seriesDict.aliased (settle).
+	seen map[aliasSample]struct{}
 
 	wake  chan bool    // true: the request was committed or failed; false: lead the next group
 	group []*commitReq // scratch for the group this request leads
@@ -212,19 +218,32 @@ func (c *committer) store(g []*commitReq) {
 		return
 	}
 	c.observe(c.now().Sub(start))
+	for _, r := range g {
+		r.settle()
+	}
 }
 
-// append adds r's samples to app and counts them.
+// append adds r's samples to app and counts them. It changes nothing but
+// r: a request that fails is appended again from scratch when resent.
 func (r *commitReq) append(app store.Appender) error {
-	r.stored, r.rejected, r.dropped, r.err = 0, 0, [nBadReasons]int{}, nil
+	r.stored, r.rejected, r.duplicate, r.dropped, r.err = 0, 0, 0, [nBadReasons]int{}, nil
+	clear(r.seen)
 	for i, p := range r.samples {
 		if r.fresh > 0 && i%yieldEvery == yieldEvery-1 { // creating series: see yieldEvery
 			runtime.Gosched()
 		}
 		s, bad := r.series.lookup(p.id)
 		if bad != seriesOK {
-			r.dropped[bad]++
-			continue
+			if bad != seriesAliased {
+				r.dropped[bad]++
+				continue
+			}
+			if p.t <= r.future {
+				if err := r.appendAliased(app, s, p); err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		if p.t > r.future {
 			r.dropped[badFuture]++
@@ -242,8 +261,70 @@ func (r *commitReq) append(app store.Appender) error {
 	return nil
 }
 
+// aliasSample is a sample of an aliased series: the series' index into
+// seriesDict.kept and the sample's timestamp.
+type aliasSample struct {
+	k uint32
+	t int64
+}
+
+// appendAliased appends p, a sample of s, a series other ids of the
+// dictionary name too, unless the series already has a sample at p's
+// timestamp: appended earlier in this request, or the highest committed
+// for it in this session. Such a sample is counted as a duplicate and
+// not appended: the TSDB would keep one of the two and count both as
+// appended.
+func (r *commitReq) appendAliased(app store.Appender, s *store.Series, p pendingSample) error {
+	key := aliasSample{r.series.keptOf(p.id), p.t}
+	if _, ok := r.seen[key]; ok {
+		r.duplicate++
+		return nil
+	}
+	if last, ok := r.series.aliased[key.k]; ok && last == p.t {
+		r.duplicate++
+		return nil
+	}
+	if err := app.Append(s, p.t, p.v); err != nil {
+		if errors.Is(err, store.ErrRejected) {
+			r.rejected++
+			return nil
+		}
+		return err
+	}
+	if r.seen == nil {
+		r.seen = make(map[aliasSample]struct{})
+	}
+	r.seen[key] = struct{}{}
+	r.stored++
+	return nil
+}
+
+// maxSeenKept bounds the entries of a request's seen map kept for the
+// next request: a batch of many aliased samples does not leave its
+// session holding their map.
+const maxSeenKept = 256
+
+// settle records, once r is committed, the highest timestamp of each
+// aliased series r stored.
+func (r *commitReq) settle() {
+	d := r.series
+	for key := range r.seen {
+		if d.aliased == nil {
+			d.aliased = make(map[uint32]int64)
+		}
+		if last, ok := d.aliased[key.k]; !ok || key.t > last {
+			d.aliased[key.k] = key.t
+		}
+	}
+	if len(r.seen) > maxSeenKept {
+		r.seen = nil
+	} else {
+		clear(r.seen)
+	}
+}
+
 func failAll(g []*commitReq, err error) {
 	for _, r := range g {
-		r.stored, r.rejected, r.dropped, r.err = 0, 0, [nBadReasons]int{}, err
+		r.stored, r.rejected, r.duplicate, r.dropped, r.err = 0, 0, 0, [nBadReasons]int{}, err
 	}
 }

@@ -42,7 +42,8 @@ func newTestCommitter(sink store.Sink, leaders int) *committer {
 // oneSeriesDict is a dictionary of one series, named name.
 func oneSeriesDict(name string) *seriesDict {
 	d := &seriesDict{}
-	d.add(store.Series{Labels: labels.FromStrings("__name__", name)})
+	ls := labels.FromStrings("__name__", name)
+	d.add(store.Series{Labels: ls}, ls.Hash())
 	return d
 }
 
@@ -307,5 +308,121 @@ func TestCommitterKeepsAPlaceForKnownSeries(t *testing.T) {
 	}
 	if c.leaders != 0 || c.fresh != 0 {
 		t.Errorf("places left taken: %d leaders, %d creating series", c.leaders, c.fresh)
+	}
+}
+
+// aliasedDict is a dictionary of m under ids 0 and 1 (one series defined
+// twice) and of o under id 2.
+func aliasedDict() *seriesDict {
+	d := &seriesDict{}
+	m, o := labels.FromStrings("__name__", "m"), labels.FromStrings("__name__", "o")
+	d.add(store.Series{Labels: m}, m.Hash())
+	d.add(store.Series{Labels: m.Copy()}, m.Hash())
+	d.add(store.Series{Labels: o}, o.Hash())
+	return d
+}
+
+func aliasedReq(d *seriesDict, samples ...pendingSample) *commitReq {
+	r := newCommitReq()
+	r.series, r.samples, r.future = d, samples, 1<<62
+	return r
+}
+
+func sampleTimes(ss []store.Sample) []int64 {
+	var ts []int64
+	for _, s := range ss {
+		ts = append(ts, s.T)
+	}
+	return ts
+}
+
+// TestCommitterAliasedSeries commits samples of one series under two ids:
+// at different timestamps both are stored, at one timestamp (in the same
+// request, or the last committed) the second is a duplicate, not
+// appended.
+func TestCommitterAliasedSeries(t *testing.T) {
+	mem := store.NewMemory()
+	c := newTestCommitter(mem, 1)
+	d := aliasedDict()
+	r := aliasedReq(d, pendingSample{id: 0, t: 1}, pendingSample{id: 1, t: 2}, pendingSample{id: 1, t: 1},
+		pendingSample{id: 2, t: 1}, pendingSample{id: 2, t: 1})
+	mem0 := d.memory()
+	c.commit(r)
+	if r.err != nil || r.stored != 4 || r.duplicate != 1 {
+		t.Fatalf("stored %d, duplicate %d, err %v; want 4 stored (o's repeat is the TSDB's to judge), 1 duplicate",
+			r.stored, r.duplicate, r.err)
+	}
+	if got := d.memory(); got != mem0+dictAliasBytes {
+		t.Fatalf("dictionary memory %d after m's first commit, was %d: want its committed timestamp counted (%d bytes)",
+			got, mem0, dictAliasBytes)
+	}
+	if got := sampleTimes(mem.Get(`{__name__="m"}`)); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("m stored at %v, want 1 and 2", got)
+	}
+	// The next request: 2 again is the series' last committed timestamp;
+	// 1 is older and not known here (the TSDB's to judge); 3 is new.
+	r2 := aliasedReq(d, pendingSample{id: 0, t: 2}, pendingSample{id: 1, t: 3}, pendingSample{id: 0, t: 3})
+	c.commit(r2)
+	if r2.err != nil || r2.stored != 1 || r2.duplicate != 2 {
+		t.Fatalf("next request: stored %d, duplicate %d, err %v; want 1 and 2", r2.stored, r2.duplicate, r2.err)
+	}
+	if got := sampleTimes(mem.Get(`{__name__="m"}`)); !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Fatalf("m stored at %v, want 1, 2 and 3", got)
+	}
+}
+
+// failingAppendSink fails the transaction at the failAt-th Append.
+type failingAppendSink struct {
+	store.Sink
+	failAt, n int
+}
+
+func (s *failingAppendSink) Appender() store.Appender {
+	return &failingAppender{Appender: s.Sink.Appender(), s: s}
+}
+
+type failingAppender struct {
+	store.Appender
+	s *failingAppendSink
+}
+
+func (a *failingAppender) Append(sr *store.Series, t int64, v float64) error {
+	if a.s.n++; a.s.n == a.s.failAt {
+		return errors.New("append failed")
+	}
+	return a.Appender.Append(sr, t, v)
+}
+
+// TestCommitterAliasedResentAfterFailure fails a request holding samples
+// of an aliased series, at Commit and at an Append: nothing of it is
+// remembered, and the same request resent is stored, the repeat at one
+// timestamp counted as a duplicate once.
+func TestCommitterAliasedResentAfterFailure(t *testing.T) {
+	boom := errors.New("disk on fire")
+	for _, at := range []string{"commit", "append"} {
+		t.Run(at, func(t *testing.T) {
+			mem := store.NewMemory()
+			sink := &failingAppendSink{Sink: mem}
+			c := newTestCommitter(sink, 1)
+			d := aliasedDict()
+			r := aliasedReq(d, pendingSample{id: 0, t: 5}, pendingSample{id: 1, t: 5}, pendingSample{id: 1, t: 6})
+			if at == "commit" {
+				mem.FailCommits(boom)
+			} else {
+				sink.failAt = 2 // m's sample at 6: the one at 5 was appended, its repeat a duplicate
+			}
+			c.commit(r)
+			if r.err == nil || r.stored != 0 || r.duplicate != 0 {
+				t.Fatalf("failed: stored %d, duplicate %d, err %v; want 0, 0 and an error", r.stored, r.duplicate, r.err)
+			}
+			mem.FailCommits(nil)
+			c.commit(r)
+			if r.err != nil || r.stored != 2 || r.duplicate != 1 {
+				t.Fatalf("resent: stored %d, duplicate %d, err %v; want 2 and 1", r.stored, r.duplicate, r.err)
+			}
+			if got := sampleTimes(mem.Get(`{__name__="m"}`)); !slices.Equal(got, []int64{5, 6}) {
+				t.Fatalf("m stored at %v, want 5 and 6", got)
+			}
+		})
 	}
 }

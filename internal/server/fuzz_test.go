@@ -63,6 +63,10 @@ func FuzzSession(f *testing.F) {
 		append([]byte{1}, legacyFrame(f, 1, wire.LegacyReportContent{Content: "x", Rand: 1})...),
 		append([]byte{0}, frame(f, oneSeries(1, 1, 0, 1700000000000, "m", "a", "1", "a", "2"))...),
 		append([]byte{0}, frame(f, newBB(1, 1, 0).uv(1).def("m").uv(2).vi(1).uv(1).rawSample(0, 1).vi(5).uv(1).uv(3).uv(0x12).uv(7))...),
+		// m{a=""} and m{}, one label set under two ids, sampled twice at
+		// one timestamp: aliased series.
+		append([]byte{0}, frame(f, newBB(1, 1, 0).uv(2).def("m", "a", "").def("m").uv(2).vi(1).uv(2).rawSample(0, 1).rawSample(0, 1).
+			vi(0).uv(1).rawSample(1, 2))...),
 		{1, 0xFF, 0xFF, 0x00},
 	} {
 		f.Add(seed)

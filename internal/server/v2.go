@@ -277,9 +277,10 @@ func (ss *session) readPart(p []byte) (refused int, err error) {
 		if i%yieldEvery == yieldEvery-1 {
 			runtime.Gosched()
 		}
-		if s, bad := ss.define(&b.Defs[i]); bad == seriesOK {
-			v.series.add(s)
-			v.fresh++
+		if s, h, bad := ss.define(&b.Defs[i]); bad == seriesOK {
+			if v.series.add(s, h) {
+				v.fresh++
+			}
 		} else {
 			v.series.refuse(bad)
 			refused++
@@ -455,34 +456,35 @@ func (ss *session) checkHelloLimits(h *wire.Hello) error {
 	return nil
 }
 
-// define turns a series definition into a dictionary entry: the series,
-// or why the definition is refused. A refused definition keeps its id,
-// marked bad, so that the dictionary stays in step with the agent while
-// that series' samples are dropped; nothing of it is allocated or kept
-// (its labels are built in a scratch buffer, copied only once admitted).
-func (ss *session) define(d *wire.SeriesDef) (store.Series, badReason) {
+// define turns a series definition into a dictionary entry: the series
+// and its labels' hash, or why the definition is refused. A refused
+// definition keeps its id, marked bad, so that the dictionary stays in
+// step with the agent while that series' samples are dropped; nothing of
+// it is allocated or kept (its labels are built in a scratch buffer,
+// copied only once admitted).
+func (ss *session) define(d *wire.SeriesDef) (store.Series, uint64, badReason) {
 	v, cfg := ss.v2, &ss.srv.cfg
 	if d.Name == "" || !utf8.ValidString(d.Name) || d.Type > wire.TypeGauge {
-		return store.Series{}, badInvalid // an unknown type byte too: the data model has no meaning for it
+		return store.Series{}, 0, badInvalid // an unknown type byte too: the data model has no meaning for it
 	}
 	if len(d.Labels) > cfg.MaxLabels {
-		return store.Series{}, badTooManyLabels
+		return store.Series{}, 0, badTooManyLabels
 	}
 	if len(d.Name) > cfg.MaxLabelNameLen {
-		return store.Series{}, badLabelTooLong
+		return store.Series{}, 0, badLabelTooLong
 	}
 	local := cfg.StampIdentity && v.localTarget(d.Labels)
 	if serverFamilies[d.Name] && !(local && d.Name == "up") {
-		return store.Series{}, badReserved
+		return store.Series{}, 0, badReserved
 	}
 	v.lb.Reset()
 	v.lb.Add(model.MetricNameLabel, d.Name)
 	for _, l := range d.Labels {
 		if l.Name == "" || l.Name == model.MetricNameLabel || !utf8.ValidString(l.Name) || !utf8.ValidString(l.Value) {
-			return store.Series{}, badInvalid
+			return store.Series{}, 0, badInvalid
 		}
 		if len(l.Name) > cfg.MaxLabelNameLen || len(l.Value) > cfg.MaxLabelValueLen {
-			return store.Series{}, badLabelTooLong
+			return store.Series{}, 0, badLabelTooLong
 		}
 		if l.Value != "" && !v.sessionOwns(l.Name, cfg, local) {
 			v.lb.Add(l.Name, l.Value)
@@ -494,10 +496,11 @@ func (ss *session) define(d *wire.SeriesDef) (store.Series, badReason) {
 	v.lb.Sort()
 	v.lb.Overwrite(&v.scratch)
 	if _, dup := v.scratch.HasDuplicateLabelNames(); dup {
-		return store.Series{}, badInvalid
+		return store.Series{}, 0, badInvalid
 	}
-	if bad := ss.admit(v.scratch.Hash()); bad != seriesOK {
-		return store.Series{}, bad
+	h := v.scratch.Hash()
+	if bad := ss.admit(h); bad != seriesOK {
+		return store.Series{}, 0, bad
 	}
 	help := d.Help
 	if len(help) > cfg.MaxHelpLen {
@@ -506,7 +509,7 @@ func (ss *session) define(d *wire.SeriesDef) (store.Series, badReason) {
 		help = strings.ToValidUTF8(help[:cfg.MaxHelpLen], "")
 		ss.srv.m.errors.WithLabelValues("help_too_long").Inc()
 	}
-	return store.Series{Labels: v.scratch.Copy(), Meta: metadata.Metadata{Type: metricType(d.Type), Help: help}}, seriesOK
+	return store.Series{Labels: v.scratch.Copy(), Meta: metadata.Metadata{Type: metricType(d.Type), Help: help}}, h, seriesOK
 }
 
 // admit passes the series with label hash h through the agent's
@@ -568,6 +571,7 @@ func (ss *session) commitV2() error {
 		}
 		m.samplesStored.Add(float64(r.stored))
 		m.samplesRejected.Add(float64(r.rejected))
+		m.samplesDup.Add(float64(r.duplicate))
 		for reason, n := range r.dropped {
 			if n > 0 {
 				m.errors.WithLabelValues(badReasonNames[reason]).Add(float64(n))
