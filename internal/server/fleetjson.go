@@ -6,8 +6,8 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
+	"hawk/internal/jsonappend"
 	"hawk/internal/wire"
 )
 
@@ -168,7 +168,7 @@ func appendRow(b []byte, s *rowSnapshot) ([]byte, error) {
 			return b, err
 		}
 		b = append(b, `,"cause":`...)
-		b = appendString(b, o.Cause)
+		b = jsonappend.String(b, o.Cause)
 		b = append(b, '}')
 	}
 	return append(b, '}'), nil
@@ -205,18 +205,4 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 		}
 	}
 	return b, nil
-}
-
-// appendString appends s as a JSON string: as is when it holds only
-// printable ASCII encoding/json leaves alone, else through json.Marshal.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }

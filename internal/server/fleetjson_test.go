@@ -131,24 +131,6 @@ func TestAgentsPageJSONUnsupportedFloat(t *testing.T) {
 	}
 }
 
-// TestAppendStringMatchesMarshal: the outage cause's encoder is json.Marshal
-// for every single byte, the awkward strings and a few runes.
-func TestAppendStringMatchesMarshal(t *testing.T) {
-	in := append([]string{"a<b", "a>b", "a&b", "\u2028", "\u00e9", "\ufffd"}, awkward...)
-	for c := range 256 {
-		in = append(in, "x"+string([]byte{byte(c)})+"y")
-	}
-	for _, s := range in {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendString([]byte("p"), s); string(got) != "p"+string(want) {
-			t.Errorf("%q: %s, want %s", s, got[1:], want)
-		}
-	}
-}
-
 // TestAgentsPageOrderKeptUpToDate: the kept order follows new entries,
 // changed hostnames and forgotten entries.
 func TestAgentsPageOrderKeptUpToDate(t *testing.T) {
