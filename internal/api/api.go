@@ -277,7 +277,16 @@ func (a *API) respondError(w http.ResponseWriter, e *apiError, data any) {
 	a.write(w, e.typ.code, &response{Status: "error", ErrorType: e.typ.name, Error: e.err.Error(), Data: data}, nil)
 }
 
-// write encodes resp, calls encoded (if not nil), and sends it.
+// writeChunk is the most of an answer written by one write(2). Answers
+// are written outside the slots of -query.max-concurrency, and a
+// goroutine holds its processor through a write: a fleet page of 1.8 MB
+// written at once kept one for up to 2.4 ms, 256 KiB up to 1.3 ms, and
+// with two such writes an agent's session, ready to run, waited for both
+// (issue 17, huge-hello). Between chunks the writer yields.
+const writeChunk = 64 << 10
+
+// write encodes resp, calls encoded (if not nil), and sends it, its
+// length in Content-Length, in chunks of at most writeChunk bytes.
 func (a *API) write(w http.ResponseWriter, code int, resp *response, encoded func()) {
 	body, err := encodeResponse(resp)
 	if encoded != nil {
@@ -288,12 +297,23 @@ func (a *API) write(w http.ResponseWriter, code int, resp *response, encoded fun
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	n := 0
+	for _, b := range body {
+		n += len(b)
+	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(n))
 	w.WriteHeader(code)
 	for _, b := range body {
-		if _, err := w.Write(b); err != nil {
-			a.opts.Logger.Debug("api: write response", "err", err)
-			return
+		for len(b) > 0 {
+			c := b[:min(len(b), writeChunk)]
+			if _, err := w.Write(c); err != nil {
+				a.opts.Logger.Debug("api: write response", "err", err)
+				return
+			}
+			if b = b[len(c):]; len(b) > 0 {
+				runtime.Gosched()
+			}
 		}
 	}
 }

@@ -8,12 +8,15 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/metadata"
+	"github.com/prometheus/prometheus/storage"
 	"go.uber.org/goleak"
 
 	"hawk/internal/store"
@@ -274,4 +277,38 @@ func TestMethodNotAllowed(t *testing.T) {
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatalf("PUT = %d, want 405", resp.StatusCode)
 	}
+}
+
+// TestWriteInChunks: an answer larger than writeChunk arrives whole, in
+// writes of at most writeChunk bytes, with its length in Content-Length.
+func TestWriteInChunks(t *testing.T) {
+	a := New(Options{Queryable: storage.QueryableFunc(func(int64, int64) (storage.Querier, error) {
+		return storage.NoopQuerier(), nil
+	}), Registerer: prometheus.NewRegistry()})
+	defer a.Close()
+	raw := []byte(`["` + strings.Repeat("x", 2*writeChunk+100) + `"]`)
+	w := &chunkRecorder{ResponseRecorder: httptest.NewRecorder()}
+	a.write(w, http.StatusOK, &response{Status: "success", raw: raw}, nil)
+	want := `{"status":"success","data":` + string(raw) + `}`
+	if got := w.Body.String(); got != want {
+		t.Fatalf("body of %d bytes, want %d", len(got), len(want))
+	}
+	if got := w.Header().Get("Content-Length"); got != strconv.Itoa(len(want)) {
+		t.Fatalf("Content-Length %q, want %d", got, len(want))
+	}
+	if w.largest > writeChunk || w.writes < 3 {
+		t.Fatalf("%d writes, the largest %d bytes; want 3 or more, none over %d", w.writes, w.largest, writeChunk)
+	}
+}
+
+// chunkRecorder counts the writes of a response and its largest.
+type chunkRecorder struct {
+	*httptest.ResponseRecorder
+	writes, largest int
+}
+
+func (r *chunkRecorder) Write(b []byte) (int, error) {
+	r.writes++
+	r.largest = max(r.largest, len(b))
+	return r.ResponseRecorder.Write(b)
 }
