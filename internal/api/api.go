@@ -67,6 +67,10 @@ type Options struct {
 	// /metadata return (truncated with a warning); 0 means
 	// DefaultMaxLookupResults.
 	MaxLookupResults int
+	// SeriesLookupRate bounds the series all /api/v1/series answers hold
+	// per second (lookupPace); 0 means DefaultSeriesLookupRate, a negative
+	// value no bound.
+	SeriesLookupRate int
 	// QueryTracker bounds the PromQL queries and the series, label and
 	// metadata lookups that evaluate at once; the others wait for a slot
 	// within their timeout. hawk-server gives it a
@@ -100,6 +104,7 @@ type API struct {
 	mux         *http.ServeMux // routes /api/v1/*
 	limits      *limits
 	slots       *slots // the engine's query tracker; nil without Options.QueryTracker
+	seriesPace  *lookupPace
 
 	rulesMu sync.Mutex
 	rules   Rules // rule evaluation, nil until SetRules
@@ -118,6 +123,9 @@ func New(opts Options) *API {
 	}
 	if opts.MaxLookupResults <= 0 {
 		opts.MaxLookupResults = DefaultMaxLookupResults
+	}
+	if opts.SeriesLookupRate == 0 {
+		opts.SeriesLookupRate = DefaultSeriesLookupRate
 	}
 	if opts.LookbackDelta <= 0 {
 		opts.LookbackDelta = DefaultLookbackDelta
@@ -166,6 +174,7 @@ func New(opts Options) *API {
 		limits:      newLimits(opts.Registerer, runtime.GOMAXPROCS(0)),
 		slots:       sl,
 	}
+	a.seriesPace = newLookupPace(opts.SeriesLookupRate, opts.MaxLookupResults, opts.Timeout, a.limits.refused, opts.Registerer)
 	a.routes()
 	return a
 }
@@ -180,7 +189,7 @@ func (a *API) routes() {
 	for path, f := range map[string]apiFunc{
 		"/api/v1/query":               a.query,
 		"/api/v1/query_range":         a.queryRange,
-		"/api/v1/series":              a.inSlot(a.series),
+		"/api/v1/series":              a.seriesPace.paced(a.inSlot(a.series)),
 		"/api/v1/labels":              a.inSlot(a.labelNames),
 		"/api/v1/label/{name}/values": a.inSlot(a.labelValues),
 		"/api/v1/metadata":            a.inSlot(a.metadata),
@@ -215,6 +224,7 @@ type result struct {
 	finalizer func()
 	encoded   func() // called once the response is encoded, before it is written
 	total     *int   // rows matching in all, when data is one page of them (X-Total-Count)
+	entries   int    // entries of a lookup's answer, for lookupPace
 }
 
 // response is Prometheus' response envelope.

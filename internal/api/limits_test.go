@@ -115,3 +115,52 @@ func TestLabelLookupsInsideTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesLookupRate: /api/v1/series answers are paid for in
+// -query.max-series-lookup-rate: with 1 series a second and room for the
+// 3 series of the test head, the first lookup of all of them is answered
+// at once and uses up that room, and the next would wait a second for the
+// rate to pay it, past a -query-timeout of 200 ms: 503 "timeout" at once,
+// counted. Other lookups do not wait.
+func TestSeriesLookupRate(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	srv := newTestServerWith(t, func(o *Options) {
+		o.SeriesLookupRate, o.MaxLookupResults, o.Timeout, o.Registerer = 1, 3, 200*time.Millisecond, reg
+	})
+	all := url.Values{"match[]": {`{__name__=~".+"}`}, "start": {"0"}, "end": {"2000"}}
+	if code, body := call(t, srv, http.MethodGet, "/api/v1/series", all); code != 200 {
+		t.Fatalf("first lookup: %d %v", code, body)
+	}
+	code, body := call(t, srv, http.MethodGet, "/api/v1/series", all)
+	if code != 503 || !strings.Contains(toJSON(body), "-query.max-series-lookup-rate") {
+		t.Fatalf("second lookup: %d %.300v, want 503 naming -query.max-series-lookup-rate", code, body)
+	}
+	if code, body := call(t, srv, http.MethodGet, "/api/v1/labels", nil); code != 200 {
+		t.Fatalf("labels after the series lookups: %d %v", code, body)
+	}
+	if n := refusedCount(t, reg, "lookup_rate"); n != 1 {
+		t.Fatalf("refused{lookup_rate} = %v, want 1", n)
+	}
+}
+
+// refusedCount reads hawk_api_requests_refused_total{reason} from reg.
+func refusedCount(t *testing.T, reg *prometheus.Registry, reason string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "hawk_api_requests_refused_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" && l.GetValue() == reason {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}

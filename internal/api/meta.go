@@ -65,7 +65,7 @@ func (a *API) series(r *http.Request) result {
 			warnings := set.Warnings()
 			warnings.Add(errTruncated)
 			a.limits.refused.WithLabelValues("results_truncated").Inc()
-			return result{raw: append(raw, ']'), warnings: warnings, finalizer: closer(q)}
+			return result{raw: append(raw, ']'), entries: n, warnings: warnings, finalizer: closer(q)}
 		}
 		if n > 0 {
 			raw = append(raw, ',')
@@ -76,7 +76,7 @@ func (a *API) series(r *http.Request) result {
 	if err := set.Err(); err != nil {
 		return result{err: lookupError(ctx, err), warnings: set.Warnings(), finalizer: closer(q)}
 	}
-	return result{raw: append(raw, ']'), warnings: set.Warnings(), finalizer: closer(q)}
+	return result{raw: append(raw, ']'), entries: n, warnings: set.Warnings(), finalizer: closer(q)}
 }
 
 // lookup holds the common parameters of series and label requests.

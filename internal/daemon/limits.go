@@ -32,6 +32,7 @@ type Limits struct {
 	OpenBatchBytes  int
 	OpenBatchTotal  int
 	LookupResults   int
+	SeriesLookups   int
 	MaxHelpLen      int
 	MaxMetadata     int
 }
@@ -48,9 +49,19 @@ func (l *Limits) declare(s *options.Set) {
 	s.Int(&l.MaxQueryLength, "query.max-length", api.DefaultMaxQueryLength, "bytes of a PromQL expression at most, checked before parsing (parsing can take time quadratic in the length)")
 	s.Int(&l.MaxConcurrency, "query.max-concurrency", 0, "PromQL queries and series, label and metadata lookups evaluated at once; the others wait within -query-timeout (503 past it). 0: half of GOMAXPROCS, at least 1, so queries never take every core from ingest")
 	s.Int(&l.LookupResults, "query.max-lookup-results", api.DefaultMaxLookupResults, "series, label names, label values or metadata entries one /api/v1/series, /labels, /label/*/values or /metadata answer holds at most (truncated with a warning)")
+	s.Int(&l.SeriesLookups, "query.max-series-lookup-rate", api.DefaultSeriesLookupRate, "series all /api/v1/series answers hold per second; a request waits, within -query-timeout, for the answers before it to be paid for (0: no bound)")
 	s.Duration(&l.HTTPIdleTimeout, "http.idle-timeout", 30*time.Second, "an HTTP connection idle this long between requests is closed")
 	s.Duration(&l.HTTPReadTimeout, "http.read-timeout", time.Minute, "longest the HTTP server waits for a request's headers and body")
 	s.Int(&l.HTTPMaxConns, "http.max-connections", 1024, "HTTP connections open at once; further ones wait to be accepted")
+}
+
+// seriesLookupRate is -query.max-series-lookup-rate as api.Options has it:
+// no bound is negative there, 0 here.
+func seriesLookupRate(flag int) int {
+	if flag <= 0 {
+		return -1
+	}
+	return flag
 }
 
 // apply sets the agent-side limits of a server.Config.
