@@ -72,7 +72,19 @@ type Enrolments struct {
 
 	saveMu sync.Mutex // serialises file writes
 	saved  uint64     // guarded by saveMu; gen the file holds
+	// buf and ids are the last write's file image and sorted ids, kept
+	// (up to maxKeptEnrolBytes each) for the next write: under a wave of
+	// new agents the file is rewritten hundreds of times a second, and a
+	// fresh image each time was most of the server's garbage (section 9
+	// of docs/security.md, huge-hello). Guarded by saveMu.
+	buf []byte
+	ids []string
 }
+
+// maxKeptEnrolBytes bounds each buffer an Enrolments keeps between
+// writes (4 MiB: about 60,000 ids of 30 bytes); a larger file is encoded
+// into a buffer of its exact size and dropped after the write.
+const maxKeptEnrolBytes = 4 << 20
 
 // OpenEnrolments loads the enrolment file at path (missing: none enrolled);
 // path "" keeps enrolments in memory only. At most max ids are enrolled (0:
@@ -172,8 +184,16 @@ func (e *Enrolments) save() error {
 		e.mu.Unlock()
 		return nil
 	}
-	b := appendEnrolments(nil, e.sums)
+	b, ids := encodeEnrolments(e.buf[:0], e.ids[:0], e.sums)
 	e.mu.Unlock()
+	clear(ids) // the ids kept must not hold forgotten ones alive
+	e.buf, e.ids = nil, nil
+	if cap(b) <= maxKeptEnrolBytes {
+		e.buf = b
+	}
+	if cap(ids) <= maxKeptEnrolBytes/16 { // a string header is 16 bytes
+		e.ids = ids[:0]
+	}
 	if err := atomicfile.Write(e.path, b, 0o600); err != nil {
 		return fmt.Errorf("server: write enrolments: %w", err)
 	}
@@ -182,11 +202,21 @@ func (e *Enrolments) save() error {
 }
 
 func appendEnrolments(dst []byte, sums map[string][32]byte) []byte {
-	ids := make([]string, 0, len(sums))
+	dst, _ = encodeEnrolments(dst, nil, sums)
+	return dst
+}
+
+// encodeEnrolments appends the file image of sums to dst, growing it once
+// to the image's exact size, and sorts the ids in ids; it returns both for
+// reuse.
+func encodeEnrolments(dst []byte, ids []string, sums map[string][32]byte) ([]byte, []string) {
+	size := enrolHeaderSize + 4
 	for id := range sums {
 		ids = append(ids, id)
+		size += 2 + len(id) + 32
 	}
 	slices.Sort(ids)
+	dst = slices.Grow(dst, size)
 	start := len(dst)
 	dst = append(dst, enrolMagic...)
 	dst = append(dst, enrolVersion)
@@ -197,7 +227,7 @@ func appendEnrolments(dst []byte, sums map[string][32]byte) []byte {
 		dst = append(dst, id...)
 		dst = append(dst, sum[:]...)
 	}
-	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], crcTable))
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], crcTable)), ids
 }
 
 func parseEnrolments(b []byte) (map[string][32]byte, error) {

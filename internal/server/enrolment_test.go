@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -80,4 +82,64 @@ func FuzzEnrolmentFile(f *testing.F) {
 			t.Fatalf("round trip: %v, %d of %d", err, len(again), len(sums))
 		}
 	})
+}
+
+// TestEnrolmentsSaveReusesImage: a rewrite of the enrolment file encodes
+// into the previous write's buffers, so a wave of enrolments (each a
+// rewrite of the whole file) makes no garbage of file images; before, each
+// write grew a fresh image by doubling and sorted a fresh id slice.
+func TestEnrolmentsSaveReusesImage(t *testing.T) {
+	e, err := OpenEnrolments(filepath.Join(t.TempDir(), "hawk-enrolments"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 500 {
+		if _, err := e.enrol(fmt.Sprintf("agent-%04d", i), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e.buf == nil || e.ids == nil {
+		t.Fatalf("no buffers kept after a write: buf %d, ids %d", cap(e.buf), cap(e.ids))
+	}
+	for _, id := range e.ids[:cap(e.ids)] {
+		if id != "" {
+			t.Fatalf("kept ids hold %q", id)
+		}
+	}
+	want := appendEnrolments(nil, e.sums)
+	var got []byte
+	if n := testing.AllocsPerRun(20, func() {
+		var ids []string
+		got, ids = encodeEnrolments(e.buf[:0], e.ids[:0], e.sums)
+		clear(ids)
+	}); n != 0 {
+		t.Errorf("encoding into kept buffers: %v allocations, want 0", n)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("image encoded into kept buffers differs from a fresh one")
+	}
+	if sums, err := parseEnrolments(got); err != nil || len(sums) != 500 {
+		t.Fatalf("parse: %d ids, %v", len(sums), err)
+	}
+}
+
+// BenchmarkEnrolmentsSave: one rewrite of a file of 6,000 ids (huge-hello's
+// three rounds), the write included.
+func BenchmarkEnrolmentsSave(b *testing.B) {
+	e, err := OpenEnrolments(filepath.Join(b.TempDir(), "hawk-enrolments"), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 6000 {
+		e.sums[fmt.Sprintf("attack-hh-%05d", i)] = [32]byte{byte(i)}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.mu.Lock()
+		e.gen++
+		e.mu.Unlock()
+		if err := e.save(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

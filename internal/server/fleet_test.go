@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,6 +145,33 @@ func TestCorruptFleetFile(t *testing.T) {
 	}
 	if _, err := decodeFleet(b[:len(b)-1], 32); err == nil {
 		t.Fatal("truncated file accepted")
+	}
+}
+
+// TestFleetFileEncodedInOneBuffer: the fleet file's image is encoded into
+// one buffer of its exact size (encodedSizeLocked), not grown by append,
+// which made about five times the image in garbage at every save under
+// huge-hello; strings and counts cross the varint's length boundaries.
+func TestFleetFileEncodedInOneBuffer(t *testing.T) {
+	f := newFleet(time.Second, 100, time.Now)
+	for i, n := range []int{0, 1, 127, 128, 16383, 16384} {
+		a := &Agent{id: fmt.Sprintf("a%d", i), hostname: strings.Repeat("h", n), protocol: "v2", bootTime: int64(n),
+			labels:       []wire.Label{{Name: "l", Value: strings.Repeat("v", n)}, {Name: strings.Repeat("n", n), Value: ""}},
+			outageCounts: [nCauses]uint64{0, 127, 128, 1 << 63},
+			outages:      []Outage{{Start: time.Unix(1, 0), End: time.Unix(2, 0), Cause: strings.Repeat("c", n)}}}
+		a.lastSeen.Store(int64(i))
+		f.addLocked(a)
+	}
+	var b []byte
+	if n := testing.AllocsPerRun(5, func() { b = f.encodeLocked() }); n != 1 {
+		t.Errorf("encoding the fleet file: %v allocations, want 1", n)
+	}
+	if len(b) != cap(b) || len(b) != f.encodedSizeLocked() {
+		t.Fatalf("image of %d bytes in a buffer of %d, size counted %d", len(b), cap(b), f.encodedSizeLocked())
+	}
+	got, err := decodeFleet(b, 32)
+	if err != nil || len(got) != 6 || got[5].labels[0].Value != strings.Repeat("v", 16384) || got[4].outageCounts[3] != 1<<63 {
+		t.Fatalf("round trip: %v, %d agents", err, len(got))
 	}
 }
 
@@ -291,8 +320,12 @@ func FuzzDecodeFleet(f *testing.F) {
 			g.addLocked(a)
 		}
 		if len(agents) > 0 && len(agents[0].outages) <= 32 {
-			if _, err := decodeFleet(g.encodeLocked(), 32); err != nil {
+			b := g.encodeLocked()
+			if _, err := decodeFleet(b, 32); err != nil {
 				t.Fatalf("re-encoded file does not decode: %v", err)
+			}
+			if len(b) != cap(b) {
+				t.Fatalf("re-encoded image of %d bytes in a buffer of %d", len(b), cap(b))
 			}
 		}
 	})
