@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -99,6 +100,28 @@ func fleetRows() []catRow {
 			if n != 10 {
 				t.Fatalf("%d hawk_agent_info series for one agent after 12 versions; the guard allows 10", n)
 			}
+		}},
+		{"fleet/identity_bytes_bounded", func(t *testing.T) {
+			// Each test agent keeps 32 bytes of identity (id, host-id, test,
+			// job=node, instance=i-id): two fit in 70, a third does not.
+			k := newCat(t, func(c *Config) { c.MaxFleetIDBytes = 70 })
+			k.v2("a0")
+			c1 := k.v2("a1")
+			c := dial(t, k.addr)
+			c.send(wire.AppendHello(nil, &wire.Hello{Version: wire.ProtocolVersion, AgentID: "a2", Hostname: "host-a2", AgentVersion: "test"}))
+			c.expectError(wire.CodeOverload)
+			k.want("refused max_fleet_identity_bytes", k.refused("max_fleet_identity_bytes"), 1)
+			k.v2("a0") // an id already kept comes back whatever the budget
+			c1.c.Close()
+			deadline := time.Now().Add(10 * time.Second)
+			for err := k.s.Fleet().Forget("a1"); err != nil; err = k.s.Fleet().Forget("a1") {
+				if !errors.Is(err, ErrAgentConnected) || time.Now().After(deadline) {
+					t.Fatalf("forget a1: %v", err)
+				}
+				time.Sleep(5 * time.Millisecond) // until a1's session has ended
+			}
+			k.v2("a2") // a forgotten agent's identity no longer counts
+			k.want("refused max_fleet_identity_bytes", k.refused("max_fleet_identity_bytes"), 1)
 		}},
 		{"fleet/agents_page_bounded", func(t *testing.T) {
 			f := newFleet(time.Second, 100000, time.Now)

@@ -25,12 +25,14 @@ type Fleet struct {
 	max          int // v2 agents at most; a new one beyond is refused
 	maxLegacy    int // legacy peers at most, apart from max
 	maxEntry     int // bytes of identity (id, hostname, version, labels) one entry may hold
+	maxIDBytes   int // bytes of identity all v2 entries may hold together before a new id is refused; 0: no bound
 	maxOutages   int // outages kept per agent
 
 	mu      sync.Mutex
 	agents  map[string]*Agent // by agent id; legacy peers by "legacy:<ip>"
 	list    []*Agent          // the same entries, for the liveness loop's scans
 	legacyN int               // legacy entries in agents
+	idBytes int               // identity bytes of the v2 entries (Agent.idBytes summed)
 	order   []*Agent          // list sorted by hostname then id, for pages; nil when out of date; replaced, never changed in place
 	orderV  uint64            // changes of list or of a hostname: an order sorted at another is out of date
 	dirty   bool              // the fleet file is out of date
@@ -45,6 +47,7 @@ type Agent struct {
 	id, hostname, version, protocol, remote string
 	job, instance                           string
 	labels                                  []wire.Label
+	idBytes                                 int      // identityBytes as counted in Fleet.idBytes
 	bootTime                                int64    // from HELLO, Unix seconds; 0 unknown
 	session                                 *session // the current connection, nil if none
 	conns                                   int      // open connections (legacy peers may have several)
@@ -88,6 +91,7 @@ var (
 	errFleetFull      = errors.New("server: too many agents")
 	errLegacyFull     = errors.New("server: too many legacy peers")
 	errEntryTooLarge  = errors.New("server: agent identity too large")
+	errFleetBytes     = errors.New("server: the agents' identities fill the fleet")
 	errUnknownAgent   = errors.New("server: no such agent")
 	errAgentConnected = errors.New("server: the agent is connected; stop it before forgetting it")
 )
@@ -108,6 +112,26 @@ func (f *Fleet) poke() {
 	}
 }
 
+// identityBytes is entrySize of the identity a keeps; a legacy entry's
+// (its address) is not counted.
+func (a *Agent) identityBytes() int {
+	if a.protocol == "legacy" {
+		return 0
+	}
+	n := len(a.id) + len(a.hostname) + len(a.version)
+	for _, l := range a.labels {
+		n += len(l.Name) + len(l.Value)
+	}
+	return n
+}
+
+// recountLocked brings f.idBytes up to date with a's identity.
+func (f *Fleet) recountLocked(a *Agent) {
+	n := a.identityBytes()
+	f.idBytes += n - a.idBytes
+	a.idBytes = n
+}
+
 // addLocked inserts a new entry.
 func (f *Fleet) addLocked(a *Agent) {
 	f.agents[a.id] = a
@@ -115,6 +139,7 @@ func (f *Fleet) addLocked(a *Agent) {
 	if a.protocol == "legacy" {
 		f.legacyN++
 	}
+	f.recountLocked(a)
 	f.dirty = true
 	f.reorderLocked()
 }
@@ -152,6 +177,9 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 		if len(f.agents)-f.legacyN >= f.max {
 			return nil, nil, errFleetFull
 		}
+		if f.maxIDBytes > 0 && f.idBytes+entrySize(h) > f.maxIDBytes {
+			return nil, nil, errFleetBytes
+		}
 		a = &Agent{id: h.AgentID, protocol: "v2"}
 		f.addLocked(a)
 	}
@@ -165,6 +193,7 @@ func (f *Fleet) attach(h *wire.Hello, ss *session, now time.Time) (a *Agent, pre
 	a.hostname, a.version, a.protocol, a.remote = h.Hostname, h.AgentVersion, "v2", ss.remote
 	a.labels = cloneLabels(h.Labels)
 	a.job, a.instance = job, instance
+	f.recountLocked(a) // an id already known is not refused for its identity growing, within maxEntry
 	f.setRowLocked(a, id, h.Labels, row)
 	if !a.judgedUp && a.judged && !a.silentSince.IsZero() {
 		a.pending = &pendingOutage{start: a.silentSince, end: now, peerClosed: !a.closedAt.IsZero(),
@@ -279,6 +308,8 @@ func (f *Fleet) Forget(id string) error {
 	if a.protocol == "legacy" {
 		f.legacyN--
 	}
+	f.idBytes -= a.idBytes
+	a.idBytes = 0
 	a.classify.Store(false)
 	f.reorderLocked()
 	f.gone = append(f.gone, a)

@@ -100,6 +100,7 @@ type Config struct {
 	FleetSaveInterval  time.Duration // default 2s
 	MaxLegacyAgents    int           // legacy peers the fleet remembers at most, apart from MaxAgents (default 10000)
 	MaxAgentEntryBytes int           // bytes of id, hostname, version and labels one HELLO may keep in the fleet (default 4096)
+	MaxFleetIDBytes    int           // bytes of identity (as MaxAgentEntryBytes counts it) all v2 agents keep together before a new id is refused (default 128 MiB; <0: no bound)
 	MaxOutagesPerAgent int           // outages kept per agent (default 32)
 	// OutageClassifyWait is how long after an agent comes back its spool
 	// may take to tell whether it collected while away (default 2m).
@@ -125,6 +126,16 @@ type Config struct {
 	now  func() time.Time                            // clock seam for tests
 	wait func(d time.Duration, stop <-chan struct{}) // the auth-failure delay; seam for tests
 }
+
+// DefaultMaxFleetIDBytes bounds the identity bytes (id, hostname, version
+// and labels, as -max-agent-entry-bytes counts them) all v2 agents keep in
+// the fleet together. An agent costs the process some 10 times its
+// identity in RSS, and more than 20 KiB whatever its size (its entry and
+// cached row, its liveness series, the collector's headroom: docs/fleet.md):
+// at the default -max-agents of 250,000, agents of 4 KiB identities came to
+// 11 to 12 GiB. 128 MiB holds 250,000 typical agents (identities of 200 to
+// 500 bytes) and about 32,000 of the largest.
+const DefaultMaxFleetIDBytes = 128 << 20
 
 func (c *Config) setDefaults() {
 	def := func(d *time.Duration, v time.Duration) {
@@ -166,6 +177,9 @@ func (c *Config) setDefaults() {
 	def(&c.FleetSaveInterval, 2*time.Second)
 	defInt(&c.MaxLegacyAgents, 10000)
 	defInt(&c.MaxAgentEntryBytes, 4096)
+	if c.MaxFleetIDBytes == 0 {
+		c.MaxFleetIDBytes = DefaultMaxFleetIDBytes
+	}
 	defInt(&c.MaxOutagesPerAgent, 32)
 	def(&c.OutageClassifyWait, 2*time.Minute)
 	def(&c.AuthFailurePenalty, time.Minute)
@@ -256,6 +270,7 @@ func New(cfg Config) (*Server, error) {
 		observe: func(d time.Duration) { s.m.commitSeconds.Observe(d.Seconds()) }}
 	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.MaxAgents, cfg.now)
 	s.fleet.maxLegacy, s.fleet.maxEntry, s.fleet.maxOutages = cfg.MaxLegacyAgents, cfg.MaxAgentEntryBytes, cfg.MaxOutagesPerAgent
+	s.fleet.maxIDBytes = max(cfg.MaxFleetIDBytes, 0)
 	s.fleet.margin = cfg.HeartbeatInterval
 	if cfg.FleetFile != "" {
 		if err := s.fleet.load(cfg.FleetFile); err != nil {

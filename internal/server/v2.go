@@ -162,6 +162,10 @@ func (ss *session) hello(p []byte) error {
 		ss.srv.refuse("agent_entry_too_large", "agent refused: HELLO identity over -max-agent-entry-bytes", "agent", snippet(h.AgentID), "remote", ss.remote)
 		return protoErr(wire.CodeLimit, "HELLO identity of %d bytes, limit %d (-max-agent-entry-bytes)", entrySize(&h), cfg.MaxAgentEntryBytes)
 	}
+	if errors.Is(err, errFleetBytes) {
+		ss.srv.refuse("max_fleet_identity_bytes", "agent refused: the agents' identities fill -max-fleet-identity-bytes", "agent", snippet(h.AgentID), "remote", ss.remote)
+		return protoErr(wire.CodeOverload, "the agents' identities fill the fleet (-max-fleet-identity-bytes %d); try later or another server", cfg.MaxFleetIDBytes)
+	}
 	if err != nil {
 		ss.srv.refuse("max_agents", "agent refused: the fleet is full", "agent", snippet(h.AgentID), "remote", ss.remote, "max_agents", cfg.MaxAgents)
 		return protoErr(wire.CodeOverload, "the server tracks %d agents, its limit; try later or another server", cfg.MaxAgents)
