@@ -129,12 +129,11 @@ type Config struct {
 
 // DefaultMaxFleetIDBytes bounds the identity bytes (id, hostname, version
 // and labels, as -max-agent-entry-bytes counts them) all v2 agents keep in
-// the fleet together. An agent costs the process some 10 times its
-// identity in RSS, and more than 20 KiB whatever its size (its entry and
-// cached row, its liveness series, the collector's headroom: docs/fleet.md):
-// at the default -max-agents of 250,000, agents of 4 KiB identities came to
-// 11 to 12 GiB. 128 MiB holds 250,000 typical agents (identities of 200 to
-// 500 bytes) and about 32,000 of the largest.
+// the fleet together. An agent with 3.6 KB of labels held 43 to 46 KiB of
+// RSS (its entry and cached row, its liveness series, the collector's
+// headroom: docs/fleet.md): at the default -max-agents of 250,000, such
+// agents would come to 11 to 12 GiB. 128 MiB holds 250,000 typical agents
+// (identities of 200 to 500 bytes) and about 32,000 of the largest.
 const DefaultMaxFleetIDBytes = 128 << 20
 
 func (c *Config) setDefaults() {
