@@ -98,8 +98,14 @@ var (
 
 // entrySize is the bytes of identity a HELLO would keep in the fleet.
 func entrySize(h *wire.Hello) int {
-	n := len(h.AgentID) + len(h.Hostname) + len(h.AgentVersion)
-	for _, l := range h.Labels {
+	return identitySize(h.AgentID, h.Hostname, h.AgentVersion, h.Labels)
+}
+
+// identitySize is the bytes of an identity's id, hostname, version and
+// labels: what -max-agent-entry-bytes and -max-fleet-identity-bytes count.
+func identitySize(id, hostname, version string, labels []wire.Label) int {
+	n := len(id) + len(hostname) + len(version)
+	for _, l := range labels {
 		n += len(l.Name) + len(l.Value)
 	}
 	return n
@@ -118,11 +124,7 @@ func (a *Agent) identityBytes() int {
 	if a.protocol == "legacy" {
 		return 0
 	}
-	n := len(a.id) + len(a.hostname) + len(a.version)
-	for _, l := range a.labels {
-		n += len(l.Name) + len(l.Value)
-	}
-	return n
+	return identitySize(a.id, a.hostname, a.version, a.labels)
 }
 
 // recountLocked brings f.idBytes up to date with a's identity.
