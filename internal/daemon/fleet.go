@@ -35,8 +35,5 @@ func (f *Fleet) apply(c *server.Config, data string) {
 	c.FleetFile = filepath.Join(data, "hawk-fleet")
 	c.FleetSaveInterval, c.MaxLegacyAgents, c.MaxAgentEntryBytes = f.SaveInterval, f.MaxLegacyAgents, f.MaxAgentEntryBytes
 	c.MaxOutagesPerAgent, c.OutageClassifyWait = f.MaxOutagesPerAgent, f.OutageClassifyWait
-	c.MaxFleetIDBytes = f.MaxFleetIDBytes
-	if c.MaxFleetIDBytes <= 0 {
-		c.MaxFleetIDBytes = -1 // the flag's 0 is no bound; the Config's 0 its default
-	}
+	c.MaxFleetIDBytes = unbounded(f.MaxFleetIDBytes)
 }

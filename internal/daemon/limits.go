@@ -55,9 +55,10 @@ func (l *Limits) declare(s *options.Set) {
 	s.Int(&l.HTTPMaxConns, "http.max-connections", 1024, "HTTP connections open at once; further ones wait to be accepted")
 }
 
-// seriesLookupRate is -query.max-series-lookup-rate as api.Options has it:
-// no bound is negative there, 0 here.
-func seriesLookupRate(flag int) int {
+// unbounded turns a bound flag whose 0 means no bound into the value of an
+// option whose 0 means its default: -1 (api.Options.SeriesLookupRate,
+// server.Config.MaxFleetIDBytes).
+func unbounded(flag int) int {
 	if flag <= 0 {
 		return -1
 	}
