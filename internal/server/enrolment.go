@@ -201,11 +201,6 @@ func (e *Enrolments) save() error {
 	return nil
 }
 
-func appendEnrolments(dst []byte, sums map[string][32]byte) []byte {
-	dst, _ = encodeEnrolments(dst, nil, sums)
-	return dst
-}
-
 // encodeEnrolments appends the file image of sums to dst, growing it once
 // to the image's exact size, and sorts the ids in ids; it returns both for
 // reuse.

@@ -70,6 +70,12 @@ func TestEnrolmentsPersist(t *testing.T) {
 	}
 }
 
+// appendEnrolments appends the file image of sums to dst.
+func appendEnrolments(dst []byte, sums map[string][32]byte) []byte {
+	dst, _ = encodeEnrolments(dst, nil, sums)
+	return dst
+}
+
 func FuzzEnrolmentFile(f *testing.F) {
 	f.Add(appendEnrolments(nil, map[string][32]byte{"a": {1}, "bb": {2}}))
 	f.Add([]byte("HKEN\x01\xff\xff\xff\xff"))
