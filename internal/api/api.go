@@ -68,9 +68,13 @@ type Options struct {
 	// DefaultMaxLookupResults.
 	MaxLookupResults int
 	// SeriesLookupRate bounds the series all /api/v1/series answers hold
-	// per second (lookupPace); 0 means DefaultSeriesLookupRate, a negative
+	// per second (answerPace); 0 means DefaultSeriesLookupRate, a negative
 	// value no bound.
 	SeriesLookupRate int
+	// AgentsBytesRate bounds the bytes all /api/v1/agents answers hold per
+	// second (answerPace); 0 means DefaultAgentsBytesRate, a negative value
+	// no bound.
+	AgentsBytesRate int
 	// QueryTracker bounds the PromQL queries and the series, label and
 	// metadata lookups that evaluate at once; the others wait for a slot
 	// within their timeout. hawk-server gives it a
@@ -104,7 +108,8 @@ type API struct {
 	mux         *http.ServeMux // routes /api/v1/*
 	limits      *limits
 	slots       *slots // the engine's query tracker; nil without Options.QueryTracker
-	seriesPace  *lookupPace
+	seriesPace  *answerPace
+	agentsPace  *answerPace
 
 	rulesMu sync.Mutex
 	rules   Rules // rule evaluation, nil until SetRules
@@ -126,6 +131,9 @@ func New(opts Options) *API {
 	}
 	if opts.SeriesLookupRate == 0 {
 		opts.SeriesLookupRate = DefaultSeriesLookupRate
+	}
+	if opts.AgentsBytesRate == 0 {
+		opts.AgentsBytesRate = DefaultAgentsBytesRate
 	}
 	if opts.LookbackDelta <= 0 {
 		opts.LookbackDelta = DefaultLookbackDelta
@@ -174,7 +182,16 @@ func New(opts Options) *API {
 		limits:      newLimits(opts.Registerer, runtime.GOMAXPROCS(0)),
 		slots:       sl,
 	}
-	a.seriesPace = newLookupPace(opts.SeriesLookupRate, opts.MaxLookupResults, opts.Timeout, a.limits.refused, opts.Registerer)
+	a.seriesPace = newAnswerPace(opts.SeriesLookupRate, opts.MaxLookupResults, opts.Timeout, a.limits.refused, opts.Registerer, paceOpts{
+		flag: "query.max-series-lookup-rate", reason: "lookup_rate", cost: seriesCost,
+		wait: prometheus.CounterOpts{Name: "hawk_api_series_lookup_wait_seconds_total",
+			Help: "Time /api/v1/series requests waited for the answers before them to be paid for (-query.max-series-lookup-rate)."},
+	})
+	a.agentsPace = newAnswerPace(opts.AgentsBytesRate, 0, opts.Timeout, a.limits.refused, opts.Registerer, paceOpts{
+		flag: "max-agents-page-bytes-rate", reason: "agents_rate", cost: bytesCost,
+		wait: prometheus.CounterOpts{Name: "hawk_api_agents_wait_seconds_total",
+			Help: "Time /api/v1/agents requests waited for the answers before them to be paid for (-max-agents-page-bytes-rate)."},
+	})
 	a.routes()
 	return a
 }
@@ -198,7 +215,7 @@ func (a *API) routes() {
 		"/api/v1/status/config":       a.config,
 		"/api/v1/status/flags":        a.flags,
 		"/api/v1/status/storage":      a.storageStatus,
-		"/api/v1/agents":              a.inSlot(a.agents),
+		"/api/v1/agents":              a.agentsPace.paced(a.inSlot(a.agents)),
 	} {
 		h := a.wrap(f)
 		a.mux.Handle("GET "+path, h)
@@ -224,7 +241,7 @@ type result struct {
 	finalizer func()
 	encoded   func() // called once the response is encoded, before it is written
 	total     *int   // rows matching in all, when data is one page of them (X-Total-Count)
-	entries   int    // entries of a lookup's answer, for lookupPace
+	entries   int    // entries of a lookup's answer, for its answerPace
 }
 
 // response is Prometheus' response envelope.

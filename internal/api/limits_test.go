@@ -143,6 +143,36 @@ func TestSeriesLookupRate(t *testing.T) {
 	}
 }
 
+// TestAgentsBytesRate: /api/v1/agents answers are paid for in bytes
+// (-max-agents-page-bytes-rate): at 2 bytes a second the first page of
+// the test fleet (some 80 bytes) is answered at once and leaves a debt of
+// a second's worth (the most kept), so the next would wait a second, past
+// a -query-timeout of 200 ms: 503 "timeout" at once, counted. Other
+// endpoints do not wait.
+func TestAgentsBytesRate(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	srv := newTestServerWith(t, func(o *Options) {
+		o.AgentsBytesRate, o.Timeout, o.Registerer = 2, 200*time.Millisecond, reg
+	})
+	code, body := call(t, srv, http.MethodGet, "/api/v1/agents", nil)
+	if code != 200 {
+		t.Fatalf("first page: %d %v", code, body)
+	}
+	if n := len(toJSON(body.(map[string]any)["data"])); n < 60 {
+		t.Fatalf("first page holds %d bytes of rows, want the test fleet's some 80: %v", n, body)
+	}
+	code, body = call(t, srv, http.MethodGet, "/api/v1/agents", nil)
+	if code != 503 || !strings.Contains(toJSON(body), "-max-agents-page-bytes-rate") {
+		t.Fatalf("second page: %d %.300v, want 503 naming -max-agents-page-bytes-rate", code, body)
+	}
+	if code, body := call(t, srv, http.MethodGet, "/api/v1/labels", nil); code != 200 {
+		t.Fatalf("labels after the pages: %d %v", code, body)
+	}
+	if n := refusedCount(t, reg, "agents_rate"); n != 1 {
+		t.Fatalf("refused{agents_rate} = %v, want 1", n)
+	}
+}
+
 // refusedCount reads hawk_api_requests_refused_total{reason} from reg.
 func refusedCount(t *testing.T, reg *prometheus.Registry, reason string) float64 {
 	t.Helper()

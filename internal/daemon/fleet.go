@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"hawk/internal/api"
 	"hawk/internal/options"
 	"hawk/internal/server"
 )
@@ -18,6 +19,7 @@ type Fleet struct {
 	MaxOutagesPerAgent int
 	OutageClassifyWait time.Duration
 	AgentsPageLimit    int
+	AgentsBytesRate    int
 }
 
 func (f *Fleet) declare(s *options.Set) {
@@ -28,6 +30,7 @@ func (f *Fleet) declare(s *options.Set) {
 	s.Int(&f.MaxOutagesPerAgent, "max-outages-per-agent", 32, "outages remembered per agent (the oldest are dropped)")
 	s.Duration(&f.OutageClassifyWait, "outage-classify-wait", 2*time.Minute, "how long after an agent returns its spool may take to show it collected while away")
 	s.Int(&f.AgentsPageLimit, "agents-page-limit", 500, "rows /api/v1/agents returns when the request names no limit (and the most it may ask: 10 times this)")
+	s.Int(&f.AgentsBytesRate, "max-agents-page-bytes-rate", api.DefaultAgentsBytesRate, "bytes all /api/v1/agents answers hold per second; a request waits, within -query-timeout, for the answers before it to be paid for (0: no bound)")
 }
 
 // apply sets the fleet's server options; the file lives in data.

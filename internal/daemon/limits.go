@@ -56,8 +56,8 @@ func (l *Limits) declare(s *options.Set) {
 }
 
 // unbounded turns a bound flag whose 0 means no bound into the value of an
-// option whose 0 means its default: -1 (api.Options.SeriesLookupRate,
-// server.Config.MaxFleetIDBytes).
+// option whose 0 means its default: -1 (api.Options.SeriesLookupRate and
+// AgentsBytesRate, server.Config.MaxFleetIDBytes).
 func unbounded(flag int) int {
 	if flag <= 0 {
 		return -1
