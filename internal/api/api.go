@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/util/annotations"
+
+	"hawk/internal/procs"
 )
 
 // Defaults of Options.
@@ -179,7 +181,7 @@ func New(opts Options) *API {
 		parser:      p,
 		start:       opts.Now(),
 		mux:         http.NewServeMux(),
-		limits:      newLimits(opts.Registerer, runtime.GOMAXPROCS(0)),
+		limits:      newLimits(opts.Registerer, procs.CPUs()),
 		slots:       sl,
 	}
 	a.seriesPace = newAnswerPace(opts.SeriesLookupRate, opts.MaxLookupResults, opts.Timeout, a.limits.refused, opts.Registerer, paceOpts{

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/promql"
+
+	"hawk/internal/procs"
 )
 
 // DefaultMaxQueryLength bounds a PromQL expression's bytes. The parser's
@@ -26,12 +27,12 @@ const DefaultMaxQueryLength = 8 << 10
 const DefaultMaxLookupResults = 100000
 
 // DefaultMaxConcurrency is how many queries and lookups evaluate at once
-// when -query.max-concurrency is 0: half the CPUs Go may use, at least one.
+// when -query.max-concurrency is 0: half the CPUs (procs.CPUs), at least one.
 // Evaluation is CPU-bound, so the rest of the cores stay free for ingest
 // whatever the query load: on a 2-core collector one query runs at a time
 // and the others wait (8 clients of 8 KB "1+1+…" queries otherwise took
 // both cores and raised an agent's ACK p99 from 0.85 to 169 ms).
-func DefaultMaxConcurrency() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+func DefaultMaxConcurrency() int { return max(1, procs.CPUs()/2) }
 
 // capLimit returns the limit a lookup applies: the request's, but never
 // more than MaxLookupResults (a request without limit gets that).

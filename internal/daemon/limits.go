@@ -47,7 +47,7 @@ func (l *Limits) declare(s *options.Set) {
 	s.Int(&l.MaxHelpLen, "max-help-length", 1024, "bytes of a series' HELP text kept; the rest is cut and counted")
 	s.Int(&l.MaxMetadata, "max-metadata-entries", store.DefaultMaxMetadataEntries, "metric families whose HELP, TYPE and UNIT are kept for /api/v1/metadata; a new family beyond is stored without and counted")
 	s.Int(&l.MaxQueryLength, "query.max-length", api.DefaultMaxQueryLength, "bytes of a PromQL expression at most, checked before parsing (parsing can take time quadratic in the length)")
-	s.Int(&l.MaxConcurrency, "query.max-concurrency", 0, "PromQL queries and series, label and metadata lookups evaluated at once; the others wait within -query-timeout (503 past it). 0: half of GOMAXPROCS, at least 1, so queries never take every core from ingest")
+	s.Int(&l.MaxConcurrency, "query.max-concurrency", 0, "PromQL queries and series, label and metadata lookups evaluated at once; the others wait within -query-timeout (503 past it). 0: half of the CPUs, at least 1, so queries never take every core from ingest")
 	s.Int(&l.LookupResults, "query.max-lookup-results", api.DefaultMaxLookupResults, "series, label names, label values or metadata entries one /api/v1/series, /labels, /label/*/values or /metadata answer holds at most (truncated with a warning)")
 	s.Int(&l.SeriesLookups, "query.max-series-lookup-rate", api.DefaultSeriesLookupRate, "series all /api/v1/series answers hold per second; a request waits, within -query-timeout, for the answers before it to be paid for (0: no bound)")
 	s.Duration(&l.HTTPIdleTimeout, "http.idle-timeout", 30*time.Second, "an HTTP connection idle this long between requests is closed")

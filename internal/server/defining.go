@@ -1,9 +1,9 @@
 package server
 
 import (
-	"runtime"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"hawk/internal/procs"
 )
 
 // Defining series is what makes a batch costly: each definition's labels
@@ -15,7 +15,7 @@ import (
 // all of them for a processor: under such a flood a well-behaved agent's
 // ACK p99 went from 0.6 to 50-150 ms while the server used a sixth of one
 // core. So sessions take turns: a batch that defines series decodes and
-// defines them only in one of GOMAXPROCS-1 places (at least one), and
+// defines them only in one of CPUs-1 places (procs.CPUs, at least one), and
 // those waiting for a place are blocked, not runnable. Batches that define
 // nothing take no place: the one kept is theirs, as in the committer
 // (commit.go). The wait is bounded by the others' work, which is bounded
@@ -37,7 +37,7 @@ type definingPlaces struct {
 }
 
 func newDefiningPlaces(waiting prometheus.Gauge) *definingPlaces {
-	return &definingPlaces{places: make(chan struct{}, max(runtime.GOMAXPROCS(0)-1, 1)), waiting: waiting}
+	return &definingPlaces{places: make(chan struct{}, max(procs.CPUs()-1, 1)), waiting: waiting}
 }
 
 // enter waits for a place; leave gives it back.

@@ -10,7 +10,7 @@
 // complete batches read in one go go to the sink together, and once their
 // transaction is committed the session sends one cumulative ACK. Sessions
 // that commit at the same time share transactions (group commit, see
-// committer): at most GOMAXPROCS transactions are open at once, and a
+// committer): at most procs.CPUs() transactions are open at once, and a
 // session that finds them all busy queues its batches for the next one,
 // which the oldest queued session leads. An error fails every batch of the
 // transaction, and each of their sessions ends with ERROR(storage).

@@ -74,7 +74,7 @@ func newMetrics() *metrics {
 		acceptWait: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hawk_server_accept_wait_seconds_total", Help: "Time the accept loops waited for -max-connection-rate to allow another connection (those waiting meanwhile sit in the kernel's accept queue)."}),
 		definingWaits: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "hawk_server_sessions_waiting_to_define", Help: "Sessions whose batch defines series, waiting for a place to define them (GOMAXPROCS-1 places; batches of known series take none)."}),
+			Name: "hawk_server_sessions_waiting_to_define", Help: "Sessions whose batch defines series, waiting for a place to define them (one fewer than the CPUs; batches of known series take none)."}),
 		livenessChanges: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hawk_server_agent_identity_changes_total", Help: "Agents whose hawk_agent_* series moved to a new hostname, instance, job or version (the old ones marked stale)."}),
 		authPenalties: prometheus.NewCounter(prometheus.CounterOpts{

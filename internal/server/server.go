@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"hawk/internal/procs"
 	"hawk/internal/store"
 	"hawk/internal/wire"
 )
@@ -265,7 +265,7 @@ func New(cfg Config) (*Server, error) {
 	s.refusedDefs = newRefusalPacer(cfg.MaxRefusedSeriesRate)
 	s.defining = newDefiningPlaces(s.m.definingWaits)
 	s.accepts = newAcceptPacer(cfg.MaxConnRate)
-	s.commits = &committer{sink: cfg.Sink, maxLeaders: runtime.GOMAXPROCS(0), now: cfg.now,
+	s.commits = &committer{sink: cfg.Sink, maxLeaders: procs.CPUs(), now: cfg.now,
 		observe: func(d time.Duration) { s.m.commitSeconds.Observe(d.Seconds()) }}
 	s.fleet = newFleet(cfg.HeartbeatInterval*time.Duration(cfg.MissedHeartbeats), cfg.MaxAgents, cfg.now)
 	s.fleet.maxLegacy, s.fleet.maxEntry, s.fleet.maxOutages = cfg.MaxLegacyAgents, cfg.MaxAgentEntryBytes, cfg.MaxOutagesPerAgent

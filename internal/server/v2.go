@@ -242,7 +242,7 @@ func (ss *session) batch(p []byte) error {
 	var refused int
 	if head.Defs > 0 {
 		// Defining series is the costly part of a batch: it waits for a
-		// place, one of GOMAXPROCS being kept for batches that define none.
+		// place, one of the CPUs being kept for batches that define none.
 		ss.srv.defining.enter()
 		refused, err = ss.readPart(p)
 		ss.srv.defining.leave()
