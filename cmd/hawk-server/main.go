@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"hawk/internal/daemon"
+	"hawk/internal/procs"
 )
 
 func main() {
@@ -44,6 +45,9 @@ func run(args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("pid", os.Getpid())
 	for _, w := range warnings {
 		log.Warn("config", "warning", w)
+	}
+	if from, to := procs.Raise(); to != from {
+		log.Info("GOMAXPROCS raised so that the garbage collector runs dedicated mark workers", "cpus", procs.CPUs(), "from", from, "to", to)
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
