@@ -1,6 +1,7 @@
-// Package procs knows how many processors hawk-server's work may use, and
+// Package procs knows how many processors hawk-server's work may use,
 // raises GOMAXPROCS above it where Go's garbage collector would otherwise
-// make the network wait.
+// make the network wait, and runs the work that takes a core for long at
+// a lower priority than the work that answers agents (Background).
 //
 // The collector's background mark workers are meant to use a quarter of
 // GOMAXPROCS. Where a quarter does not come out near a whole number of
