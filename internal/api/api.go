@@ -77,6 +77,12 @@ type Options struct {
 	// second (answerPace); 0 means DefaultAgentsBytesRate, a negative value
 	// no bound.
 	AgentsBytesRate int
+	// LowPriority runs PromQL parses and evaluations and the lookups of
+	// inSlot at the lowest scheduling priority the system offers one
+	// thread (procs.Background), so that the agents' work takes a core
+	// from them the moment it needs one. hawk-server sets it from
+	// -query.low-priority.
+	LowPriority bool
 	// QueryTracker bounds the PromQL queries and the series, label and
 	// metadata lookups that evaluate at once; the others wait for a slot
 	// within their timeout. hawk-server gives it a

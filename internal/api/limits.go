@@ -277,10 +277,21 @@ func (a *API) inSlot(f apiFunc) apiFunc {
 				release()
 			}
 		}()
-		res := f(r.WithContext(ctx))
+		var res result
+		a.background(func() { res = f(r.WithContext(ctx)) })
 		res.encoded, handed = release, true
 		return res
 	}
+}
+
+// background runs f, which takes a core for long, by procs.Background
+// if Options.LowPriority asks for it, else in place.
+func (a *API) background(f func()) {
+	if a.opts.LowPriority {
+		procs.Background(f)
+		return
+	}
+	f()
 }
 
 // construct checks the query's length and builds it with build (which
@@ -309,6 +320,9 @@ func (a *API) construct(ctx context.Context, q string, build func(context.Contex
 	done := make(chan built, 1)
 	go func() { // ends when the parse does; bounded by parsing
 		defer func() { <-a.limits.parsing }()
+		if a.opts.LowPriority {
+			procs.Lower() // the goroutine ends with its thread
+		}
 		qry, err := build(ctx)
 		done <- built{qry, err}
 	}()

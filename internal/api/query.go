@@ -151,7 +151,8 @@ func (a *API) exec(ctx context.Context, q string, qry promql.Query, limit int) r
 		a.limits.noteRefused(err)
 		return result{err: queryError(err)}
 	}
-	res := qry.Exec(context.WithValue(ctx, heldKey{}, true))
+	var res *promql.Result
+	a.background(func() { res = qry.Exec(context.WithValue(ctx, heldKey{}, true)) })
 	if res.Err != nil {
 		release()
 		a.limits.noteRefused(res.Err)
