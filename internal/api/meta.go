@@ -59,13 +59,17 @@ func (a *API) series(r *http.Request) result {
 	// json.Marshal made a map of every label set and sorted its keys, which
 	// for 100,000 series cost more than finding them, in garbage above all
 	// (issue 17: the collections it caused delayed the agents' ACKs).
-	raw, n := []byte{'['}, 0
+	// Its buffer is one an earlier answer grew (answerBuf), handed back
+	// once this answer is written.
+	raw, n := append(answerBuf(), '['), 0
+	done := func() { _ = q.Close(); keepAnswerBuf(raw) }
 	for set.Next() {
 		if rq.limit > 0 && n == rq.limit {
 			warnings := set.Warnings()
 			warnings.Add(errTruncated)
 			a.limits.refused.WithLabelValues("results_truncated").Inc()
-			return result{raw: append(raw, ']'), entries: n, warnings: warnings, finalizer: closer(q)}
+			raw = append(raw, ']')
+			return result{raw: raw, entries: n, warnings: warnings, finalizer: done}
 		}
 		if n > 0 {
 			raw = append(raw, ',')
@@ -74,9 +78,10 @@ func (a *API) series(r *http.Request) result {
 		n++
 	}
 	if err := set.Err(); err != nil {
-		return result{err: lookupError(ctx, err), warnings: set.Warnings(), finalizer: closer(q)}
+		return result{err: lookupError(ctx, err), warnings: set.Warnings(), finalizer: done}
 	}
-	return result{raw: append(raw, ']'), entries: n, warnings: set.Warnings(), finalizer: closer(q)}
+	raw = append(raw, ']')
+	return result{raw: raw, entries: n, warnings: set.Warnings(), finalizer: done}
 }
 
 // lookup holds the common parameters of series and label requests.
