@@ -12,14 +12,16 @@ import (
 )
 
 // DefaultSeriesLookupRate is how many series all /api/v1/series answers
-// hold per second by default: two full answers of -query.max-lookup-results.
+// hold per second by default: one full answer of -query.max-lookup-results.
 // Encoded by hand, an answer costs its slot of -query.max-concurrency
 // little CPU, so a client that keeps the slot busy gets answers fast, and
-// their garbage (some 700 bytes a series: the label sets the TSDB builds
-// and the answer) is collected on the cores ingest runs on. Under a flood
-// of lookups of 100,000 series the server spent 0.4 cores at this rate
-// against 1.3 unpaced (issue 17, docs/security.md section 9).
-const DefaultSeriesLookupRate = 200000
+// their garbage (some 160 bytes a series, the label sets the TSDB builds,
+// since answers reuse their buffers) is collected on the cores ingest
+// runs on; a collection that overlaps an agent's ACK delays it. Under a
+// flood of lookups of 20,000 series after 200,000 were defined, the
+// good agent's ACK p99 was 2.4 to 4.0 ms at 200,000 a second and 1.0 to
+// 2.2 ms at this rate (issue 17, docs/security.md section 9).
+const DefaultSeriesLookupRate = 100000
 
 // DefaultAgentsBytesRate is how many bytes all /api/v1/agents answers
 // hold per second by default. The fleet's rows are kept encoded, so a
