@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,7 +73,10 @@ func TestBadInputIsolated(t *testing.T) {
 		FrameTimeout: time.Second})
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var hostileConns [4]int
+	var (
+		hostileConns [4]int
+		dialed       atomic.Int64 // all hostile connections so far
+	)
 	for h := range 4 {
 		wg.Add(1)
 		go func() {
@@ -90,6 +94,7 @@ func TestBadInputIsolated(t *testing.T) {
 					return
 				}
 				hostileConns[h]++
+				dialed.Add(1)
 				c.SetDeadline(time.Now().Add(200 * time.Millisecond))
 				c.Write(hostileStream(t, rng)) //nolint:errcheck // the server may close first
 				if rng.IntN(2) == 0 {
@@ -105,7 +110,15 @@ func TestBadInputIsolated(t *testing.T) {
 	good.hello("good")
 	start, began := nowMs(), time.Now()
 	batches := 0
-	for seq := uint64(1); seq <= 20000 && (seq <= 200 || time.Since(began) < 1500*time.Millisecond); seq++ {
+	// At least 200 batches and 1.5 s, and on until the hostile peers have
+	// made 40 connections: on an idle machine the good agent's batches
+	// are acknowledged faster than the hostile peers' reads time out
+	// (200 ms), and 20,000 batches took 0.2 s. Bounded by 10 s and
+	// 1,000,000 batches.
+	enough := func() bool {
+		return time.Since(began) >= 1500*time.Millisecond && dialed.Load() >= 40 || time.Since(began) >= 10*time.Second
+	}
+	for seq := uint64(1); seq <= 1000000 && (seq <= 200 || !enough()); seq++ {
 		good.batch(seq, testBatch(3, start+int64(seq), float64(seq)))
 		if a := good.ack(); a != seq {
 			t.Fatalf("ack %d, want %d", a, seq)
