@@ -116,7 +116,8 @@ func TestBadInputIsolated(t *testing.T) {
 	// (200 ms), and 20,000 batches took 0.2 s. Bounded by 10 s and
 	// 1,000,000 batches.
 	enough := func() bool {
-		return time.Since(began) >= 1500*time.Millisecond && dialed.Load() >= 40 || time.Since(began) >= 10*time.Second
+		elapsed := time.Since(began)
+		return elapsed >= 10*time.Second || (elapsed >= 1500*time.Millisecond && dialed.Load() >= 40)
 	}
 	for seq := uint64(1); seq <= 1000000 && (seq <= 200 || !enough()); seq++ {
 		good.batch(seq, testBatch(3, start+int64(seq), float64(seq)))
