@@ -65,6 +65,9 @@ type Options struct {
 	// MaxQueryLength bounds a query's bytes, checked before parsing; 0
 	// means DefaultMaxQueryLength.
 	MaxQueryLength int
+	// MaxQueryDepth bounds the levels of a query's syntax tree, checked
+	// after parsing and before evaluation; 0 means DefaultMaxQueryDepth.
+	MaxQueryDepth int
 	// MaxLookupResults bounds what /series, /labels, /label/*/values and
 	// /metadata return (truncated with a warning); 0 means
 	// DefaultMaxLookupResults.
@@ -133,6 +136,9 @@ func New(opts Options) *API {
 	}
 	if opts.MaxQueryLength <= 0 {
 		opts.MaxQueryLength = DefaultMaxQueryLength
+	}
+	if opts.MaxQueryDepth <= 0 {
+		opts.MaxQueryDepth = DefaultMaxQueryDepth
 	}
 	if opts.MaxLookupResults <= 0 {
 		opts.MaxLookupResults = DefaultMaxLookupResults

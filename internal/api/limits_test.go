@@ -2,6 +2,8 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
 )
 
@@ -27,7 +30,7 @@ func newLimitServer(t *testing.T, opts Options) (*httptest.Server, *API) {
 // TestQueryLengthLimit: a query over MaxQueryLength is refused before it
 // is parsed (issue 17 defect 2: parsing "1+1+…" is quadratic).
 func TestQueryLengthLimit(t *testing.T) {
-	srv, a := newLimitServer(t, Options{MaxQueryLength: 1000})
+	srv, a := newLimitServer(t, Options{MaxQueryLength: 1000, MaxQueryDepth: 1000})
 	long := strings.Repeat("1+", 600) + "1"
 	for _, path := range []string{"/api/v1/query", "/api/v1/query_range"} {
 		code, body := call(t, srv, http.MethodPost, path, url.Values{"query": {long}, "start": {"0"}, "end": {"10"}, "step": {"1"}})
@@ -41,6 +44,60 @@ func TestQueryLengthLimit(t *testing.T) {
 	code, _ := call(t, srv, http.MethodPost, "/api/v1/query", url.Values{"query": {strings.Repeat("1+", 400) + "1"}})
 	if code != 200 {
 		t.Fatalf("a query within the limit: %d", code)
+	}
+}
+
+// TestQueryDepthLimit: a query nested deeper than MaxQueryDepth is refused
+// after parsing, before the engine evaluates it; one at the limit is
+// answered, with one slot of -query.max-concurrency as on 2 cores. By
+// default, "1+1+…" of 8 KiB (4,096 levels, under -query.max-length) is
+// refused: the engine's work grows with the square of the depth, and that
+// query cost 344 ms and 45 MB of garbage to answer.
+func TestQueryDepthLimit(t *testing.T) {
+	tracker, err := promql.NewActiveQueryTracker(t.TempDir(), 1, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, a := newLimitServer(t, Options{MaxQueryDepth: 10, QueryTracker: tracker})
+	chain := func(terms int) string { return strings.Repeat("1+", terms-1) + "1" } // terms levels
+	for _, c := range []struct {
+		query string
+		depth int // 0: within the limit
+	}{
+		{chain(10), 0},
+		{chain(11), 11},
+		{strings.Repeat("(", 9) + "1" + strings.Repeat(")", 9), 0},
+		{strings.Repeat("(", 10) + "1" + strings.Repeat(")", 10), 11},
+		{"(" + chain(8) + ")+(" + chain(8) + ")", 0}, // longer than chain(11), 10 levels
+		{"sum(rate(up[5m]))", 0},
+		{"sum(vector(" + chain(9) + "))", 11},
+		{"sum(vector(" + chain(8) + "))", 0},
+	} {
+		for _, path := range []string{"/api/v1/query", "/api/v1/query_range"} {
+			code, body := call(t, srv, http.MethodPost, path, url.Values{"query": {c.query}, "start": {"0"}, "end": {"10"}, "step": {"1"}})
+			if c.depth == 0 {
+				if code != 200 {
+					t.Fatalf("%s %s: %d %.200v, want 200", path, c.query, code, body)
+				}
+				continue
+			}
+			want := fmt.Sprintf("query nests %d levels deep, more than the limit of 10 (-query.max-depth)", c.depth)
+			if code != 400 || !strings.Contains(toJSON(body), want) {
+				t.Fatalf("%s %s: %d %.200v, want 400 %q", path, c.query, code, body, want)
+			}
+		}
+	}
+	if got := testutil.ToFloat64(a.limits.refused.WithLabelValues("query_depth")); got != 6 {
+		t.Fatalf("refused{query_depth} = %v, want 6", got)
+	}
+
+	srv, a = newLimitServer(t, Options{})
+	code, body := call(t, srv, http.MethodPost, "/api/v1/query", url.Values{"query": {chain(4096)}})
+	if code != 400 || !strings.Contains(toJSON(body), "query nests 4096 levels deep, more than the limit of 100") {
+		t.Fatalf("8 KiB of 1+1+… by default: %d %.200v, want 400 over the depth limit", code, body)
+	}
+	if got := testutil.ToFloat64(a.limits.refused.WithLabelValues("query_depth")); got != 1 {
+		t.Fatalf("refused{query_depth} = %v, want 1", got)
 	}
 }
 

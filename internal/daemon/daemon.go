@@ -113,7 +113,7 @@ func (d *Daemon) start(ls Listeners) (err error) {
 	apiOpts := api.Options{
 		Queryable: storage.QueryableFunc(func(int64, int64) (storage.Querier, error) { return storage.NoopQuerier(), nil }),
 		Fleet:     fleet{d.srv.Fleet()}, AgentsLimit: cfg.Fleet.AgentsPageLimit, AgentsBytesRate: unbounded(cfg.Fleet.AgentsBytesRate), MaxSamples: cfg.QueryMaxSamples, Timeout: time.Duration(cfg.QueryTimeout),
-		MaxQueryLength: cfg.Limits.MaxQueryLength, MaxLookupResults: cfg.Limits.LookupResults, SeriesLookupRate: unbounded(cfg.Limits.SeriesLookups), LowPriority: cfg.Limits.LowPriority, BuildInfo: buildInfo(), Retention: model.Duration(cfg.Retention).String(), Registerer: reg, Logger: log.With("component", "api"),
+		MaxQueryLength: cfg.Limits.MaxQueryLength, MaxQueryDepth: cfg.Limits.MaxQueryDepth, MaxLookupResults: cfg.Limits.LookupResults, SeriesLookupRate: unbounded(cfg.Limits.SeriesLookups), LowPriority: cfg.Limits.LowPriority, BuildInfo: buildInfo(), Retention: model.Duration(cfg.Retention).String(), Registerer: reg, Logger: log.With("component", "api"),
 	}
 	if d.db != nil {
 		apiOpts.Queryable, apiOpts.Metadata = d.db.Storage(), d.db

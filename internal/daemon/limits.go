@@ -23,6 +23,7 @@ type Limits struct {
 	MaxSeqGap       int
 	HonorLabels     bool
 	MaxQueryLength  int
+	MaxQueryDepth   int
 	MaxConcurrency  int
 	HTTPIdleTimeout time.Duration
 	HTTPReadTimeout time.Duration
@@ -48,6 +49,7 @@ func (l *Limits) declare(s *options.Set) {
 	s.Int(&l.MaxHelpLen, "max-help-length", 1024, "bytes of a series' HELP text kept; the rest is cut and counted")
 	s.Int(&l.MaxMetadata, "max-metadata-entries", store.DefaultMaxMetadataEntries, "metric families whose HELP, TYPE and UNIT are kept for /api/v1/metadata; a new family beyond is stored without and counted")
 	s.Int(&l.MaxQueryLength, "query.max-length", api.DefaultMaxQueryLength, "bytes of a PromQL expression at most, checked before parsing (parsing can take time quadratic in the length)")
+	s.Int(&l.MaxQueryDepth, "query.max-depth", api.DefaultMaxQueryDepth, "levels a PromQL expression's syntax tree may nest (parentheses count), checked after parsing and before evaluation (the engine's work grows with the square of the depth)")
 	s.Int(&l.MaxConcurrency, "query.max-concurrency", 0, "PromQL queries and series, label and metadata lookups evaluated at once; the others wait within -query-timeout (503 past it). 0: half of the CPUs, at least 1, so queries never take every core from ingest")
 	s.Bool(&l.LowPriority, "query.low-priority", true, "run PromQL parses and evaluations, series, label and metadata lookups and /api/v1/agents pages on threads the kernel runs only on a core the agents' work leaves idle (Linux SCHED_IDLE), so that a costly query does not delay acknowledgements; false runs them at the server's priority")
 	s.Int(&l.LookupResults, "query.max-lookup-results", api.DefaultMaxLookupResults, "series, label names, label values or metadata entries one /api/v1/series, /labels, /label/*/values or /metadata answer holds at most (truncated with a warning)")
