@@ -281,6 +281,7 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 		{&sz.Workers, "workers", "concurrent loops of the HELLO and HTTP attacks (0: 8)"},
 		{&sz.Hijacks, "hijacks", "HELLOs with the good agent's id at most (0: 200000)"},
 		{&sz.QueryBytes, "query-bytes", "length of the 1+1+... query (0: 8000)"},
+		{&sz.QueryDepth, "query-depth", "levels the 1+1+... query nests at most (0: 100, -query.max-depth; a depth over half its length makes it one chain)"},
 		{&sz.Queries, "queries", "HTTP requests per attack at most (0: 100000)"},
 		{&sz.OpenBatchConns, "open-batch-conns", "connections holding unfinished batches (0: 200)"},
 		{&sz.OpenBatchSamples, "open-batch-samples", "samples of the batch whose final part never comes (0: 400000)"},

@@ -31,6 +31,7 @@ type AttackSizes struct {
 	Workers          int // concurrent loops of the HELLO and HTTP attacks (default 8)
 	Hijacks          int // HELLOs carrying the good agent's id (default 200000)
 	QueryBytes       int // length of the 1+1+… query (default 8000, under -query.max-length)
+	QueryDepth       int // levels it nests at most (default 100, -query.max-depth)
 	Queries          int // PromQL and lookup requests at most (default 100000)
 	OpenBatchConns   int // connections holding unfinished batches (default 200)
 	OpenBatchSamples int // samples of the batch whose final part never comes (default 400000)
@@ -59,6 +60,7 @@ func (s *AttackSizes) setDefaults() {
 	def(&s.Workers, 8)
 	def(&s.Hijacks, 200000)
 	def(&s.QueryBytes, 8000)
+	def(&s.QueryDepth, 100)
 	def(&s.Queries, 100000)
 	def(&s.OpenBatchConns, 200)
 	def(&s.OpenBatchSamples, 400000)
@@ -854,15 +856,15 @@ func (a *attack) needHTTP() error {
 	return nil
 }
 
-// promql: Workers clients sending 1+1+… queries just under the length
-// limit, every fourth one 12 times over it (refused before parsing).
+// promql: Workers clients sending sums of 1+1+… just under the length and
+// depth limits (PromQLQuery), every fourth one 12 times over the length
+// (refused before parsing).
 func (a *attack) promql(ctx context.Context) error {
 	if err := a.needHTTP(); err != nil {
 		return err
 	}
-	n := max(a.sz.QueryBytes/2, 1)
-	short := strings.Repeat("1+", n-1) + "1"
-	long := strings.Repeat(short+"+", 12) + "1"
+	short := PromQLQuery(a.sz.QueryBytes, a.sz.QueryDepth)
+	long := strings.Repeat("("+short+")+", 12) + "1"
 	loop(ctx, a.sz.Workers, a.sz.Queries, func(i int) bool {
 		q := short
 		if i%4 == 3 {
@@ -872,6 +874,38 @@ func (a *attack) promql(ctx context.Context) error {
 		return true
 	})
 	return nil
+}
+
+// PromQLQuery returns a sum of 1+1+… of at most n bytes whose syntax tree
+// nests at most depth levels: chains of m terms in parentheses, added in a
+// balanced tree of k of them (2 levels per level of the tree, a
+// parenthesis and a sum), with m and k chosen for the most terms. The
+// engine's work per term grows with the term's depth, so this is the
+// costliest shape of this size that -query.max-depth lets through; a
+// single chain nests as deep as it has terms.
+func PromQLQuery(n, depth int) string {
+	bestM, bestK := 1, 1
+	for levels := 0; levels < 32; levels++ {
+		// The chains nest under the tree's levels and their parentheses;
+		// k of them in the tree take k(2m+4)-3 bytes.
+		m := min(depth-1-2*levels, (n-1)/2-1)
+		if m < 1 {
+			break
+		}
+		k := min((n+3)/(2*m+4), 1<<levels)
+		if k >= 1 && k*m > bestK*bestM {
+			bestM, bestK = m, k
+		}
+	}
+	chain := "(" + strings.Repeat("1+", bestM-1) + "1)"
+	var join func(k int) string
+	join = func(k int) string {
+		if k == 1 {
+			return chain
+		}
+		return "(" + join(k/2) + "+" + join(k-k/2) + ")"
+	}
+	return join(bestK)
 }
 
 // openBatchParts returns the frames of one batch of n samples of a single

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/promql/parser"
+
 	"hawk/internal/server"
 )
 
@@ -265,6 +267,34 @@ func TestMedian(t *testing.T) {
 	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{4, 1}, 2.5}, {[]float64{4.8, 1.4, 2}, 2}, {[]float64{9, 1, 3, 2}, 2.5}} {
 		if got := median(c.in); got != c.want {
 			t.Errorf("median(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+// TestPromQLQueryShape: the promql attack's query fits the length and
+// depth it is given, and uses most of the length when the depth allows.
+func TestPromQLQueryShape(t *testing.T) {
+	depthOf := func(n parser.Node) int {
+		var d func(parser.Node) int
+		d = func(n parser.Node) int {
+			x := 0
+			for _, c := range parser.Children(n) {
+				x = max(x, d(c))
+			}
+			return x + 1
+		}
+		return d(n)
+	}
+	for _, c := range []struct{ bytes, depth, atLeast int }{
+		{8000, 100, 7000}, {8000, 200, 7000}, {8000, 1 << 20, 7000}, {100, 100, 90}, {8000, 10, 1},
+	} {
+		q := PromQLQuery(c.bytes, c.depth)
+		e, err := parser.NewParser(parser.Options{}).ParseExpr(q)
+		if err != nil {
+			t.Fatalf("%d bytes, depth %d: %v", c.bytes, c.depth, err)
+		}
+		if d := depthOf(e); len(q) > c.bytes || len(q) < c.atLeast || d > c.depth {
+			t.Errorf("%d bytes, depth %d: got %d bytes (want %d to %d), depth %d", c.bytes, c.depth, len(q), c.atLeast, c.bytes, d)
 		}
 	}
 }
