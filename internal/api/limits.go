@@ -318,20 +318,20 @@ func (a *API) checkDepth(qry promql.Query) error {
 	if s, ok := n.(*parser.EvalStmt); ok {
 		n = s.Expr
 	}
-	if d := exprDepth(n); d > a.opts.MaxQueryDepth {
+	if d := ExprDepth(n); d > a.opts.MaxQueryDepth {
 		qry.Close()
 		return &depthError{d, a.opts.MaxQueryDepth}
 	}
 	return nil
 }
 
-// exprDepth returns the levels of n's tree, 1 for a leaf; parentheses
-// count, the engine's step-invariant wrappers do not (they are not written
-// in the query).
-func exprDepth(n parser.Node) int {
+// ExprDepth returns the levels of n's tree as -query.max-depth counts
+// them, 1 for a leaf; parentheses count, the engine's step-invariant
+// wrappers do not (they are not written in the query).
+func ExprDepth(n parser.Node) int {
 	d := 0
 	for _, c := range parser.Children(n) {
-		d = max(d, exprDepth(c))
+		d = max(d, ExprDepth(c))
 	}
 	if _, ok := n.(*parser.StepInvariantExpr); ok {
 		return d

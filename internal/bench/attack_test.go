@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"hawk/internal/api"
 	"hawk/internal/server"
 )
 
@@ -272,19 +273,9 @@ func TestMedian(t *testing.T) {
 }
 
 // TestPromQLQueryShape: the promql attack's query fits the length and
-// depth it is given, and uses most of the length when the depth allows.
+// depth it is given (the depth as the server counts it), and uses most of
+// the length when the depth allows.
 func TestPromQLQueryShape(t *testing.T) {
-	depthOf := func(n parser.Node) int {
-		var d func(parser.Node) int
-		d = func(n parser.Node) int {
-			x := 0
-			for _, c := range parser.Children(n) {
-				x = max(x, d(c))
-			}
-			return x + 1
-		}
-		return d(n)
-	}
 	for _, c := range []struct{ bytes, depth, atLeast int }{
 		{8000, 100, 7000}, {8000, 200, 7000}, {8000, 1 << 20, 7000}, {100, 100, 90}, {8000, 10, 1},
 	} {
@@ -293,7 +284,7 @@ func TestPromQLQueryShape(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%d bytes, depth %d: %v", c.bytes, c.depth, err)
 		}
-		if d := depthOf(e); len(q) > c.bytes || len(q) < c.atLeast || d > c.depth {
+		if d := api.ExprDepth(e); len(q) > c.bytes || len(q) < c.atLeast || d > c.depth {
 			t.Errorf("%d bytes, depth %d: got %d bytes (want %d to %d), depth %d", c.bytes, c.depth, len(q), c.atLeast, c.bytes, d)
 		}
 	}
