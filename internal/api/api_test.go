@@ -65,10 +65,7 @@ func newTestServer(t *testing.T) *httptest.Server { t.Helper(); return newTestSe
 // newTestServerWith is newTestServer with options changed by mod.
 func newTestServerWith(t *testing.T, mod func(*Options)) *httptest.Server {
 	t.Helper()
-	db, err := store.OpenTSDB(store.TSDBOptions{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openTSDB(t)
 	upA := &store.Series{Labels: labels.FromStrings("__name__", "up", "job", "node", "instance", "a"),
 		Meta: metadata.Metadata{Type: "gauge", Help: "Whether the agent is up."}}
 	upB := &store.Series{Labels: labels.FromStrings("__name__", "up", "job", "node", "instance", "b"), Meta: upA.Meta}
@@ -101,9 +98,20 @@ func newTestServerWith(t *testing.T, mod func(*Options)) *httptest.Server {
 	t.Cleanup(func() {
 		srv.Close()
 		_ = a.Close()
-		_ = db.Close()
 	})
 	return srv
+}
+
+// openTSDB opens a TSDB in a temporary directory, closed when the test
+// ends (after the cleanups registered later, such as its servers').
+func openTSDB(tb testing.TB) *store.TSDB {
+	tb.Helper()
+	db, err := store.OpenTSDB(store.TSDBOptions{Dir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = db.Close() })
+	return db
 }
 
 func mustAppend(t *testing.T, app store.Appender, s *store.Series, ts int64, v float64) {
@@ -321,11 +329,7 @@ func (r *chunkRecorder) Write(b []byte) (int, error) {
 // each come back whole and only their own; under -race, a buffer handed
 // back before its answer is written is also reported as a data race.
 func TestSeriesAnswersReuseBuffers(t *testing.T) {
-	db, err := store.OpenTSDB(store.TSDBOptions{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTSDB(t)
 	app := db.Appender()
 	sizes := map[string]int{"big": 3000, "mid": 1000, "small": 1}
 	for name, n := range sizes {

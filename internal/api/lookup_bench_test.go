@@ -28,11 +28,7 @@ func (w *discardWriter) WriteHeader(code int)        { w.code = code }
 // included; unpaced (-query.max-series-lookup-rate bounds the answers a
 // second, not what one costs).
 func BenchmarkSeriesLookup(b *testing.B) {
-	db, err := store.OpenTSDB(store.TSDBOptions{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openTSDB(b)
 	app := db.Appender()
 	for i := range 20000 {
 		s := &store.Series{Labels: labels.FromStrings("__name__", fmt.Sprintf("flood_%d", i%50), "agent_id", "atk-0042",

@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hawk/internal/bench"
-	"hawk/internal/store"
 )
 
 // BenchmarkQueryDepth answers /api/v1/query for expressions of 8 KB of
@@ -20,11 +19,7 @@ import (
 // attack's sums of chains under depth bounds of 50, 100 (the default) and
 // 200 (docs/security.md, section 9, "Expression depth bounded").
 func BenchmarkQueryDepth(b *testing.B) {
-	db, err := store.OpenTSDB(store.TSDBOptions{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openTSDB(b)
 	chain := strings.Repeat("1+", 4095) + "1"
 	for _, c := range []struct {
 		name     string
