@@ -13,6 +13,10 @@
 #        SERVER_BIN=path/to/hawk-server (default bin/hawk-server: e.g. a
 #        baseline built from another checkout, to compare side by side)
 #        SERVER_FLAGS="-flag value ..." (more hawk-server flags)
+#        CONTROL=1: a second server, started alike, takes the attacks while
+#        the good agent sends to the first, which nothing else loads: what
+#        the good agent's p99 still rises by is the machine's busy cores,
+#        not the attacked server's (RSS and CPU are the attacked server's)
 set -euo pipefail
 
 ATTACKS=${ATTACKS:-all}
@@ -27,8 +31,10 @@ cd "$root"
 . scripts/e2e/lib.sh
 work=$(mktemp -d /tmp/bench-attack.XXXXXX)
 SERVER_PID=
+GOOD_PID=
 cleanup() {
 	stop_pid "$SERVER_PID"
+	stop_pid "$GOOD_PID"
 	if [[ -z ${KEEP:-} ]]; then rm -rf "$work"; else echo "kept $work" >&2; fi
 }
 trap cleanup EXIT
@@ -52,8 +58,17 @@ fi
 # shellcheck disable=SC2086 # SERVER_FLAGS is a list of words
 start_server "$work" -http-auth-token-file "$work/token" -max-series "$MAX_SERIES" "${extra[@]}" ${SERVER_FLAGS:-}
 echo "server $SERVER_BIN pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR; -max-series $MAX_SERIES ${extra[*]} ${SERVER_FLAGS:-}, other limits default" >&2
+good=()
+if [[ -n ${CONTROL:-} ]]; then
+	GOOD_PID=$SERVER_PID
+	good=(-good-addr "$AGENT_ADDR")
+	mkdir "$work/attacked"
+	# shellcheck disable=SC2086 # SERVER_FLAGS is a list of words
+	start_server "$work/attacked" -http-auth-token-file "$work/token" -max-series "$MAX_SERIES" "${extra[@]}" ${SERVER_FLAGS:-}
+	echo "control: the attacks go to a second server, pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR" >&2
+fi
 rc=0
-bin/hawk-bench attack -addr "$AGENT_ADDR" -http "http://$HTTP_ADDR" -http-token-file "$work/token" \
+bin/hawk-bench attack -addr "$AGENT_ADDR" -http "http://$HTTP_ADDR" -http-token-file "$work/token" "${good[@]}" \
 	-server-pid "$SERVER_PID" -attack "$ATTACKS" -quiet "$QUIET" -under "$UNDER" -rounds "$ROUNDS" "$@" || rc=$?
 # The server's CPU time (user and system) over its whole run.
 awk -v hz="$(getconf CLK_TCK)" '{ printf "server: cpu %.1f s\n", ($14 + $15) / hz }' "/proc/$SERVER_PID/stat" || true

@@ -83,7 +83,13 @@ func (s *AttackSizes) setDefaults() {
 
 // AttackConfig configures RunAttack. Zero fields take the defaults noted.
 type AttackConfig struct {
-	Addr      string        // agent port, host:port (loopback)
+	Addr string // agent port the attacks go to, host:port (loopback)
+	// GoodAddr is the agent port of the good agent's server; empty is Addr.
+	// Another server's port makes the run a control: the attacks load the
+	// machine's cores (their own process and the server they hit) but not
+	// the good agent's server, so what is left of the ACK latency's rise
+	// is the machine's, not that server's.
+	GoodAddr  string
 	HTTP      string        // query API base URL, http://host:port (loopback)
 	HTTPToken string        // bearer token for the API; the slow-HTTP attack sends none
 	Attacks   []string      // names from AttackNames
@@ -110,6 +116,7 @@ type AttackConfig struct {
 // outcomes summed.
 type AttackResult struct {
 	Name            string
+	Control         bool              // the attacks went to another server than the good agent's (AttackConfig.GoodAddr)
 	Quiet, Under    *Hist             // the good agent's ACK latencies in each phase, all rounds pooled
 	QuietSent       uint64            // batches sent in each phase, all rounds
 	UnderSent       uint64            //
@@ -268,8 +275,13 @@ func RunAttack(ctx context.Context, cfg AttackConfig) ([]*AttackResult, error) {
 		cfg.Prefix = fmt.Sprintf("atk-%d-", time.Now().Unix())
 	}
 	cfg.Sizes.setDefaults()
-	if err := CheckLoopback(cfg.Addr); err != nil {
-		return nil, err
+	if cfg.GoodAddr == "" {
+		cfg.GoodAddr = cfg.Addr
+	}
+	for _, addr := range []string{cfg.Addr, cfg.GoodAddr} {
+		if err := CheckLoopback(addr); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.HTTP != "" {
 		if err := CheckLoopbackURL(cfg.HTTP); err != nil {
@@ -298,12 +310,12 @@ func RunAttack(ctx context.Context, cfg AttackConfig) ([]*AttackResult, error) {
 }
 
 func runAttack(ctx context.Context, cfg *AttackConfig, name string, f attackFunc) (*AttackResult, error) {
-	res := &AttackResult{Name: name, Quiet: &Hist{}, Under: &Hist{}}
+	res := &AttackResult{Name: name, Control: cfg.GoodAddr != cfg.Addr, Quiet: &Hist{}, Under: &Hist{}}
 	// One good agent id for the whole run, connected anew for each attack:
 	// its series are the server's before any attack, as a fleet's are, so
 	// that an attack filling -max-series (series-flood) does not get the
 	// next attack's good agent refused.
-	g := &goodAgent{addr: cfg.Addr, id: cfg.Prefix + "good", series: cfg.Series, interval: cfg.Interval,
+	g := &goodAgent{addr: cfg.GoodAddr, id: cfg.Prefix + "good", series: cfg.Series, interval: cfg.Interval,
 		connected: make(chan struct{})}
 	var gwg sync.WaitGroup
 	defer gwg.Wait() // after stopGood, deferred below
@@ -501,7 +513,10 @@ func median(xs []float64) float64 {
 // Print writes one attack's figures.
 func (r *AttackResult) Print(w io.Writer) {
 	verdict := "met"
-	if !r.Met() {
+	switch {
+	case r.Control:
+		verdict = "not judged (a control: the attack went to another server than the good agent's)"
+	case !r.Met():
 		verdict = "NOT MET"
 	}
 	fmt.Fprintf(w, "attack %s (ran %.1fs of the phases, %d round(s)): target %s\n", r.Name, r.UnderTime.Seconds(), len(r.Rounds), verdict)
@@ -544,7 +559,10 @@ func PrintAttackTable(w io.Writer, rs []*AttackResult) {
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
 		v := "met"
-		if !r.Met() {
+		switch {
+		case r.Control:
+			v = "control"
+		case !r.Met():
 			v = "**not met**"
 		}
 		fmt.Fprintf(w, "| %s | %.2f / %.2f ms | %.2f / %.2f ms | %.2f | %s (%.2f) | %s / %s | %.2f / %.2f | %s |\n", r.Name,

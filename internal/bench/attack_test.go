@@ -115,6 +115,52 @@ func TestAttackAgainstServer(t *testing.T) {
 	}
 }
 
+// TestAttackControl aims an attack at one server and the good agent at
+// another (AttackConfig.GoodAddr): the forged series reach only the
+// attacked server, the good agent's only its own, and the result is a
+// control, with no verdict.
+func TestAttackControl(t *testing.T) {
+	goodSink, attackedSink := newMemSink(), newMemSink()
+	_, goodAddr, stopGood := serve(t, server.Config{Sink: goodSink}, "127.0.0.1:0")
+	defer stopGood()
+	_, attackedAddr, stopAttacked := serve(t, server.Config{Sink: attackedSink}, "127.0.0.1:0")
+	defer stopAttacked()
+
+	res, err := RunAttack(context.Background(), AttackConfig{Addr: attackedAddr, GoodAddr: goodAddr,
+		Attacks: []string{"forge"}, Quiet: 100 * time.Millisecond, Under: 300 * time.Millisecond, Settle: 10 * time.Millisecond,
+		Interval: 20 * time.Millisecond, Series: 20, MinQuiet: 3, Prefix: "c-",
+		Sizes: AttackSizes{ForgeAgents: 2, ForgeSeries: 5, ForgeInterval: 50 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if !r.Control || r.Quiet.Count() == 0 || r.Under.Count() == 0 || r.Outcomes["batches_acked"] == 0 {
+		t.Fatalf("control %v, %d quiet and %d attack ACKs, outcomes %v", r.Control, r.Quiet.Count(), r.Under.Count(), r.Outcomes)
+	}
+	var out strings.Builder
+	PrintAttackTable(&out, res)
+	if !strings.Contains(out.String(), "| control |") || strings.Contains(out.String(), "met") {
+		t.Errorf("a control's row judged the target:\n%s", out.String())
+	}
+	count := func(m *memSink) (good, forged int) {
+		for _, ls := range m.snapshotLabels() {
+			switch {
+			case strings.HasPrefix(ls.Get("__name__"), "node_forged_"):
+				forged++
+			case ls.Get("agent_id") == "c-good":
+				good++
+			}
+		}
+		return good, forged
+	}
+	if good, forged := count(goodSink); good == 0 || forged != 0 {
+		t.Errorf("good agent's server: %d of its series, %d forged; want some and none", good, forged)
+	}
+	if good, forged := count(attackedSink); good != 0 || forged == 0 {
+		t.Errorf("attacked server: %d of the good agent's series, %d forged; want none and some", good, forged)
+	}
+}
+
 func TestParseAttacks(t *testing.T) {
 	if got, err := ParseAttacks("all"); err != nil || len(got) != len(AttackNames) {
 		t.Fatalf("all: %v %v", got, err)
