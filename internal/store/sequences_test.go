@@ -1,10 +1,16 @@
 package store
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 )
 
 func openSeq(t testing.TB, path string) *Sequences {
@@ -82,8 +88,96 @@ func TestSequencesFlusher(t *testing.T) {
 	}
 }
 
+// TestSequencesWritesWhileAdvancing advances agents, new ones among them,
+// from several goroutines while Sync writes again and again: the file
+// then holds every agent's highest sequence, sorted by id, byte for byte
+// what one encode of the final map gives.
+func TestSequencesWritesWhileAdvancing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sequences")
+	s := openSeq(t, path)
+	const workers, perWorker = 4, 3000
+	want := make([]map[string]uint64, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		want[w] = map[string]uint64{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWorker {
+				id := fmt.Sprintf("w%d-agent-%d", w, (i*7919)%(perWorker/3)) // ids come back, out of order
+				if err := s.Advance(id, uint64(i+1)); err != nil {
+					t.Error(err)
+					return
+				}
+				want[w][id] = uint64(i + 1)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for syncs := 0; ; syncs++ {
+		if err := s.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-done:
+		default:
+			continue
+		}
+		t.Logf("%d writes while advancing", syncs)
+		break
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	all := map[string]uint64{}
+	for _, m := range want {
+		maps.Copy(all, m)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exp := appendSequences(nil, slices.Sorted(maps.Keys(all)), all); !bytes.Equal(got, exp) {
+		last, err := parseSequences(got)
+		t.Fatalf("file of %d bytes, want %d (%d entries); parsed %d entries, %v", len(got), len(exp), len(all), len(last), err)
+	}
+}
+
+// TestSequencesFailedWriteRetried: a write that fails is made again by the
+// next Sync, though nothing advanced in between.
+func TestSequencesFailedWriteRetried(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sequences")
+	s := openSeq(t, path)
+	defer s.Close()
+	_ = s.Advance("a", 1)
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Advance("a", 2)
+	// A directory in the file's place (not empty) fails the rename.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(path, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err == nil {
+		t.Fatal("Sync over a directory succeeded")
+	}
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if last, err := readSequences(path); err != nil || last["a"] != 2 {
+		t.Fatalf("after the retry the file holds %v, %v; want a=2", last, err)
+	}
+}
+
 func TestSequencesCorrupt(t *testing.T) {
-	good := appendSequences(nil, map[string]uint64{"agent-1": 10, "agent-2": 20})
+	good := appendSequences(nil, []string{"agent-1", "agent-2"}, map[string]uint64{"agent-1": 10, "agent-2": 20})
 	if last, err := parseSequences(good); err != nil || len(last) != 2 || last["agent-2"] != 20 {
 		t.Fatalf("parse good = %v, %v", last, err)
 	}
@@ -127,4 +221,49 @@ func BenchmarkSequencesAdvance(b *testing.B) {
 			_ = s.Advance("agent", seq)
 		}
 	})
+}
+
+// BenchmarkSequencesAdvanceWhileSyncing times Advance, the call on every
+// acknowledged batch's path, while Sync writes a fleet's sequences again
+// and again (the flusher writes them every second while any agent sends):
+// max-µs is the longest one Advance waited.
+func BenchmarkSequencesAdvanceWhileSyncing(b *testing.B) {
+	for _, agents := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("agents=%d", agents), func(b *testing.B) {
+			s := openSeq(b, filepath.Join(b.TempDir(), "sequences"))
+			defer s.Close()
+			for i := range agents {
+				_ = s.Advance(fmt.Sprintf("host-%07d.example.org", i), 1)
+			}
+			stop := make(chan struct{})
+			syncs := make(chan int)
+			go func() {
+				n := 0
+				defer func() { syncs <- n }()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if err := s.Sync(); err != nil {
+						b.Error(err)
+						return
+					}
+					n++
+				}
+			}()
+			var worst time.Duration
+			b.ResetTimer()
+			for i := range b.N {
+				t0 := time.Now()
+				_ = s.Advance("host-0000000.example.org", uint64(i)+2)
+				worst = max(worst, time.Since(t0))
+			}
+			b.StopTimer()
+			close(stop)
+			b.ReportMetric(float64(worst.Microseconds()), "max-µs")
+			b.ReportMetric(float64(<-syncs), "syncs")
+		})
+	}
 }
