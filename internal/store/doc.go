@@ -162,5 +162,8 @@
 // entries sorted by id; the CRC covers everything before it. Changes are
 // written every flush interval (1 s by default) and on Sync and Close, so
 // after a crash the file can lag by one interval: the batches resent then are
-// appended again and deduplicated as described above.
+// appended again and deduplicated as described above. A write holds the
+// map's lock only to take the entries advanced since the last write; it
+// sorts and encodes in a copy of its own, so Advance, on every
+// acknowledged batch's path, does not wait for a fleet-sized encode.
 package store
