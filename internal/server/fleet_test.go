@@ -149,7 +149,7 @@ func TestCorruptFleetFile(t *testing.T) {
 }
 
 // TestFleetFileEncodedInOneBuffer: the fleet file's image is encoded into
-// one buffer of its exact size (encodedSizeLocked), not grown by append,
+// one buffer of its exact size (fleetImageSize), not grown by append,
 // which made about five times the image in garbage at every save under
 // huge-hello; strings and counts cross the varint's length boundaries.
 func TestFleetFileEncodedInOneBuffer(t *testing.T) {
@@ -163,15 +163,55 @@ func TestFleetFileEncodedInOneBuffer(t *testing.T) {
 		f.addLocked(a)
 	}
 	var b []byte
-	if n := testing.AllocsPerRun(5, func() { b = f.encodeLocked() }); n != 1 {
+	es := f.fileEntriesLocked()
+	if n := testing.AllocsPerRun(5, func() { b = encodeFleet(es) }); n != 1 {
 		t.Errorf("encoding the fleet file: %v allocations, want 1", n)
 	}
-	if len(b) != cap(b) || len(b) != f.encodedSizeLocked() {
-		t.Fatalf("image of %d bytes in a buffer of %d, size counted %d", len(b), cap(b), f.encodedSizeLocked())
+	if len(b) != cap(b) || len(b) != fleetImageSize(es) {
+		t.Fatalf("image of %d bytes in a buffer of %d, size counted %d", len(b), cap(b), fleetImageSize(es))
 	}
 	got, err := decodeFleet(b, 32)
 	if err != nil || len(got) != 6 || got[5].labels[0].Value != strings.Repeat("v", 16384) || got[4].outageCounts[3] != 1<<63 {
 		t.Fatalf("round trip: %v, %d agents", err, len(got))
+	}
+}
+
+// TestFleetFileEntriesCopied: the fleet file is encoded, outside the
+// fleet's lock, from a copy of its entries taken under it; an outage
+// recorded after the copy (which shifts a full list in place) and new
+// labels do not reach the image of the copy.
+func TestFleetFileEntriesCopied(t *testing.T) {
+	f := newFleet(time.Second, 10, time.Now)
+	f.maxOutages = 2
+	a := &Agent{id: "a", hostname: "h", protocol: "v2", labels: []wire.Label{{Name: "dc", Value: "one"}},
+		outages: []Outage{{Start: time.Unix(1, 0), End: time.Unix(2, 0), Cause: CauseNetwork},
+			{Start: time.Unix(3, 0), End: time.Unix(4, 0), Cause: CauseUnknown}}}
+	f.mu.Lock()
+	f.addLocked(a)
+	es := f.fileEntriesLocked()
+	a.pending = &pendingOutage{start: time.Unix(5, 0), end: time.Unix(6, 0), reboot: true}
+	f.finishOutageLocked(a, time.Unix(7, 0))
+	a.labels = cloneLabels([]wire.Label{{Name: "dc", Value: "two"}})
+	now := f.encodeLocked()
+	f.mu.Unlock()
+
+	causes := func(b []byte) (string, string) {
+		t.Helper()
+		got, err := decodeFleet(b, 32)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("decode: %v, %d agents", err, len(got))
+		}
+		var cs []string
+		for _, o := range got[0].outages {
+			cs = append(cs, o.Cause)
+		}
+		return strings.Join(cs, ","), got[0].labels[0].Value
+	}
+	if c, dc := causes(encodeFleet(es)); c != CauseNetwork+","+CauseUnknown || dc != "one" {
+		t.Errorf("the copy's image: outages %s, dc=%s; want %s,%s and one", c, dc, CauseNetwork, CauseUnknown)
+	}
+	if c, dc := causes(now); c != CauseUnknown+","+CauseReboot || dc != "two" {
+		t.Errorf("the fleet's image now: outages %s, dc=%s; want %s,%s and two", c, dc, CauseUnknown, CauseReboot)
 	}
 }
 

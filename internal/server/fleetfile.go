@@ -59,68 +59,109 @@ func fromNano(n int64) time.Time {
 	return time.Unix(0, n)
 }
 
-// encodeLocked encodes the fleet in the layout above, into one buffer of
-// the image's exact size: grown by append, a 22 MB image (6,000 agents
-// with 3.6 KB of labels) was about five times its size in garbage every
-// save, and the old and new buffers of each growth were live at once
-// (docs/security.md, section 9, huge-hello).
-func (f *Fleet) encodeLocked() []byte {
-	b := make([]byte, 0, f.encodedSizeLocked())
-	b = append(b, fleetMagic...)
-	b = append(b, fleetVersion)
-	b = binary.AppendUvarint(b, uint64(len(f.list)))
+// fileEntry is what the fleet file keeps of one agent, copied under the
+// fleet's lock so that the file is sized and encoded outside it: with
+// 6,000 agents of 3.6 KB identities the encode held the lock 70 to 82 ms
+// every 2 s while the fleet changed, and HELLOs, closes, the liveness
+// loop and fleet pages waited (docs/security.md, section 9, "A control").
+type fileEntry struct {
+	strs     [6]string    // id, hostname, version, protocol, job, instance
+	labels   []wire.Label // shared: an agent's labels are replaced, never changed in place
+	lastSeen int64
+	boot     int64
+	flags    byte
+	silent   int64 // Unix ns, 0 none
+	counts   [nCauses]uint64
+	outages  []Outage // copied: a full list shifts in place (finishOutageLocked)
+}
+
+// fileEntriesLocked copies what the fleet file keeps of every agent; the
+// outages go to one array shared by the entries. f.mu must be held.
+func (f *Fleet) fileEntriesLocked() []fileEntry {
+	es := make([]fileEntry, len(f.list))
+	n := 0
 	for _, a := range f.list {
-		for _, s := range []string{a.id, a.hostname, a.version, a.protocol, a.job, a.instance} {
-			b = appendStr(b, s)
-		}
-		b = binary.AppendUvarint(b, uint64(len(a.labels)))
-		for _, l := range a.labels {
-			b = appendStr(appendStr(b, l.Name), l.Value)
-		}
-		b = appendI64(b, a.lastSeen.Load())
-		b = appendI64(b, a.bootTime)
-		var flags byte
+		n += len(a.outages)
+	}
+	outages := make([]Outage, 0, n)
+	for i, a := range f.list {
+		e := &es[i]
+		e.strs = [6]string{a.id, a.hostname, a.version, a.protocol, a.job, a.instance}
+		e.labels, e.lastSeen, e.boot = a.labels, a.lastSeen.Load(), a.bootTime
 		if a.judged {
-			flags |= 1
+			e.flags |= 1
 		}
 		if a.judgedUp {
-			flags |= 2
+			e.flags |= 2
 		}
 		if !a.closedAt.IsZero() {
-			flags |= 4
+			e.flags |= 4
 		}
-		b = append(b, flags)
-		b = appendI64(b, unixNano(a.silentSince))
-		for _, n := range a.outageCounts {
+		e.silent, e.counts = unixNano(a.silentSince), a.outageCounts
+		k := len(outages)
+		outages = append(outages, a.outages...)
+		e.outages = outages[k:len(outages):len(outages)]
+	}
+	return es
+}
+
+// encodeLocked encodes the fleet as it is now. f.mu must be held.
+func (f *Fleet) encodeLocked() []byte { return encodeFleet(f.fileEntriesLocked()) }
+
+// encodeFleet encodes es in the layout above, into one buffer of the
+// image's exact size: grown by append, a 22 MB image (6,000 agents with
+// 3.6 KB of labels) was about five times its size in garbage every save,
+// and the old and new buffers of each growth were live at once
+// (docs/security.md, section 9, huge-hello).
+func encodeFleet(es []fileEntry) []byte {
+	b := make([]byte, 0, fleetImageSize(es))
+	b = append(b, fleetMagic...)
+	b = append(b, fleetVersion)
+	b = binary.AppendUvarint(b, uint64(len(es)))
+	for i := range es {
+		e := &es[i]
+		for _, s := range e.strs {
+			b = appendStr(b, s)
+		}
+		b = binary.AppendUvarint(b, uint64(len(e.labels)))
+		for _, l := range e.labels {
+			b = appendStr(appendStr(b, l.Name), l.Value)
+		}
+		b = appendI64(b, e.lastSeen)
+		b = appendI64(b, e.boot)
+		b = append(b, e.flags)
+		b = appendI64(b, e.silent)
+		for _, n := range e.counts {
 			b = binary.AppendUvarint(b, n)
 		}
-		b = binary.AppendUvarint(b, uint64(len(a.outages)))
-		for _, o := range a.outages {
+		b = binary.AppendUvarint(b, uint64(len(e.outages)))
+		for _, o := range e.outages {
 			b = appendStr(appendI64(appendI64(b, unixNano(o.Start)), unixNano(o.End)), o.Cause)
 		}
 	}
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, fleetCRC))
 }
 
-// encodedSizeLocked is the length of encodeLocked's image, counted in the
+// fleetImageSize is the length of encodeFleet's image, counted in the
 // same order as it is written.
-func (f *Fleet) encodedSizeLocked() int {
+func fleetImageSize(es []fileEntry) int {
 	str := func(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
-	n := len(fleetMagic) + 1 + uvarintLen(uint64(len(f.list)))
-	for _, a := range f.list {
-		for _, s := range []string{a.id, a.hostname, a.version, a.protocol, a.job, a.instance} {
+	n := len(fleetMagic) + 1 + uvarintLen(uint64(len(es)))
+	for i := range es {
+		e := &es[i]
+		for _, s := range e.strs {
 			n += str(s)
 		}
-		n += uvarintLen(uint64(len(a.labels)))
-		for _, l := range a.labels {
+		n += uvarintLen(uint64(len(e.labels)))
+		for _, l := range e.labels {
 			n += str(l.Name) + str(l.Value)
 		}
 		n += 8 + 8 + 1 + 8 // last seen, boot time, flags, silent since
-		for _, c := range a.outageCounts {
+		for _, c := range e.counts {
 			n += uvarintLen(c)
 		}
-		n += uvarintLen(uint64(len(a.outages)))
-		for _, o := range a.outages {
+		n += uvarintLen(uint64(len(e.outages)))
+		for _, o := range e.outages {
 			n += 8 + 8 + str(o.Cause)
 		}
 	}
@@ -288,9 +329,10 @@ func (f *Fleet) save(path string) error {
 		f.mu.Unlock()
 		return nil
 	}
-	b := f.encodeLocked()
+	es := f.fileEntriesLocked()
 	f.dirty = false
 	f.mu.Unlock()
+	b := encodeFleet(es)
 	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		f.mu.Lock()
 		f.dirty = true
