@@ -373,13 +373,20 @@ func nameInBraces(body []byte) bool {
 }
 
 // quoteInName reports whether a sample line of body has a '"' in its
-// metric name, before its label set or value: the reference reads a
-// quoted part there as part of the name (A"0" 1 is a sample of A0), a
-// form of the UTF-8 names syntax.
+// metric name, before its label set or value, or a TYPE or HELP line
+// names its metric in quotes: the reference reads a quoted part there as
+// part of the name (A"0" 1 is a sample of A0), a form of the UTF-8 names
+// syntax.
 func quoteInName(body []byte) bool {
 	for _, l := range strings.Split(string(body), "\n") {
 		l = strings.TrimLeft(l, " \t")
 		if strings.HasPrefix(l, "#") {
+			// # TYPE "name" ... and # HELP "name" ...: the same syntax in
+			// a comment's metric name (expfmt reads #TYPE "" as a type
+			// for the empty name).
+			if f := strings.Fields(l[1:]); len(f) >= 2 && (f[0] == "TYPE" || f[0] == "HELP") && strings.HasPrefix(f[1], `"`) {
+				return true
+			}
 			continue
 		}
 		if i := strings.IndexAny(l, "{ \t"); i >= 0 {
