@@ -130,7 +130,7 @@ func TestCorruptFleetFile(t *testing.T) {
 	f := newFleet(time.Second, 10, time.Now)
 	a := &Agent{id: "a", hostname: "h", protocol: "v2", closedAt: time.Unix(5, 0), outages: []Outage{{Start: time.Unix(1, 0), End: time.Unix(2, 0), Cause: CauseNetwork}}}
 	f.addLocked(a)
-	b := f.encodeLocked()
+	b := encodeFleet(f.fileEntriesLocked())
 	got, err := decodeFleet(b, 32)
 	if err != nil || len(got) != 1 || got[0].outages[0].Cause != CauseNetwork || !got[0].outages[0].End.Equal(time.Unix(2, 0)) ||
 		got[0].closedAt.IsZero() {
@@ -192,7 +192,7 @@ func TestFleetFileEntriesCopied(t *testing.T) {
 	a.pending = &pendingOutage{start: time.Unix(5, 0), end: time.Unix(6, 0), reboot: true}
 	f.finishOutageLocked(a, time.Unix(7, 0))
 	a.labels = cloneLabels([]wire.Label{{Name: "dc", Value: "two"}})
-	now := f.encodeLocked()
+	now := encodeFleet(f.fileEntriesLocked())
 	f.mu.Unlock()
 
 	causes := func(b []byte) (string, string) {
@@ -348,7 +348,7 @@ func FuzzDecodeFleet(f *testing.F) {
 	fl := newFleet(time.Second, 10, time.Now)
 	fl.addLocked(&Agent{id: "a", hostname: "h", protocol: "v2", labels: nil,
 		outages: []Outage{{Start: time.Unix(1, 0), End: time.Unix(2, 0), Cause: CauseReboot}}})
-	f.Add(fl.encodeLocked())
+	f.Add(encodeFleet(fl.fileEntriesLocked()))
 	f.Add([]byte("HKFL\x01"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		agents, err := decodeFleet(b, 32)
@@ -360,7 +360,7 @@ func FuzzDecodeFleet(f *testing.F) {
 			g.addLocked(a)
 		}
 		if len(agents) > 0 && len(agents[0].outages) <= 32 {
-			b := g.encodeLocked()
+			b := encodeFleet(g.fileEntriesLocked())
 			if _, err := decodeFleet(b, 32); err != nil {
 				t.Fatalf("re-encoded file does not decode: %v", err)
 			}

@@ -105,9 +105,6 @@ func (f *Fleet) fileEntriesLocked() []fileEntry {
 	return es
 }
 
-// encodeLocked encodes the fleet as it is now. f.mu must be held.
-func (f *Fleet) encodeLocked() []byte { return encodeFleet(f.fileEntriesLocked()) }
-
 // encodeFleet encodes es in the layout above, into one buffer of the
 // image's exact size: grown by append, a 22 MB image (6,000 agents with
 // 3.6 KB of labels) was about five times its size in garbage every save,

@@ -56,7 +56,6 @@ type Sequences struct {
 	mu      sync.Mutex
 	last    map[string]uint64 // guarded by mu
 	changed map[string]uint64 // guarded by mu; entries of last advanced since a write took them
-	spare   map[string]uint64 // guarded by mu; an empty map for changed to become, so a write allocates none
 
 	writeMu sync.Mutex        // serialises file writes; mu is held only to swap changed
 	written map[string]uint64 // guarded by writeMu; what the file holds once the pending write lands
@@ -83,7 +82,7 @@ func OpenSequencesInterval(path string, interval time.Duration) (*Sequences, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Sequences{path: path, last: last, changed: map[string]uint64{}, spare: map[string]uint64{},
+	s := &Sequences{path: path, last: last, changed: map[string]uint64{},
 		written: maps.Clone(last), ids: slices.Sorted(maps.Keys(last)), stop: make(chan struct{})}
 	if interval > 0 {
 		s.wg.Add(1)
@@ -119,11 +118,12 @@ func (s *Sequences) Sync() error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.mu.Lock()
-	changed := s.changed
-	s.changed, s.spare = s.spare, nil
+	var changed map[string]uint64
+	if len(s.changed) > 0 {
+		changed, s.changed = s.changed, map[string]uint64{}
+	}
 	s.mu.Unlock()
-	if len(changed) == 0 && !s.stale {
-		s.giveBack(changed)
+	if changed == nil && !s.stale {
 		return nil
 	}
 	var fresh []string
@@ -137,7 +137,6 @@ func (s *Sequences) Sync() error {
 		slices.Sort(fresh)
 		s.ids = mergeSorted(s.ids, fresh)
 	}
-	s.giveBack(changed)
 	s.buf = appendSequences(s.buf[:0], s.ids, s.written)
 	if err := atomicfile.Write(s.path, s.buf, 0o644); err != nil {
 		s.stale = true
@@ -145,18 +144,6 @@ func (s *Sequences) Sync() error {
 	}
 	s.stale = false
 	return nil
-}
-
-// giveBack empties a map a write took and keeps it as the next changed.
-// writeMu must be held.
-func (s *Sequences) giveBack(m map[string]uint64) {
-	if m == nil {
-		m = map[string]uint64{}
-	}
-	clear(m)
-	s.mu.Lock()
-	s.spare = m
-	s.mu.Unlock()
 }
 
 // mergeSorted returns the sorted union of a and b, two sorted lists with
