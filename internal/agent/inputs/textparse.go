@@ -97,8 +97,23 @@ func newParser() *parser {
 
 var errParse = errors.New("parse error")
 
+// errQuotedName is a metric or label name in quotes, or a metric name in
+// the label set: the text format's syntax for names outside
+// [a-zA-Z_:][a-zA-Z0-9_:]* (Prometheus 3's UTF-8 names), which the agent
+// does not read. Its names reach PromQL and dashboards unchanged, so it
+// keeps to the classic ones.
+var errQuotedName = errors.New("a quoted metric or label name, or a metric name in braces (the UTF-8 names syntax), is not supported")
+
+// perr is a parse error at line; a %w in format keeps its error wrapped.
 func perr(line int, format string, args ...any) error {
-	return fmt.Errorf("%w: line %d: %s", errParse, line, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: line %d: %w", errParse, line, fmt.Errorf(format, args...))
+}
+
+// quoted reports whether b, where a name or what follows one is expected,
+// begins the UTF-8 names syntax: a quote, or with brace, a '{' (a line
+// that opens with its label set names its metric in it).
+func quoted(b []byte, brace bool) bool {
+	return len(b) > 0 && (b[0] == '"' || brace && b[0] == '{')
 }
 
 // parse adds the samples of body to c.out. om selects OpenMetrics.
@@ -224,6 +239,9 @@ func (p *parser) comment(l []byte, line int, om bool) (bool, error) {
 		}
 	}
 	name, rest := metricName(rest)
+	if quoted(rest, false) {
+		return false, perr(line, "%s line: %w", kw, errQuotedName)
+	}
 	if !om && len(name) > 0 && len(rest) == 0 {
 		return false, nil // "# TYPE name": a comment too
 	}
@@ -475,6 +493,9 @@ func (p *parser) sample(l []byte, line int, om bool, c *converter) error {
 		return err
 	}
 	name, rest := metricName(l)
+	if quoted(rest, len(name) == 0) {
+		return perr(line, "%w", errQuotedName)
+	}
 	if len(name) == 0 {
 		return perr(line, "invalid metric name")
 	}
@@ -487,7 +508,7 @@ func (p *parser) sample(l []byte, line int, om bool, c *converter) error {
 		var err error
 		lbls, rest, err = p.labels(rest[1:], om)
 		if err != nil {
-			return perr(line, "%v", err)
+			return perr(line, "%w", err)
 		}
 	}
 	key := l[:len(l)-len(rest)]
@@ -682,6 +703,9 @@ func (p *parser) labels(b []byte, om bool) ([]rawLabel, []byte, error) {
 			return ls, b[1:], nil
 		}
 		n := labelNameLen(b)
+		if quoted(b[n:], false) {
+			return nil, nil, errQuotedName
+		}
 		if n == 0 {
 			return nil, nil, errors.New("invalid label name")
 		}
@@ -689,6 +713,9 @@ func (p *parser) labels(b []byte, om bool) ([]rawLabel, []byte, error) {
 		b = b[n:]
 		if !om {
 			b = skipBlank(b)
+		}
+		if len(b) > 0 && (b[0] == ',' || b[0] == '}') {
+			return nil, nil, errQuotedName // {name} or {name,...}: a metric name in braces
 		}
 		if len(b) == 0 || b[0] != '=' {
 			return nil, nil, fmt.Errorf("expected '=' after label name %q", name)

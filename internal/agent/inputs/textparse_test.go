@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -224,6 +225,44 @@ func TestParseRefused(t *testing.T) {
 	}
 }
 
+
+// TestParseQuotedNames: the UTF-8 names syntax (a name in quotes, or the
+// metric name in the label set) is refused as such, whether or not the
+// reference reads the line. It reads some of these as classic names
+// (A"0" is A0, {x} a sample of x), and FuzzParseDiff lets the parser
+// refuse exactly these, so each form must come back as errQuotedName, not
+// as another parse error.
+func TestParseQuotedNames(t *testing.T) {
+	for _, c := range []struct {
+		body   string
+		om     bool
+		refOK  bool // the reference reads it
+		inLine string
+	}{
+		{`#TYPE ""`, false, true, "TYPE line"},
+		{`# HELP "my.metric" help`, false, false, "HELP line"},
+		{`# TYPE "up" gauge` + "\n" + `{"up"} 1`, false, true, "TYPE line"},
+		{`# TYPE "up" gauge` + "\n# EOF", true, true, "TYPE line"},
+		{`A"0"0`, false, true, "line 1"},
+		{`A"0" 1` + "\n# EOF", true, false, "line 1"},
+		{`{"up"} 1`, false, true, "line 1"},
+		{`{"my.metric",a="b"} 1`, false, false, "line 1"},
+		{`{x} 1`, false, true, "line 1"},
+		{`m{x,a="b"} 1`, false, false, "line 1"},
+		{`m{"my.label"="v"} 1`, false, false, "line 1"},
+		{`m{a"b"="v"} 1`, false, true, "line 1"},
+		{`m{a="v","x"} 1` + "\n# EOF", true, false, "line 1"},
+	} {
+		body := []byte(c.body + "\n")
+		if _, err := reference(body, c.om); (err == nil) != c.refOK {
+			t.Errorf("%q: the reference's verdict changed: %v", c.body, err)
+		}
+		_, err := ours(newParser(), body, c.om)
+		if !errors.Is(err, errQuotedName) || !strings.Contains(err.Error(), c.inLine) {
+			t.Errorf("%q: %v, want errQuotedName in %s", c.body, err, c.inLine)
+		}
+	}
+}
 // TestParseCacheFollowsChanges: a series whose family changes type or help
 // between runs is read with the new ones, and one that disappears is not
 // reported.
@@ -309,8 +348,8 @@ func FuzzParseDiff(f *testing.F) {
 		}
 		p := newParser()
 		got, err := ours(p, body, om)
-		if err != nil && (nameInBraces(body) || quoteInName(body)) {
-			return // the UTF-8 names syntax, {"name",...} or "name": not asked for, not read
+		if errors.Is(err, errQuotedName) {
+			return // the UTF-8 names syntax: not read, and refused by name
 		}
 		if err != nil && strings.Contains(err.Error(), "missing le label") || strings.Contains(fmt.Sprint(err), "missing quantile label") || strings.Contains(fmt.Sprint(err), "does not fit the type") || strings.Contains(fmt.Sprint(err), "duplicate label") {
 			return // stricter on purpose: the reference makes up a bound
@@ -348,55 +387,6 @@ func fuzzKey(s Sample) string {
 		s.T = 0
 	}
 	return sampleText(s)
-}
-
-// nameInBraces reports whether a line of body may put its metric name in
-// its label set (Prometheus 3's syntax for UTF-8 names), as a label
-// without '=' or a line starting with '{'.
-func nameInBraces(body []byte) bool {
-	for _, l := range strings.Split(string(body), "\n") {
-		l = strings.TrimLeft(l, " \t")
-		if strings.HasPrefix(l, "{") {
-			return true
-		}
-		if i := strings.IndexByte(l, '{'); i >= 0 {
-			if j := strings.IndexByte(l[i:], '}'); j >= 0 {
-				for _, part := range strings.Split(l[i+1:i+j], ",") {
-					if strings.TrimSpace(part) != "" && !strings.Contains(part, "=") {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
-}
-
-// quoteInName reports whether a sample line of body has a '"' in its
-// metric name, before its label set or value, or a TYPE or HELP line
-// names its metric in quotes: the reference reads a quoted part there as
-// part of the name (A"0" 1 is a sample of A0), a form of the UTF-8 names
-// syntax.
-func quoteInName(body []byte) bool {
-	for _, l := range strings.Split(string(body), "\n") {
-		l = strings.TrimLeft(l, " \t")
-		if strings.HasPrefix(l, "#") {
-			// # TYPE "name" ... and # HELP "name" ...: the same syntax in
-			// a comment's metric name (expfmt reads #TYPE "" as a type
-			// for the empty name).
-			if f := strings.Fields(l[1:]); len(f) >= 2 && (f[0] == "TYPE" || f[0] == "HELP") && strings.HasPrefix(f[1], `"`) {
-				return true
-			}
-			continue
-		}
-		if i := strings.IndexAny(l, "{ \t"); i >= 0 {
-			l = l[:i]
-		}
-		if strings.Contains(l, `"`) {
-			return true
-		}
-	}
-	return false
 }
 
 // madeUp reports whether s could be one the reference adds to a summary or
