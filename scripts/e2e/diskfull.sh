@@ -130,14 +130,22 @@ mount -t tmpfs -o size=1m tmpfs "$dir/spool"
 bin/hawk-agent -server "127.0.0.1:$PORT" -interval 1s -spool "$dir/spool/s" >"$dir/agent.log" 2>&1 &
 agent_pid=$!
 # newest: the timestamp (s) of the agent's newest stored MemTotal sample.
+# Its own: the audit's agents above store node_memory_MemTotal_bytes too,
+# and with them the disk once filled before the agent had written its id.
+agent_id=
 newest() {
-	curl -sf "http://127.0.0.1:$HTTP/api/v1/query" --data-urlencode 'query=max(timestamp(node_memory_MemTotal_bytes))' |
+	curl -sf "http://127.0.0.1:$HTTP/api/v1/query" \
+		--data-urlencode "query=max(timestamp(node_memory_MemTotal_bytes{agent_id=\"$agent_id\"}))" |
 		sed -n 's/.*"value":\[[^,]*,"\([0-9.]*\)".*/\1/p'
 }
 # The disk fills only once the agent delivers (its start, id included, is
 # done): at most 30 s on a loaded machine.
-for _ in $(seq 300); do [[ -n $(newest) ]] && break; sleep 0.1; done
-if [[ -z $(newest) ]]; then
+for _ in $(seq 300); do
+	[[ -n $agent_id ]] || agent_id=$(cat "$dir/spool/s/id" 2>/dev/null || true)
+	[[ -n $agent_id && -n $(newest) ]] && break
+	sleep 0.1
+done
+if [[ -z $agent_id || -z $(newest) ]]; then
 	echo "diskfull: the agent delivered nothing within 30 s of its start" >&2
 	tail -n 20 "$dir/agent.log" >&2
 	exit 1
