@@ -104,6 +104,11 @@ var errParse = errors.New("parse error")
 // keeps to the classic ones.
 var errQuotedName = errors.New("a quoted metric or label name, or a metric name in braces (the UTF-8 names syntax), is not supported")
 
+// errEscapedType is a TYPE line whose type has a backslash. The type is a
+// bare word in both formats, as Prometheus reads it; expfmt alone drops
+// each backslash there (gau\ge is a gauge to it).
+var errEscapedType = errors.New("an escape in a metric type")
+
 // perr is a parse error at line; a %w in format keeps its error wrapped.
 func perr(line int, format string, args ...any) error {
 	return fmt.Errorf("%w: line %d: %w", errParse, line, fmt.Errorf(format, args...))
@@ -287,6 +292,9 @@ func (p *parser) comment(l []byte, line int, om bool) (bool, error) {
 			return false, perr(line, "second TYPE line for metric name %q", name)
 		}
 		t, ok := parseType(trimBlank(val), om)
+		if !ok && bytes.IndexByte(val, '\\') >= 0 {
+			return false, perr(line, "metric type %q: %w", val, errEscapedType)
+		}
 		if !ok {
 			return false, perr(line, "unknown metric type %q", val)
 		}

@@ -263,6 +263,23 @@ func TestParseQuotedNames(t *testing.T) {
 		}
 	}
 }
+// TestParseEscapedType: a backslash in a TYPE line's type is refused as
+// such (errEscapedType, which FuzzParseDiff lets the parser refuse), while
+// the reference drops it and reads the type.
+func TestParseEscapedType(t *testing.T) {
+	for _, body := range []string{"#TYPE A gau\\ge\nA 1\n", "# TYPE A histog\\ram\n"} {
+		if _, err := reference([]byte(body), false); err != nil {
+			t.Errorf("%q: the reference's verdict changed: %v", body, err)
+		}
+		if _, err := ours(newParser(), []byte(body), false); !errors.Is(err, errEscapedType) {
+			t.Errorf("%q: %v, want errEscapedType", body, err)
+		}
+	}
+	if _, err := ours(newParser(), []byte("# TYPE A gauges\nA 1\n"), false); err == nil || errors.Is(err, errEscapedType) {
+		t.Errorf("an unknown type without a backslash: %v", err)
+	}
+}
+
 // TestParseCacheFollowsChanges: a series whose family changes type or help
 // between runs is read with the new ones, and one that disappears is not
 // reported.
@@ -348,8 +365,8 @@ func FuzzParseDiff(f *testing.F) {
 		}
 		p := newParser()
 		got, err := ours(p, body, om)
-		if errors.Is(err, errQuotedName) {
-			return // the UTF-8 names syntax: not read, and refused by name
+		if errors.Is(err, errQuotedName) || errors.Is(err, errEscapedType) {
+			return // the UTF-8 names syntax, expfmt's escapes in a type: refused by name
 		}
 		if err != nil && strings.Contains(err.Error(), "missing le label") || strings.Contains(fmt.Sprint(err), "missing quantile label") || strings.Contains(fmt.Sprint(err), "does not fit the type") || strings.Contains(fmt.Sprint(err), "duplicate label") {
 			return // stricter on purpose: the reference makes up a bound
