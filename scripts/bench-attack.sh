@@ -17,6 +17,9 @@
 #        the good agent sends to the first, which nothing else loads: what
 #        the good agent's p99 still rises by is the machine's busy cores,
 #        not the attacked server's (RSS and CPU are the attacked server's)
+#        ATTACKER_NICE=19: the attack processes at that nice value
+#        (-attacker-nice): the attacker gets only the CPU the server and the
+#        good agent leave, as a remote attacker's CPU is not the server's
 set -euo pipefail
 
 ATTACKS=${ATTACKS:-all}
@@ -58,17 +61,18 @@ fi
 # shellcheck disable=SC2086 # SERVER_FLAGS is a list of words
 start_server "$work" -http-auth-token-file "$work/token" -max-series "$MAX_SERIES" "${extra[@]}" ${SERVER_FLAGS:-}
 echo "server $SERVER_BIN pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR; -max-series $MAX_SERIES ${extra[*]} ${SERVER_FLAGS:-}, other limits default" >&2
-good=()
+bflags=()
 if [[ -n ${CONTROL:-} ]]; then
 	GOOD_PID=$SERVER_PID
-	good=(-good-addr "$AGENT_ADDR")
+	bflags=(-good-addr "$AGENT_ADDR")
 	mkdir "$work/attacked"
 	# shellcheck disable=SC2086 # SERVER_FLAGS is a list of words
 	start_server "$work/attacked" -http-auth-token-file "$work/token" -max-series "$MAX_SERIES" "${extra[@]}" ${SERVER_FLAGS:-}
 	echo "control: the attacks go to a second server, pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR" >&2
 fi
 rc=0
-bin/hawk-bench attack -addr "$AGENT_ADDR" -http "http://$HTTP_ADDR" -http-token-file "$work/token" "${good[@]}" \
+if [[ -n ${ATTACKER_NICE:-} ]]; then bflags+=(-attacker-nice "$ATTACKER_NICE"); fi
+bin/hawk-bench attack -addr "$AGENT_ADDR" -http "http://$HTTP_ADDR" -http-token-file "$work/token" "${bflags[@]}" \
 	-server-pid "$SERVER_PID" -attack "$ATTACKS" -quiet "$QUIET" -under "$UNDER" -rounds "$ROUNDS" "$@" || rc=$?
 # The server's CPU time (user and system) over its whole run.
 awk -v hz="$(getconf CLK_TCK)" '{ printf "server: cpu %.1f s\n", ($14 + $15) / hz }' "/proc/$SERVER_PID/stat" || true

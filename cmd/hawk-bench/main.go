@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -300,11 +301,15 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	}
 	fs.DurationVar(&sz.ForgeInterval, "forge-interval", 100*time.Millisecond, "forging agents' batch interval")
 	ownProcess := fs.Bool("attack-process", true, "run each attack in a process of its own (this program, with the same flags), so that the good agent measured does not share its process with the attackers")
+	attackerNice := fs.Int("attacker-nice", 0, "run each attack's process at this nice value, 1 to 19 (with nice(1)), so that on a core shared with the good agent the attacker gets only what the good agent leaves; with the server on cores of its own (taskset), what the good agent's latency still rises by is the server's (scripts/bench-attack.sh PIN=1)")
 	workerAttack := fs.String("worker-attack", "", "internal: run this one attack as the worker of another hawk-bench attack")
 	workerGood := fs.String("worker-good-id", "", "internal: the good agent's id, for the worker")
 	workerPrefix := fs.String("worker-prefix", "", "internal: the attack's agent id prefix, for the worker")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *attackerNice < 0 || *attackerNice > 19 || *attackerNice != 0 && !*ownProcess {
+		return fmt.Errorf("-attacker-nice %d: want 0 to 19, and -attack-process", *attackerNice)
 	}
 	if cfg.Rounds < 1 || cfg.Rounds > bench.MaxAttackRounds {
 		return fmt.Errorf("-rounds %d: want 1 to %d", cfg.Rounds, bench.MaxAttackRounds)
@@ -332,6 +337,9 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 			return err
 		}
 		cfg.Worker = append([]string{exe, "attack"}, args...)
+		if *attackerNice != 0 {
+			cfg.Worker = append([]string{"nice", "-n", strconv.Itoa(*attackerNice)}, cfg.Worker...)
+		}
 	}
 	fmt.Fprintf(out, "attack: %s; good agent %d series every %v; %v quiet then %v under attack, %d round(s) each\n",
 		strings.Join(cfg.Attacks, ","), cfg.Series, cfg.Interval, cfg.Quiet, cfg.Under, cfg.Rounds)
