@@ -225,7 +225,6 @@ func TestParseRefused(t *testing.T) {
 	}
 }
 
-
 // TestParseQuotedNames: the UTF-8 names syntax (a name in quotes, or the
 // metric name in the label set) is refused as such, whether or not the
 // reference reads the line. It reads some of these as classic names
@@ -263,6 +262,7 @@ func TestParseQuotedNames(t *testing.T) {
 		}
 	}
 }
+
 // TestParseEscapedType: a backslash in a TYPE line's type is refused as
 // such (errEscapedType, which FuzzParseDiff lets the parser refuse), while
 // the reference drops it and reads the type.
