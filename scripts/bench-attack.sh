@@ -17,8 +17,8 @@
 #        the good agent sends to the first, which nothing else loads: what
 #        the good agent's p99 still rises by is the machine's busy cores,
 #        not the attacked server's (RSS and CPU are the attacked server's)
-#        ATTACKER_NICE=19: the attack processes at that nice value
-#        (-attacker-nice): the attacker gets only the CPU the server and the
+#        ATTACKER_IDLE=1: the attack processes at SCHED_IDLE
+#        (-attacker-idle): the attacker gets only the CPU the server and the
 #        good agent leave, as a remote attacker's CPU is not the server's
 set -euo pipefail
 
@@ -71,7 +71,7 @@ if [[ -n ${CONTROL:-} ]]; then
 	echo "control: the attacks go to a second server, pid $SERVER_PID, agents $AGENT_ADDR, http $HTTP_ADDR" >&2
 fi
 rc=0
-if [[ -n ${ATTACKER_NICE:-} ]]; then bflags+=(-attacker-nice "$ATTACKER_NICE"); fi
+if [[ -n ${ATTACKER_IDLE:-} ]]; then bflags+=(-attacker-idle); fi
 bin/hawk-bench attack -addr "$AGENT_ADDR" -http "http://$HTTP_ADDR" -http-token-file "$work/token" "${bflags[@]}" \
 	-server-pid "$SERVER_PID" -attack "$ATTACKS" -quiet "$QUIET" -under "$UNDER" -rounds "$ROUNDS" "$@" || rc=$?
 # The server's CPU time (user and system) over its whole run.

@@ -19,7 +19,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -301,15 +300,15 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	}
 	fs.DurationVar(&sz.ForgeInterval, "forge-interval", 100*time.Millisecond, "forging agents' batch interval")
 	ownProcess := fs.Bool("attack-process", true, "run each attack in a process of its own (this program, with the same flags), so that the good agent measured does not share its process with the attackers")
-	attackerNice := fs.Int("attacker-nice", 0, "run each attack's process at this nice value, 1 to 19 (with nice(1)), so that on a core shared with the good agent the attacker gets only what the good agent leaves; with the server on cores of its own (taskset), what the good agent's latency still rises by is the server's (scripts/bench-attack.sh PIN=1)")
+	attackerIdle := fs.Bool("attacker-idle", false, "run each attack's process at Linux's SCHED_IDLE (with chrt --idle 0), so that the attacker gets only the CPU the server and the good agent leave, as a remote attacker's CPU is not the server's (a nice value does not do as much: a waking thread does not always preempt a niced one)")
 	workerAttack := fs.String("worker-attack", "", "internal: run this one attack as the worker of another hawk-bench attack")
 	workerGood := fs.String("worker-good-id", "", "internal: the good agent's id, for the worker")
 	workerPrefix := fs.String("worker-prefix", "", "internal: the attack's agent id prefix, for the worker")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *attackerNice < 0 || *attackerNice > 19 || *attackerNice != 0 && !*ownProcess {
-		return fmt.Errorf("-attacker-nice %d: want 0 to 19, and -attack-process", *attackerNice)
+	if *attackerIdle && !*ownProcess {
+		return errors.New("-attacker-idle needs -attack-process")
 	}
 	if cfg.Rounds < 1 || cfg.Rounds > bench.MaxAttackRounds {
 		return fmt.Errorf("-rounds %d: want 1 to %d", cfg.Rounds, bench.MaxAttackRounds)
@@ -337,8 +336,8 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 			return err
 		}
 		cfg.Worker = append([]string{exe, "attack"}, args...)
-		if *attackerNice != 0 {
-			cfg.Worker = append([]string{"nice", "-n", strconv.Itoa(*attackerNice)}, cfg.Worker...)
+		if *attackerIdle {
+			cfg.Worker = append([]string{"chrt", "--idle", "0"}, cfg.Worker...)
 		}
 	}
 	fmt.Fprintf(out, "attack: %s; good agent %d series every %v; %v quiet then %v under attack, %d round(s) each\n",
