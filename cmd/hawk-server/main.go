@@ -12,6 +12,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"hawk/internal/daemon"
 	"hawk/internal/procs"
 )
@@ -49,6 +52,12 @@ func run(args []string) error {
 	if from, to := procs.Raise(); to != from {
 		log.Info("GOMAXPROCS raised so that the garbage collector runs dedicated mark workers", "cpus", procs.CPUs(), "from", from, "to", to)
 	}
+	// No tracing is configured, so the PromQL engine's spans go nowhere, as
+	// Prometheus' do without a tracing endpoint. OpenTelemetry's default
+	// global tracer made a span value on the heap for every node of every
+	// expression evaluated: a seventh of what the promql attack's queries
+	// allocated (docs/security.md, section 9).
+	otel.SetTracerProvider(noop.NewTracerProvider())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
