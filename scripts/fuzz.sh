@@ -35,17 +35,17 @@ coordinator_deadline() {
 for pkg in $(go list ./...); do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		echo "fuzz $pkg $target ($fuzztime)"
-		if ! fuzz "$pkg" "$target"; then
-			if ! coordinator_deadline; then
-				tail -n 80 "$log"
-				exit 1
-			fi
+		rc=0
+		fuzz "$pkg" "$target" || rc=$?
+		if [[ $rc != 0 ]] && coordinator_deadline; then
 			tail -n 3 "$log"
 			echo "fuzz $pkg $target: the coordinator's deadline report and no failing input (go.dev/issue/75804): once more"
-			if ! fuzz "$pkg" "$target"; then
-				tail -n 80 "$log"
-				exit 1
-			fi
+			rc=0
+			fuzz "$pkg" "$target" || rc=$?
+		fi
+		if [[ $rc != 0 ]]; then
+			tail -n 80 "$log"
+			exit 1
 		fi
 		tail -n 2 "$log"
 	done
