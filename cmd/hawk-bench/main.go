@@ -264,7 +264,8 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	fs.StringVar(&cfg.GoodAddr, "good-addr", "", "agent address of the good agent's server, when not -addr: a control run, the attacks aimed at another server on the same machine, to tell the machine's share of the latency from the attacked server's (loopback only)")
 	fs.StringVar(&cfg.HTTP, "http", "http://127.0.0.1:9877", "server query API base URL (loopback only)")
 	tokenFile := fs.String("http-token-file", "", "file holding the API's bearer token (the slow-http attack sends none)")
-	names := fs.String("attack", "all", "attacks to run, comma-separated, or all: "+strings.Join(bench.AttackNames, ","))
+	names := fs.String("attack", "all", "attacks to run, comma-separated, or all: "+strings.Join(bench.AttackNames, ",")+
+		"; and the control "+bench.SpinAttack+" (busy threads, nothing sent; not in all)")
 	fs.DurationVar(&cfg.Quiet, "quiet", 10*time.Second, "the good agent alone before each attack, per round")
 	fs.DurationVar(&cfg.Under, "under", 10*time.Second, "how long each attack runs, per round")
 	fs.DurationVar(&cfg.Settle, "settle", 2*time.Second, "pause after each attack (and between an attack's rounds)")
@@ -295,6 +296,7 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 		{&sz.ChurnRounds, "churn-rounds", "reconnects of each (0: 1000)"},
 		{&sz.ForgeAgents, "forge-agents", "agents forging the good agent's series (0: 20)"},
 		{&sz.ForgeSeries, "forge-series", "forged series per batch (0: 300)"},
+		{&sz.SpinThreads, "spin-threads", "threads the spin control keeps busy (0: the machine's CPUs)"},
 	} {
 		fs.IntVar(f.v, f.name, 0, f.help)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +26,13 @@ var AttackNames = []string{
 	"hijack", "promql", "open-batch", "slow-http", "huge-hello",
 	"legacy", "version-churn", "forge", "series-flood", "series-lookup",
 }
+
+// SpinAttack is a control that "all" does not run: threads that only keep
+// the machine's cores busy, sending nothing to any server. Run with the
+// attacker at idle priority (-attacker-idle), it measures what busy cores
+// alone, at the lowest priority, do to the good agent's ACKs
+// (docs/security.md section 9, "Both cores busy").
+const SpinAttack = "spin"
 
 // AttackSizes bounds each attack. Every attack also ends with its phase.
 type AttackSizes struct {
@@ -49,6 +57,7 @@ type AttackSizes struct {
 	ForgeAgents      int // agents writing series in the good agent's name (default 20)
 	ForgeSeries      int // forged series per batch (default 300)
 	ForgeInterval    time.Duration
+	SpinThreads      int // threads the spin control keeps busy (default: the machine's CPUs)
 }
 
 func (s *AttackSizes) setDefaults() {
@@ -76,6 +85,7 @@ func (s *AttackSizes) setDefaults() {
 	def(&s.ChurnRounds, 1000)
 	def(&s.ForgeAgents, 20)
 	def(&s.ForgeSeries, 300)
+	def(&s.SpinThreads, runtime.NumCPU())
 	if s.ForgeInterval <= 0 {
 		s.ForgeInterval = 100 * time.Millisecond
 	}
@@ -116,7 +126,7 @@ type AttackConfig struct {
 // outcomes summed.
 type AttackResult struct {
 	Name            string
-	Control         bool              // the attacks went to another server than the good agent's (AttackConfig.GoodAddr)
+	Control         bool              // the attacks went to another server than the good agent's (AttackConfig.GoodAddr), or to none (SpinAttack)
 	Quiet, Under    *Hist             // the good agent's ACK latencies in each phase, all rounds pooled
 	QuietSent       uint64            // batches sent in each phase, all rounds
 	UnderSent       uint64            //
@@ -215,6 +225,7 @@ var attackFuncs = map[string]attackFunc{
 	"forge":         (*attack).forge,
 	"series-flood":  (*attack).seriesFlood,
 	"series-lookup": (*attack).seriesLookup,
+	SpinAttack:      (*attack).spin,
 }
 
 // ParseAttacks turns "all" or a comma-separated list into names.
@@ -226,7 +237,7 @@ func ParseAttacks(s string) ([]string, error) {
 	for _, n := range strings.Split(s, ",") {
 		n = strings.TrimSpace(n)
 		if _, ok := attackFuncs[n]; !ok {
-			return nil, fmt.Errorf("bench: unknown attack %q (known: %s, all)", n, strings.Join(AttackNames, ", "))
+			return nil, fmt.Errorf("bench: unknown attack %q (known: %s, all; and the control %s)", n, strings.Join(AttackNames, ", "), SpinAttack)
 		}
 		out = append(out, n)
 	}
@@ -310,7 +321,7 @@ func RunAttack(ctx context.Context, cfg AttackConfig) ([]*AttackResult, error) {
 }
 
 func runAttack(ctx context.Context, cfg *AttackConfig, name string, f attackFunc) (*AttackResult, error) {
-	res := &AttackResult{Name: name, Control: cfg.GoodAddr != cfg.Addr, Quiet: &Hist{}, Under: &Hist{}}
+	res := &AttackResult{Name: name, Control: cfg.GoodAddr != cfg.Addr || name == SpinAttack, Quiet: &Hist{}, Under: &Hist{}}
 	// One good agent id for the whole run, connected anew for each attack:
 	// its series are the server's before any attack, as a fleet's are, so
 	// that an attack filling -max-series (series-flood) does not get the
@@ -514,6 +525,8 @@ func median(xs []float64) float64 {
 func (r *AttackResult) Print(w io.Writer) {
 	verdict := "met"
 	switch {
+	case r.Control && r.Name == SpinAttack:
+		verdict = "not judged (a control: busy threads, nothing sent to a server)"
 	case r.Control:
 		verdict = "not judged (a control: the attack went to another server than the good agent's)"
 	case !r.Met():
@@ -827,6 +840,38 @@ func (a *attack) hijack(ctx context.Context) error {
 		}
 		return true
 	})
+	return nil
+}
+
+// spinSink keeps the spinners' arithmetic from being optimised away.
+var spinSink atomic.Uint64
+
+// spin keeps SpinThreads goroutines, each locked to a thread of its own,
+// busy on the CPU until the phase ends, and sends nothing. With the
+// worker at SCHED_IDLE (-attacker-idle) every one of those threads runs
+// only when nothing else wants the core. Outcomes: spinning_threads, and
+// spin_slices, the slices of 65,536 multiply-adds done.
+func (a *attack) spin(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for range a.sz.SpinThreads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			a.out.add("spinning_threads", 1)
+			x, n := uint64(1), uint64(0)
+			for ctx.Err() == nil {
+				for range 1 << 16 {
+					x = x*6364136223846793005 + 1442695040888963407
+				}
+				n++
+			}
+			spinSink.Add(x)
+			a.out.add("spin_slices", n)
+		}()
+	}
+	wg.Wait()
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,32 @@ func TestAttackAgainstServer(t *testing.T) {
 		if strings.HasPrefix(ls.Get("__name__"), "node_forged_") && ls.Get("agent_id") == "t-good" {
 			t.Fatalf("a forged series was stored in the good agent's name: %v", ls)
 		}
+	}
+}
+
+// TestAttackSpin: the spin control keeps its threads busy for the phase,
+// sends nothing, and its result is a control, with no verdict.
+func TestAttackSpin(t *testing.T) {
+	sink := newMemSink()
+	_, addr, stop := serve(t, server.Config{Sink: sink}, "127.0.0.1:0")
+	defer stop()
+	res, err := RunAttack(context.Background(), AttackConfig{Addr: addr, Attacks: []string{SpinAttack},
+		Quiet: 100 * time.Millisecond, Under: 300 * time.Millisecond, Settle: 10 * time.Millisecond,
+		Interval: 20 * time.Millisecond, Series: 20, MinQuiet: 3, Prefix: "s-", Sizes: AttackSizes{SpinThreads: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if !r.Control || r.Quiet.Count() == 0 || r.Under.Count() == 0 || r.Outcomes["spinning_threads"] != 2 || r.Outcomes["spin_slices"] == 0 {
+		t.Fatalf("control %v, %d quiet and %d attack ACKs, outcomes %v", r.Control, r.Quiet.Count(), r.Under.Count(), r.Outcomes)
+	}
+	var out strings.Builder
+	r.Print(&out)
+	if !strings.Contains(out.String(), "not judged (a control: busy threads") {
+		t.Errorf("spin's report judged the target:\n%s", out.String())
+	}
+	if _, err := ParseAttacks("all"); err != nil || slices.Contains(AttackNames, SpinAttack) {
+		t.Errorf("all includes the control %s: %v", SpinAttack, AttackNames)
 	}
 }
 
