@@ -312,6 +312,9 @@ func runAttack(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	if *attackerIdle && !*ownProcess {
 		return errors.New("-attacker-idle needs -attack-process")
 	}
+	if sz.SpinThreads < 0 || sz.SpinThreads > bench.MaxSpinThreads {
+		return fmt.Errorf("-spin-threads %d: want 0 (the CPUs) to %d", sz.SpinThreads, bench.MaxSpinThreads)
+	}
 	if cfg.Rounds < 1 || cfg.Rounds > bench.MaxAttackRounds {
 		return fmt.Errorf("-rounds %d: want 1 to %d", cfg.Rounds, bench.MaxAttackRounds)
 	}

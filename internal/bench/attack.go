@@ -34,6 +34,10 @@ var AttackNames = []string{
 // (docs/security.md section 9, "Both cores busy").
 const SpinAttack = "spin"
 
+// MaxSpinThreads bounds AttackSizes.SpinThreads (hawk-bench attack
+// -spin-threads).
+const MaxSpinThreads = 1024
+
 // AttackSizes bounds each attack. Every attack also ends with its phase.
 type AttackSizes struct {
 	Workers          int // concurrent loops of the HELLO and HTTP attacks (default 8)
@@ -86,6 +90,7 @@ func (s *AttackSizes) setDefaults() {
 	def(&s.ForgeAgents, 20)
 	def(&s.ForgeSeries, 300)
 	def(&s.SpinThreads, runtime.NumCPU())
+	s.SpinThreads = min(s.SpinThreads, MaxSpinThreads)
 	if s.ForgeInterval <= 0 {
 		s.ForgeInterval = 100 * time.Millisecond
 	}
