@@ -90,7 +90,6 @@ func (s *AttackSizes) setDefaults() {
 	def(&s.ForgeAgents, 20)
 	def(&s.ForgeSeries, 300)
 	def(&s.SpinThreads, runtime.NumCPU())
-	s.SpinThreads = min(s.SpinThreads, MaxSpinThreads)
 	if s.ForgeInterval <= 0 {
 		s.ForgeInterval = 100 * time.Millisecond
 	}
@@ -286,6 +285,9 @@ func RunAttack(ctx context.Context, cfg AttackConfig) ([]*AttackResult, error) {
 	}
 	if cfg.Rounds > MaxAttackRounds {
 		return nil, fmt.Errorf("bench: %d rounds: at most %d", cfg.Rounds, MaxAttackRounds)
+	}
+	if cfg.Sizes.SpinThreads > MaxSpinThreads {
+		return nil, fmt.Errorf("bench: %d spin threads: at most %d", cfg.Sizes.SpinThreads, MaxSpinThreads)
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = fmt.Sprintf("atk-%d-", time.Now().Unix())

@@ -137,8 +137,12 @@ func TestAttackSpin(t *testing.T) {
 	if !strings.Contains(out.String(), "not judged (a control: busy threads") {
 		t.Errorf("spin's report judged the target:\n%s", out.String())
 	}
-	if _, err := ParseAttacks("all"); err != nil || slices.Contains(AttackNames, SpinAttack) {
-		t.Errorf("all includes the control %s: %v", SpinAttack, AttackNames)
+	if all, err := ParseAttacks("all"); err != nil || slices.Contains(all, SpinAttack) {
+		t.Errorf("all includes the control %s: %v, %v", SpinAttack, all, err)
+	}
+	if _, err := RunAttack(context.Background(), AttackConfig{Addr: addr, Attacks: []string{SpinAttack},
+		Sizes: AttackSizes{SpinThreads: MaxSpinThreads + 1}}); err == nil {
+		t.Errorf("%d spin threads taken", MaxSpinThreads+1)
 	}
 }
 
